@@ -1,0 +1,85 @@
+"""A transformer classifier over (claim, evidence) pairs, saved as a partial checkpoint on its base encoder."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from model.encoder import load_encoder_module, load_tokenizer, mean_pool
+from model.errors import ModelNotFoundError
+
+FROZEN_PREFIXES = ("embeddings.",)  # word/position embeddings stay as in the base package and are not saved
+
+
+class PairClassifier(nn.Module):
+    """Encoder + mean pooling + linear layer, reading a pair of texts as one sequence."""
+
+    def __init__(self, base_model: str, labels: Sequence[str], max_length: int = 128, dropout: float = 0.1):
+        super().__init__()
+        self.base_model = base_model
+        self.labels = tuple(labels)
+        self.max_length = max_length
+        self.tokenizer = load_tokenizer(base_model)
+        self.encoder = load_encoder_module(base_model)
+        for name, param in self.encoder.named_parameters():
+            param.requires_grad_(not name.startswith(FROZEN_PREFIXES))
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.config.hidden_size, len(self.labels))
+        self.bias = nn.Parameter(torch.zeros(len(self.labels)), requires_grad=False)  # tuned decision offsets
+
+    def tokenize(self, firsts: Sequence[str], seconds: Sequence[str]) -> dict[str, torch.Tensor]:
+        return self.tokenizer(
+            list(firsts),
+            list(seconds),
+            padding=True,
+            truncation="only_second",
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        """Logits (batch, labels), before the tuned decision offsets."""
+        kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            kwargs["token_type_ids"] = token_type_ids
+        hidden = self.encoder(**kwargs).last_hidden_state
+        return self.head(self.dropout(mean_pool(hidden, attention_mask)))
+
+    @torch.inference_mode()
+    def predict_proba(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = 32) -> torch.Tensor:
+        """(n, labels) probabilities, with the decision offsets applied; inputs are length-sorted into batches."""
+        self.eval()
+        n = len(firsts)
+        out = torch.zeros(n, len(self.labels))
+        order = sorted(range(n), key=lambda i: len(firsts[i]) + len(seconds[i]))
+        for lo in range(0, n, batch_size):
+            idx = order[lo : lo + batch_size]
+            batch = self.tokenize([firsts[i] for i in idx], [seconds[i] for i in idx])
+            out[idx] = torch.softmax(self(**batch) + self.bias, dim=-1)
+        return out
+
+    def trained_state(self, dtype: torch.dtype = torch.float16) -> dict[str, torch.Tensor]:
+        """The tensors to save: everything but the frozen embeddings; encoder weights stored in ``dtype``."""
+        state = {}
+        for name, tensor in self.state_dict().items():
+            if name.startswith("encoder.") and name[len("encoder.") :].startswith(FROZEN_PREFIXES):
+                continue
+            state[name] = tensor.to(dtype) if name.startswith("encoder.") and tensor.is_floating_point() else tensor
+        return state
+
+    def load_trained_state(self, tensors: dict[str, torch.Tensor], where: str = "checkpoint") -> None:
+        """Load tensors written by ``trained_state`` over the base encoder; fail clearly on a mismatch."""
+        own = self.state_dict()
+        wanted = {k for k in own if not (k.startswith("encoder.") and k[8:].startswith(FROZEN_PREFIXES))}
+        missing = sorted(wanted - set(tensors))
+        unexpected = sorted(set(tensors) - set(own))
+        if missing or unexpected:
+            raise ModelNotFoundError(
+                f"{where} does not fit base model {self.base_model}: missing {missing[:3]}, unexpected {unexpected[:3]}"
+            )
+        for name, tensor in tensors.items():
+            if tensor.shape != own[name].shape:
+                raise ModelNotFoundError(f"{where}: {name} has shape {tuple(tensor.shape)}, expected {tuple(own[name].shape)}")
+        self.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()}, strict=False)
+        self.eval()

@@ -1,0 +1,139 @@
+"""Stance of a claim toward an article: a relatedness gate, then a (claim, evidence) pair classifier."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from model.labels import check_labels
+from model.pair_classifier import PairClassifier
+from model.relatedness import RelatednessGate, relatedness_features
+from model.storage import load_checkpoint, save_checkpoint
+from model.text import select_evidence
+
+
+@dataclass
+class EvidenceSettings:
+    """How evidence sentences are picked for a claim.
+
+    sentences: at most this many body sentences go to the pair classifier.
+    tokens: word-piece budget for the evidence (the claim and special tokens come on top).
+    lexical_weight: weight of content-word overlap against embedding cosine when ranking sentences.
+    """
+
+    sentences: int = 5
+    tokens: int = 100
+    lexical_weight: float = 0.5
+
+
+@dataclass
+class ArticleView:
+    """What the stance model needs from one article pass: sentences, their unit vectors and token counts."""
+
+    sentences: list[str]
+    vectors: np.ndarray
+    token_counts: list[int]
+
+
+@dataclass
+class StancePrediction:
+    label: str
+    probabilities: dict[str, float]
+    evidence: list[int] = field(default_factory=list)  # sentence indices, article order
+
+
+def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray, article: ArticleView) -> list[int]:
+    """Indices of the evidence sentences for ``claim`` in ``article`` (article order)."""
+    return select_evidence(
+        claim,
+        article.sentences,
+        k=settings.sentences,
+        similarity=(article.vectors @ claim_vec).tolist() if len(article.sentences) else None,
+        lexical_weight=settings.lexical_weight,
+        token_counts=article.token_counts,
+        max_tokens=settings.tokens,
+    )
+
+
+class StanceModel:
+    """Gate (related or not) + pair classifier over the related labels; works without a gate for any label set."""
+
+    def __init__(
+        self,
+        pairs: PairClassifier,
+        gate: RelatednessGate | None = None,
+        unrelated_label: str | None = None,
+        evidence: EvidenceSettings | None = None,
+    ):
+        if (gate is None) != (unrelated_label is None):
+            raise ValueError("a relatedness gate needs an unrelated label and vice versa")
+        self.pairs = pairs
+        self.gate = gate
+        self.unrelated_label = unrelated_label
+        self.evidence_settings = evidence or EvidenceSettings()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.pairs.labels + ((self.unrelated_label,) if self.unrelated_label else ())
+
+    def select(self, claim: str, claim_vec: np.ndarray, article: ArticleView) -> list[int]:
+        return pick_evidence(self.evidence_settings, claim, claim_vec, article)
+
+    def predict(
+        self, claims: Sequence[str], claim_vecs: np.ndarray, articles: Sequence[ArticleView], skip_unrelated: bool = False
+    ) -> list[StancePrediction]:
+        """One prediction per (claim, article) pair.
+
+        With ``skip_unrelated`` the pair classifier is not run where the gate already says unrelated
+        (for fast bulk evaluation); those rows then split P(related) evenly over the related labels.
+        """
+        n = len(claims)
+        evidence = [self.select(c, v, a) for c, v, a in zip(claims, claim_vecs, articles)]
+        if self.gate is not None:
+            feats = np.stack([relatedness_features(c, v, a.sentences, a.vectors) for c, v, a in zip(claims, claim_vecs, articles)]) if n else np.zeros((0, 7))
+            p_related = self.gate.probability(feats) if n else np.zeros(0)
+        else:
+            p_related = np.ones(n)
+        run = [i for i in range(n) if not (skip_unrelated and self.gate is not None and p_related[i] < self.gate.threshold)]
+        pair_probs = torch.full((n, len(self.pairs.labels)), 1.0 / len(self.pairs.labels))
+        if run:
+            texts = [" ".join(articles[i].sentences[j] for j in evidence[i]) for i in run]
+            pair_probs[run] = self.pairs.predict_proba([claims[i] for i in run], texts)
+        out = []
+        for i in range(n):
+            probs = {lab: float(p_related[i] * p) for lab, p in zip(self.pairs.labels, pair_probs[i].tolist())}
+            if self.unrelated_label is not None:
+                probs[self.unrelated_label] = float(1.0 - p_related[i])
+            if self.gate is not None and p_related[i] < self.gate.threshold:
+                label = self.unrelated_label
+            else:
+                label = self.pairs.labels[int(pair_probs[i].argmax())]
+            out.append(StancePrediction(label, probs, evidence[i]))
+        return out
+
+    def save(self, folder: Path, extra_config: dict | None = None) -> None:
+        tensors = {f"pairs.{k}": v for k, v in self.pairs.trained_state().items()}
+        if self.gate is not None:
+            tensors.update({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in self.gate.tensors().items()})
+        config = {
+            "task": "stance",
+            "labels": list(self.labels),
+            "pair_labels": list(self.pairs.labels),
+            "unrelated_label": self.unrelated_label,
+            "base_model": self.pairs.base_model,
+            "max_length": self.pairs.max_length,
+            "evidence": asdict(self.evidence_settings),
+            **(extra_config or {}),
+        }
+        save_checkpoint(folder, tensors, config)
+
+    @classmethod
+    def load(cls, folder: Path, base_model: str | None = None) -> "StanceModel":
+        tensors, config = load_checkpoint(folder)
+        pairs = PairClassifier(base_model or config["base_model"], check_labels(config["pair_labels"]), config["max_length"])
+        pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))
+        gate = RelatednessGate.from_tensors({k: v.numpy() for k, v in tensors.items()}) if "gate.coef" in tensors else None
+        return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})))

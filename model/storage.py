@@ -1,0 +1,69 @@
+"""Save and load model parts as safetensors plus a JSON config, written atomically."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from model.errors import ModelNotFoundError
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temp file in the same folder, fsync, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> None:
+    """Write ``tensors`` (model.safetensors) and ``config`` (config.json) into ``folder``, each atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    contiguous = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{WEIGHTS_FILE}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(contiguous, tmp, metadata={"format": "pt"})
+        os.replace(tmp, folder / WEIGHTS_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    atomic_write_text(folder / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def load_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read what ``save_checkpoint`` wrote; raise ModelNotFoundError naming the missing or broken file."""
+    folder = Path(folder)
+    config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
+    for path in (config_path, weights_path):
+        if not path.is_file():
+            raise ModelNotFoundError(f"{path} not found: is {folder} a NewsLens model folder?")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelNotFoundError(f"{config_path} is not valid JSON ({err})") from None
+    try:
+        tensors = load_file(str(weights_path))
+    except Exception as err:  # safetensors raises its own error types for truncated or foreign files
+        raise ModelNotFoundError(f"{weights_path} is not a readable safetensors file ({err})") from None
+    return tensors, config

@@ -1,0 +1,88 @@
+"""Stance data: FNC-1 style (stances + bodies files) or one table with claim, body and label columns."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from model.errors import InputError
+from training.data.tables import read_table
+
+FNC_SPLITS = {
+    "train": ("train_stances.csv", "train_bodies.csv"),
+    "competition_test": ("competition_test_stances.csv", "competition_test_bodies.csv"),
+}
+
+
+@dataclass(frozen=True)
+class StanceExample:
+    claim: str
+    body_id: str
+    label: str
+
+
+@dataclass
+class StanceData:
+    """Pairs plus the bodies they point to (bodies are shared by many claims, so they are stored once)."""
+
+    examples: list[StanceExample]
+    bodies: dict[str, str]
+
+    def subset(self, body_ids: set[str]) -> "StanceData":
+        kept = [e for e in self.examples if e.body_id in body_ids]
+        return StanceData(kept, {b: self.bodies[b] for b in {e.body_id for e in kept}})
+
+
+def load_fnc_pair(stances_path: Path, bodies_path: Path) -> StanceData:
+    """FNC-1 format: stances file (Headline, Body ID, Stance) joined with bodies file (Body ID, articleBody)."""
+    bodies_frame = read_table(bodies_path, ["Body ID", "articleBody"])
+    bodies = dict(zip(bodies_frame["Body ID"].astype(str), bodies_frame["articleBody"].astype(str)))
+    stances = read_table(stances_path, ["Headline", "Body ID", "Stance"])
+    examples = []
+    for row, (claim, body_id, label) in enumerate(zip(stances["Headline"], stances["Body ID"].astype(str), stances["Stance"])):
+        if body_id not in bodies:
+            raise InputError(f"{stances_path}: row {row + 2} points to Body ID {body_id}, which {bodies_path} lacks")
+        examples.append(StanceExample(str(claim), body_id, str(label)))
+    return StanceData(examples, bodies)
+
+
+def load_fnc_split(data_dir: Path, split: str) -> StanceData:
+    if split not in FNC_SPLITS:
+        raise InputError(f"unknown FNC-1 split '{split}'; choose one of {', '.join(FNC_SPLITS)}")
+    stances, bodies = FNC_SPLITS[split]
+    return load_fnc_pair(Path(data_dir) / stances, Path(data_dir) / bodies)
+
+
+def load_stance_table(path: Path, claim_column: str = "claim", body_column: str = "body", label_column: str = "label",
+                      require_label: bool = True) -> StanceData:
+    """Any CSV/JSONL/Parquet with a claim, a body and (for training/evaluation) a label column."""
+    columns = [claim_column, body_column] + ([label_column] if require_label else [])
+    frame = read_table(path, columns)
+    bodies: dict[str, str] = {}
+    body_ids: dict[str, str] = {}
+    examples = []
+    for claim, body, label in zip(frame[claim_column], frame[body_column],
+                                  frame[label_column] if require_label else [""] * len(frame)):
+        body = str(body)
+        body_id = body_ids.setdefault(body, str(len(body_ids)))
+        bodies[body_id] = body
+        examples.append(StanceExample(str(claim), body_id, str(label)))
+    return StanceData(examples, bodies)
+
+
+def check_stance_labels(data: StanceData, labels: Sequence[str], where: str) -> None:
+    """Raise InputError naming the first rows whose label is not in ``labels``."""
+    bad = [(i, e.label) for i, e in enumerate(data.examples) if e.label not in labels]
+    if bad:
+        shown = ", ".join(f"row {i + 1}: {lab!r}" for i, lab in bad[:5])
+        raise InputError(f"{where}: {len(bad)} row(s) with unknown label ({shown}); known labels: {', '.join(labels)}")
+
+
+def split_by_body(data: StanceData, dev_fraction: float, seed: int) -> tuple[StanceData, StanceData]:
+    """Train/dev split with no body on both sides, fixed by ``seed``."""
+    ids = sorted(data.bodies)
+    random.Random(seed).shuffle(ids)
+    n_dev = max(1, int(round(len(ids) * dev_fraction))) if len(ids) > 1 else 0
+    dev_ids = set(ids[:n_dev])
+    return data.subset(set(ids) - dev_ids), data.subset(dev_ids)

@@ -1,0 +1,46 @@
+"""Read user tables (CSV, JSONL, Parquet) with clear errors for broken files and missing columns."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from model.errors import InputError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+
+
+def read_table(path: str | Path, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Load a table as strings-or-values; raise InputError naming the file, and every missing column."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False,
+                                encoding="utf-8")
+        elif suffix in (".jsonl", ".json"):
+            frame = pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            raise InputError(f"{path}: unsupported file type '{suffix}'; use one of {', '.join(TABLE_SUFFIXES)}")
+    except InputError:
+        raise
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
+    except Exception as err:  # pandas/pyarrow raise many types for broken files
+        raise InputError(f"{path}: cannot be read as {suffix[1:].upper()} ({type(err).__name__}: {err})") from None
+    require_columns(frame, columns, str(path))
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}; "
+            f"columns present: {', '.join(map(repr, frame.columns))}"
+        )

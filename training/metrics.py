@@ -1,0 +1,94 @@
+"""Every metric NewsLens reports, implemented once: evaluate, bench and tests all call these."""
+from __future__ import annotations
+
+from typing import Sequence
+
+RELATED = ("agree", "disagree", "discuss")
+
+
+def fnc_score(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+    """FNC-1 weighted score and its maximum for these gold labels.
+
+    Per pair, as the challenge defined it: 0.25 when relatedness is right (both unrelated, or both
+    among agree/disagree/discuss), and 0.75 more when a related pair gets its exact stance.
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
+    score = best = 0.0
+    for g, p in zip(gold, predicted):
+        g_related, p_related = g in RELATED, p in RELATED
+        best += 1.0 if g_related else 0.25
+        if g_related == p_related:
+            score += 0.25
+            if g_related and g == p:
+                score += 0.75
+    return score, best
+
+
+def fnc_percent(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """FNC-1 score as a percentage of the best possible score."""
+    score, best = fnc_score(gold, predicted)
+    return 100.0 * score / best if best else 0.0
+
+
+def confusion_matrix(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
+    """Rows are gold labels, columns predictions, both in ``labels`` order."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for g, p in zip(gold, predicted):
+        if g not in index or p not in index:
+            raise ValueError(f"label {g if g not in index else p!r} is not one of {list(labels)}")
+        matrix[index[g]][index[p]] += 1
+    return matrix
+
+
+def classification_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
+    matrix = confusion_matrix(gold, predicted, labels)
+    per_class = {}
+    for i, label in enumerate(labels):
+        tp = matrix[i][i]
+        predicted_n = sum(row[i] for row in matrix)
+        gold_n = sum(matrix[i])
+        precision = tp / predicted_n if predicted_n else 0.0
+        recall = tp / gold_n if gold_n else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": gold_n}
+    present = [label for label in labels if per_class[label]["support"] > 0] or list(labels)
+    correct = sum(matrix[i][i] for i in range(len(labels)))
+    return {
+        "n": len(gold),
+        "accuracy": correct / len(gold) if gold else 0.0,
+        "macro_f1": sum(per_class[label]["f1"] for label in present) / len(present),
+        "per_class": per_class,
+        "labels": list(labels),
+        "confusion_matrix": matrix,
+    }
+
+
+def stance_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
+    """classification_report plus the FNC-1 score (as % of max) when the labels are the FNC-1 ones."""
+    report = classification_report(gold, predicted, labels)
+    if set(RELATED) <= set(labels) and "unrelated" in labels:
+        score, best = fnc_score(gold, predicted)
+        report.update(fnc_score=score, fnc_max=best, fnc_percent=100.0 * score / best if best else 0.0)
+    return report
+
+
+def format_report(report: dict, title: str = "") -> str:
+    """A plain-text table of a classification report (and FNC score when present)."""
+    lines = [title] if title else []
+    head = f"n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}"
+    if "fnc_percent" in report:
+        head += f"  FNC={report['fnc_percent']:.2f}% of max ({report['fnc_score']:.2f}/{report['fnc_max']:.2f})"
+    lines.append(head)
+    width = max(len(label) for label in report["labels"]) + 2
+    lines.append(f"{'label':<{width}}{'prec':>8}{'recall':>8}{'F1':>8}{'support':>9}")
+    for label, m in report["per_class"].items():
+        lines.append(f"{label:<{width}}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}")
+    lines.append("confusion (rows gold, columns predicted): " + " ".join(report["labels"]))
+    for label, row in zip(report["labels"], report["confusion_matrix"]):
+        lines.append(f"{label:<{width}}" + "".join(f"{v:>9}" for v in row))
+    return "\n".join(lines)

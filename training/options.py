@@ -1,0 +1,99 @@
+"""Turn documented config dataclasses into command-line flags (and back), so --help documents every field."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from model.errors import InputError
+
+
+def field_docs(cls) -> dict[str, str]:
+    """Field help from the class docstring lines of the form ``name: what it does``."""
+    docs: dict[str, str] = {}
+    current = None
+    for line in (cls.__doc__ or "").splitlines():
+        match = re.match(r"\s*([a-z_][a-z0-9_]*): (.*)", line)
+        if match:
+            current = match.group(1)
+            docs[current] = match.group(2).strip()
+        elif current and line.strip():
+            docs[current] += " " + line.strip()
+        else:
+            current = None
+    return docs
+
+
+def _scalar_type(annotation) -> type:
+    hints = typing.get_args(annotation) if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union else ()
+    options = [h for h in hints if h is not type(None)] or [annotation]
+    return options[0] if isinstance(options[0], type) else str
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = ()) -> None:
+    """One ``--flag`` per scalar field of ``cls`` (default None: config file or dataclass default applies)."""
+    docs = field_docs(cls)
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(cls.__name__)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or dataclasses.is_dataclass(hints[f.name]):
+            continue
+        kind = _scalar_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        flag = "--" + (prefix + f.name).replace("_", "-")
+        help_text = f"{docs.get(f.name, '')} (default: {default})"
+        if kind is bool:
+            group.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            group.add_argument(flag, dest=prefix + f.name, type=kind if kind in (int, float) else str, default=None,
+                               help=help_text, metavar=kind.__name__.upper() if kind in (int, float) else "TEXT")
+
+
+def build_dataclass(cls, args: argparse.Namespace, file_values: dict[str, Any] | None = None, prefix: str = ""):
+    """An instance of ``cls`` from config-file values, overridden by flags that were given."""
+    values = dict(file_values or {})
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise InputError(f"unknown setting(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
+    for f in dataclasses.fields(cls):
+        given = getattr(args, prefix + f.name, None)
+        if given is not None:
+            values[f.name] = given
+        if f.name in values and dataclasses.is_dataclass(hints[f.name]) and isinstance(values[f.name], dict):
+            values[f.name] = hints[f.name](**values[f.name])
+        elif f.name in values and _scalar_type(hints[f.name]) is Path and values[f.name] is not None:
+            values[f.name] = Path(values[f.name])
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"invalid {cls.__name__}: {err}") from None
+
+
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """A TOML (or YAML, if PyYAML is installed) config with one table per concern."""
+    if path is None:
+        return {}
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file {path} not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except Exception as err:
+        raise InputError(f"config file {path} cannot be parsed: {err}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"config file {path} must hold tables of settings")
+    return data

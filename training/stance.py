@@ -1,0 +1,209 @@
+"""Train the stance model: relatedness gate on similarity features, then a fine-tuned (claim, evidence) classifier."""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from model.article import read_articles
+from model.encoder import EncoderConfig, SentenceEncoder
+from model.pair_classifier import PairClassifier
+from model.relatedness import RelatednessGate, relatedness_features
+from model.resolve import BASE_ENCODER
+from model.stance import ArticleView, EvidenceSettings, StanceModel, pick_evidence
+from training.data.stance_data import StanceData, split_by_body
+from training.loop import LoopConfig, config_dict, train_loop
+from training.metrics import classification_report, fnc_percent
+
+
+@dataclass
+class StanceTrainConfig:
+    """What the stance trainer builds.
+
+    base_model: encoder to fine-tune (model package, folder or hub id).
+    unrelated_label: label the relatedness gate decides; empty string for label sets without one.
+    max_length: tokens of (claim, evidence) read by the pair classifier.
+    dev_fraction: share of bodies held out (by body) for dev metrics, model selection and threshold tuning.
+    class_weight_power: class weights are (largest class / class count) ** power (0 turns weighting off).
+    max_train_samples: cap on training pairs for quick runs (None: all).
+    tune_offsets: tune per-class logit offsets on dev for macro-F1 after training.
+    """
+
+    base_model: str = BASE_ENCODER
+    unrelated_label: str = "unrelated"
+    max_length: int = 128
+    dev_fraction: float = 0.1
+    class_weight_power: float = 0.5
+    max_train_samples: int | None = None
+    tune_offsets: bool = True
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+
+    def __post_init__(self):
+        if not 0 < self.dev_fraction < 0.5:
+            raise ValueError("dev_fraction must be in (0, 0.5)")
+        if self.max_length < 16:
+            raise ValueError("max_length must be at least 16")
+
+
+@dataclass
+class PairItem:
+    claim: str
+    evidence: str
+    label: int
+
+
+def view_pairs(data: StanceData, encoder: SentenceEncoder) -> tuple[dict[str, ArticleView], dict[str, np.ndarray]]:
+    """Article views for every body and unit vectors for every distinct claim."""
+    body_ids = sorted(data.bodies)
+    tqdm.write(f"embedding {len(body_ids)} bodies and {len({e.claim for e in data.examples})} claims")
+    views = dict(zip(body_ids, read_articles([data.bodies[b] for b in body_ids], encoder)))
+    claims = sorted({e.claim for e in data.examples})
+    return views, dict(zip(claims, encoder.embed(claims)))
+
+
+def gate_features(data: StanceData, views, claim_vecs) -> np.ndarray:
+    return np.stack([relatedness_features(e.claim, claim_vecs[e.claim], views[e.body_id].sentences,
+                                          views[e.body_id].vectors) for e in data.examples])
+
+
+def fit_gate(features: np.ndarray, related: np.ndarray, seed: int) -> RelatednessGate:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = features.mean(0), features.std(0) + 1e-6
+    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit((features - mean) / scale, related)
+    return RelatednessGate(mean.astype(np.float32), scale.astype(np.float32), clf.coef_[0].astype(np.float32),
+                           float(clf.intercept_[0]))
+
+
+def tune_threshold(gate: RelatednessGate, features: np.ndarray, gold: list[str], pair_guess: list[str],
+                   unrelated: str) -> float:
+    """Threshold on P(related) that maximises the FNC score on dev, given the pair classifier's guesses."""
+    p = gate.probability(features)
+    best, best_t = -1.0, 0.5
+    for t in np.arange(0.05, 0.951, 0.025):
+        predicted = [guess if pi >= t else unrelated for pi, guess in zip(p, pair_guess)]
+        score = fnc_percent(gold, predicted)
+        if score > best:
+            best, best_t = score, float(t)
+    return best_t
+
+
+def tune_offsets(logits: torch.Tensor, gold: list[int], n_labels: int) -> torch.Tensor:
+    """Per-class logit offsets (coarse grid, coordinate ascent) that maximise dev macro-F1."""
+    labels = list(range(n_labels))
+    offsets = torch.zeros(n_labels)
+
+    def macro(o):
+        pred = (logits + o).argmax(1).tolist()
+        return classification_report(gold, pred, labels)["macro_f1"]
+
+    best = macro(offsets)
+    for _ in range(2):
+        for c in range(n_labels):
+            for delta in np.arange(-1.5, 1.51, 0.25):
+                trial = offsets.clone()
+                trial[c] = float(delta)
+                score = macro(trial)
+                if score > best + 1e-9:
+                    best, offsets = score, trial
+    return offsets
+
+
+def pair_items(data: StanceData, views, claim_vecs, settings: EvidenceSettings, labels: tuple[str, ...]) -> list[PairItem]:
+    index = {label: i for i, label in enumerate(labels)}
+    items = []
+    for e in data.examples:
+        if e.label not in index:
+            continue
+        view = views[e.body_id]
+        chosen = pick_evidence(settings, e.claim, claim_vecs[e.claim], view)
+        items.append(PairItem(e.claim, " ".join(view.sentences[j] for j in chosen), index[e.label]))
+    return items
+
+
+def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop: LoopConfig,
+                 resume: bool = False, extra_card: dict | None = None) -> dict:
+    """Train on ``data`` (dev carved from it by body), save the best model to ``output``; returns dev metrics."""
+    started = time.time()
+    labels = sorted({e.label for e in data.examples})
+    unrelated = config.unrelated_label if config.unrelated_label in labels else None
+    pair_labels = tuple(label for label in labels if label != unrelated)
+    train, dev = split_by_body(data, config.dev_fraction, loop.seed)
+    if config.max_train_samples:
+        train.examples = train.examples[: config.max_train_samples]
+    tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
+
+    encoder = SentenceEncoder(EncoderConfig(name=config.base_model))
+    views, claim_vecs = view_pairs(data, encoder)
+
+    gate = None
+    if unrelated:
+        tr_feats, dev_feats = gate_features(train, views, claim_vecs), gate_features(dev, views, claim_vecs)
+        gate = fit_gate(tr_feats, np.array([e.label != unrelated for e in train.examples]), loop.seed)
+
+    torch.manual_seed(loop.seed)
+    pairs = PairClassifier(config.base_model, pair_labels, config.max_length)
+    train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)
+    dev_items = pair_items(dev, views, claim_vecs, config.evidence, pair_labels)
+    counts = np.bincount([it.label for it in train_items], minlength=len(pair_labels)).astype(np.float64)
+    weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
+    tqdm.write(f"pair classifier: {len(train_items)} train / {len(dev_items)} dev items, class weights {weights.round(2)}")
+
+    def batch_loss(batch: list[PairItem]) -> torch.Tensor:
+        enc = pairs.tokenize([b.claim for b in batch], [b.evidence for b in batch])
+        return loss_fn(pairs(**enc), torch.tensor([b.label for b in batch]))
+
+    def dev_logits() -> torch.Tensor:
+        probs = pairs.predict_proba([it.claim for it in dev_items], [it.evidence for it in dev_items])
+        return torch.log(probs.clamp_min(1e-9)) - pairs.bias
+
+    def evaluate() -> float:
+        pred = dev_logits().argmax(1).tolist()
+        return classification_report([it.label for it in dev_items], pred, list(range(len(pair_labels))))["macro_f1"]
+
+    best_state: dict = {}
+
+    def on_best(metric: float, step: int) -> None:
+        best_state.update(copy.deepcopy({k: v for k, v in pairs.state_dict().items()}))
+
+    result = train_loop(pairs, train_items, batch_loss, evaluate, loop,
+                        checkpoint_dir=output / "checkpoints", resume=resume, on_best=on_best)
+    if best_state:
+        pairs.load_state_dict(best_state)
+    pairs.eval()
+    if config.tune_offsets and dev_items:
+        pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
+
+    # Threshold tuning and dev report for the whole model.
+    model = StanceModel(pairs, gate, unrelated, config.evidence)
+    dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
+                             [views[e.body_id] for e in dev.examples])
+    if gate is not None:
+        guesses = [pr.label if pr.label != unrelated else max(pair_labels, key=lambda l: pr.probabilities[l])
+                   for pr in dev_pred]
+        gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated)
+        dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
+                                 [views[e.body_id] for e in dev.examples])
+    from training.metrics import stance_report
+
+    dev_report = stance_report([e.label for e in dev.examples], [p.label for p in dev_pred], list(model.labels))
+    card = {
+        "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples)},
+        "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
+                                             "class_weight_power": config.class_weight_power,
+                                             "dev_fraction": config.dev_fraction},
+        "dev_metrics": dev_report,
+        "loop": {"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
+                 "steps": result.steps, "history": result.history},
+        "train_seconds": round(time.time() - started, 1),
+        **(extra_card or {}),
+    }
+    model.save(output, {"training": card})
+    return card
