@@ -7,52 +7,74 @@ import time
 from pathlib import Path
 
 from model.errors import InputError
+from model.resolve import SHIPPED_WEIGHTS
+from model.storage import atomic_write_text
 from training.card import command_line, write_model_card
 from training.loop import LoopConfig
 from training.options import add_dataclass_arguments, build_dataclass, read_config_file
 from training.paths import default_data_dir, require_path
 
 TASKS = ("stance", "event", "summary")
+DEFAULT_MODELS = {"stance": "stance", "event": "event", "summary": "summary-extractive"}
+
+
+def _add_column_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("columns of a user file")
+    group.add_argument("--claim-column", default="claim", help="stance: claim or headline column (default: claim)")
+    group.add_argument("--body-column", default="body", help="stance: article body column (default: body)")
+    group.add_argument("--text-column", default="text", help="event: text column (default: text)")
+    group.add_argument("--label-column", default="label", help="stance/event: label column (default: label)")
+    group.add_argument("--article-column", default="article", help="summary: article column (default: article)")
+    group.add_argument("--summary-column", default="summary", help="summary: reference column (default: summary)")
 
 
 def add_train_parser(sub) -> None:
-    parser = sub.add_parser("train", help="train or retrain a model on your data",
-                            description="Train a NewsLens model. Flags override the --config file; "
-                                        "the resolved config is saved beside the weights.")
-    parser.add_argument("task", choices=TASKS)
-    parser.add_argument("--data", type=Path, help="training data: a CSV/JSONL/Parquet file, or a folder in the "
-                                                  "task's reference format (default: the task's corpus under ../shared/data)")
-    parser.add_argument("--output", type=Path, required=True, help="folder for the trained model")
-    parser.add_argument("--config", type=Path, help="TOML or YAML file with [loop] and [task] tables")
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUTPUT/checkpoints")
-    parser.add_argument("--claim-column", default="claim")
-    parser.add_argument("--body-column", default="body")
-    parser.add_argument("--text-column", default="text")
-    parser.add_argument("--label-column", default="label")
-    add_dataclass_arguments(parser, LoopConfig)
+    from training.event import EventTrainConfig
     from training.stance import StanceTrainConfig
+    from training.summary import SummaryTrainConfig
 
+    parser = sub.add_parser("train", help="train or retrain a model on your data",
+                            description="Train a NewsLens model. Flags override the --config file (TOML/YAML with "
+                                        "[loop], [stance], [event] or [summary] tables); the resolved config is saved "
+                                        "beside the weights.")
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("--data", type=Path, help="training data: a CSV/JSONL/Parquet file, or a folder in the task's "
+                                                  "reference format (default: the task's corpus under ../shared/data)")
+    parser.add_argument("--output", type=Path, required=True, help="folder for the trained model")
+    parser.add_argument("--config", type=Path, help="TOML or YAML config file")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUTPUT/checkpoints")
+    _add_column_flags(parser)
+    add_dataclass_arguments(parser, LoopConfig)
     add_dataclass_arguments(parser, StanceTrainConfig, prefix="stance_")
+    add_dataclass_arguments(parser, EventTrainConfig, prefix="event_")
+    add_dataclass_arguments(parser, SummaryTrainConfig, prefix="summary_")
     parser.set_defaults(handler=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"))
-    if args.task == "stance":
-        return _train_stance(args, loop, file_config.get("stance"))
-    raise InputError(f"`newslens train {args.task}` is not available yet in this version")
+    handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]
+    return handler(args, loop, file_config.get(args.task))
 
 
 def _load_stance_data(args, path: Path | None, split: str):
     from training.data.stance_data import load_fnc_split, load_stance_table
 
-    if path is None:
-        path = default_data_dir() / "fnc1"
+    path = Path(path) if path else default_data_dir() / "fnc1"
     require_path(path, "stance data")
     if path.is_dir():
         return load_fnc_split(path, split), f"FNC-1 {split} ({path})"
     return load_stance_table(path, args.claim_column, args.body_column, args.label_column), str(path)
+
+
+def _finish(args, title: str, card: dict, sections: dict, started: float) -> int:
+    card["wall_seconds"] = round(time.time() - started, 1)
+    sections = {**sections, "Command": f"`{card['command']}`",
+                "Time": f"{card['wall_seconds'] / 60:.1f} minutes wall time, seed {card['train_config']['seed']}."}
+    write_model_card(args.output, title, sections, card)
+    print(json.dumps({"output": str(args.output), "dev": card.get("dev_summary")}, indent=2))
+    return 0
 
 
 def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
@@ -63,14 +85,168 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
     started = time.time()
     card = train_stance(data, args.output, config, loop, resume=args.resume,
                         extra_card={"data": source, "command": command_line()})
-    card["wall_seconds"] = round(time.time() - started, 1)
-    write_model_card(args.output, "NewsLens stance model", {
-        "Data": f"Trained on {source}: {card['trained_on']['pairs']} pairs, dev {card['trained_on']['dev_pairs']} "
-                f"pairs held out by body (seed {loop.seed}).",
-        "Command": f"`{card['command']}`",
-        "Time": f"{card['wall_seconds'] / 60:.1f} minutes wall time on this machine.",
-        "Dev metrics": f"macro-F1 {card['dev_metrics']['macro_f1']:.4f}"
-                       + (f", FNC {card['dev_metrics']['fnc_percent']:.2f}% of max" if 'fnc_percent' in card['dev_metrics'] else ""),
-    }, card)
-    print(json.dumps({"output": str(args.output), "dev_macro_f1": card["dev_metrics"]["macro_f1"]}, indent=2))
+    dev = card["dev_metrics"]
+    card["dev_summary"] = {"macro_f1": dev["macro_f1"], "fnc_percent": dev.get("fnc_percent")}
+    return _finish(args, "NewsLens stance model", card, {
+        "Data": f"{source}: {card['trained_on']['pairs']} training pairs; {card['trained_on']['dev_pairs']} dev pairs "
+                f"held out by body (seed {loop.seed}). The test split was not used.",
+        "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}" + (f", FNC {dev['fnc_percent']:.2f}% of max" if "fnc_percent" in dev else ""),
+    }, started)
+
+
+def load_event_data(args, seed: int, dev_fraction: float):
+    """Train/dev(/test) lists of LabeledText: the built corpus mix by default, or a user file split by seed."""
+    from training.event import LabeledText, split_dev
+
+    if args.data and Path(args.data).is_file():
+        from training.data.tables import read_table
+
+        frame = read_table(args.data, [args.text_column, args.label_column])
+        rows = [LabeledText(str(t), str(l)) for t, l in zip(frame[args.text_column], frame[args.label_column])]
+        train, dev = split_dev(rows, dev_fraction, seed)
+        return {"train": train, "dev": dev, "test": []}, str(args.data)
+    from training.data.event_dataset import build_event_splits
+
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    require_path(data_dir, "event data folder")
+    splits = build_event_splits(data_dir, seed=seed)
+    return ({k: [LabeledText(e.text, e.label) for e in v] for k, v in splits.items()},
+            f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})")
+
+
+def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
+    from training.event import EventTrainConfig, train_event
+
+    config = build_dataclass(EventTrainConfig, args, file_values, prefix="event_")
+    splits, source = load_event_data(args, loop.seed, config.dev_fraction)
+    started = time.time()
+    _, card = train_event(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
+                          extra_card={"data": source, "command": command_line()})
+    dev = card["dev_metrics"]
+    card["dev_summary"] = {"macro_f1": dev["macro_f1"], "accuracy": dev["accuracy"]}
+    return _finish(args, "NewsLens event-type model", card, {
+        "Data": f"{source}: {card['trained_on']['train']} train, {card['trained_on']['dev']} dev examples.",
+        "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}, accuracy {dev['accuracy']:.4f}",
+    }, started)
+
+
+def load_summary_data(args, seed: int):
+    from training.data.summary_data import bbc_splits, load_summary_table
+
+    if args.data and Path(args.data).is_file() and Path(args.data).name != "bbc_news_summary.jsonl":
+        import random
+
+        rows = load_summary_table(args.data, args.article_column, args.summary_column)
+        random.Random(seed).shuffle(rows)
+        cut = max(1, int(len(rows) * 0.1))
+        return {"train": rows[cut:], "dev": rows[:cut], "test": []}, f"{args.data} (dev: 10%, seed {seed})"
+    path = Path(args.data) if args.data else default_data_dir() / "bbc_news_summary" / "bbc_news_summary.jsonl"
+    if path.is_dir():
+        path = path / "bbc_news_summary.jsonl"
+    require_path(path, "summary data")
+    return bbc_splits(path, seed), f"BBC News Summary ({path}), 80/10/10 split by article, seed {seed}"
+
+
+def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
+    from training.summary import SummaryTrainConfig, train_extractive
+
+    config = build_dataclass(SummaryTrainConfig, args, file_values, prefix="summary_")
+    splits, source = load_summary_data(args, loop.seed)
+    started = time.time()
+    _, card = train_extractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
+                               extra_card={"data": source, "command": command_line()})
+    dev = card["dev_metrics"]
+    card["dev_summary"] = dev
+    return _finish(args, "NewsLens extractive summariser", card, {
+        "Data": f"{source}: {card['trained_on']['articles']} train articles; labels are the article sentences the "
+                f"reference summary keeps.",
+        "Dev metrics": "ROUGE-1/2/L F1: scorer " + "/".join(f"{v:.2f}" for v in dev["scorer"].values())
+                       + ", LEAD " + "/".join(f"{v:.2f}" for v in dev["lead"].values()),
+    }, started)
+
+
+# ---------------------------------------------------------------- evaluate
+
+def add_evaluate_parser(sub) -> None:
+    parser = sub.add_parser("evaluate", help="score a model on labelled data",
+                            description="Score a saved model; prints a table and, with --output, writes JSON.")
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("--model", help="model folder (default: the shipped weights for the task)")
+    parser.add_argument("--split", help="stance: train|competition_test (default competition_test); "
+                                        "event/summary: dev|test of the built split (default test)")
+    parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
+    parser.add_argument("--output", type=Path, help="write the report as JSON here")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
+    parser.add_argument("--baselines", action="store_true",
+                        help="also train and score the TF-IDF baselines on the same training data")
+    _add_column_flags(parser)
+    parser.set_defaults(handler=run_evaluate)
+
+
+def _model_folder(args) -> Path:
+    path = Path(args.model) if args.model else SHIPPED_WEIGHTS / DEFAULT_MODELS[args.task]
+    if not (path / "config.json").exists():
+        raise InputError(f"no {args.task} model at {path}; train one with `newslens train {args.task} --output DIR`")
+    return path
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from training.metrics import format_report
+
+    folder = _model_folder(args)
+    if args.task == "stance":
+        from model.stance import StanceModel
+        from training.evaluate import evaluate_stance
+
+        split = args.split or "competition_test"
+        data, source = _load_stance_data(args, args.data, split)
+        report = {"model": str(folder), "data": source, **evaluate_stance(StanceModel.load(folder), data, source)}
+        text = format_report(report, f"stance on {source}")
+        if args.baselines:
+            from training.baselines import stance_baselines
+
+            train, _ = _load_stance_data(args, None, "train")
+            report["baselines"] = stance_baselines(train, data)
+            for name, rep in report["baselines"].items():
+                text += "\n\n" + format_report(rep, f"baseline {name}")
+    elif args.task == "event":
+        from model.heads import EventModel
+        from training.evaluate import evaluate_event
+
+        model = EventModel.load(folder)
+        if args.data:
+            from training.data.tables import read_table
+
+            frame = read_table(args.data, [args.text_column, args.label_column])
+            texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
+            train = None
+        else:
+            splits, source = load_event_data(args, args.seed, 0.1)
+            part = splits[args.split or "test"]
+            texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
+            source += f", split {args.split or 'test'}"
+        report = {"model": str(folder), "data": source, **evaluate_event(model, texts, gold)}
+        text = format_report(report, f"event type on {source}")
+        if args.baselines and train is not None:
+            from training.baselines import tfidf_event_baseline
+
+            report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels))}
+            text += "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
+    else:
+        from model.heads import SentenceScorer, SummaryBudget
+        from model.storage import load_checkpoint
+        from training.evaluate import evaluate_extractive
+
+        scorer = SentenceScorer.load(folder)
+        budget = SummaryBudget(**load_checkpoint(folder)[1].get("budget", {}))
+        splits, source = load_summary_data(args, args.seed)
+        part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
+        report = {"model": str(folder), "data": source,
+                  **evaluate_extractive(scorer, [e.article for e in part], [e.summary for e in part], budget)}
+        text = "\n".join(f"{name:<12} ROUGE-1 {r['rouge1']:.2f}  ROUGE-2 {r['rouge2']:.2f}  ROUGE-L {r['rougeL']:.2f}"
+                         for name, r in report.items() if isinstance(r, dict) and "rouge2" in r)
+    print(text)
+    if args.output:
+        atomic_write_text(Path(args.output), json.dumps(report, indent=2) + "\n")
+        print(f"report written to {args.output}")
     return 0

@@ -92,3 +92,18 @@ def format_report(report: dict, title: str = "") -> str:
     for label, row in zip(report["labels"], report["confusion_matrix"]):
         lines.append(f"{label:<{width}}" + "".join(f"{v:>9}" for v in row))
     return "\n".join(lines)
+
+
+def rouge_scores(references: Sequence[str], predictions: Sequence[str]) -> dict[str, float]:
+    """Mean ROUGE-1/2/L F1 (percent) with Porter stemming, from the rouge-score package."""
+    from rouge_score import rouge_scorer
+
+    if len(references) != len(predictions):
+        raise ValueError(f"{len(references)} references but {len(predictions)} predictions")
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    for ref, pred in zip(references, predictions):
+        for key, score in scorer.score(ref, pred).items():
+            totals[key] += score.fmeasure
+    n = max(len(references), 1)
+    return {key: 100.0 * value / n for key, value in totals.items()}

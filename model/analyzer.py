@@ -1,0 +1,216 @@
+"""The prediction API: load once, then analyse articles for stance, event type and summary."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from model.article import read_articles
+from model.encoder import EncoderConfig, SentenceEncoder, configure_threads
+from model.errors import InputError, ModelNotFoundError
+from model.heads import EventModel, SentenceScorer, SummaryBudget
+from model.resolve import BASE_ENCODER, SHIPPED_WEIGHTS
+from model.stance import ArticleView, StanceModel
+from model.text import MAX_ARTICLE_CHARS, clean_article, normalize_text, split_headline
+
+TASKS = ("stance", "event", "summary")
+SUMMARY_MODES = ("extractive", "abstractive", "none")
+MAX_CLAIMS = 50
+MAX_CLAIM_CHARS = 2000
+
+
+@dataclass
+class ClaimStance:
+    claim: str
+    label: str
+    probabilities: dict[str, float]
+    evidence: list[str]
+    evidence_indices: list[int]
+
+
+@dataclass
+class EventResult:
+    label: str
+    scores: dict[str, float]
+
+
+@dataclass
+class SummaryResult:
+    text: str
+    mode: str
+    sentence_indices: list[int] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Analysis:
+    """Everything NewsLens says about one article. ``sentences`` are the body sentences that indices refer to."""
+
+    headline: str | None
+    sentences: list[str]
+    stances: list[ClaimStance]
+    event: EventResult | None
+    summary: SummaryResult | None
+    timings: dict[str, float]
+    unavailable: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ArticleInput:
+    article: str | bytes
+    headline: str | None = None
+    claims: Sequence[str] = ()
+
+
+@dataclass
+class PreparedArticle:
+    headline: str | None
+    body: str
+    claims: list[str]
+
+
+def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticle:
+    """Clean and check one input; the first line is taken as headline when none is given and it reads as one."""
+    text = clean_article(item.article, what, MAX_ARTICLE_CHARS)
+    headline = normalize_text(item.headline) if item.headline and item.headline.strip() else None
+    body = text
+    first, rest = split_headline(text)
+    if first is not None and (headline is None or first == headline):
+        headline, body = first, rest
+    claims = [normalize_text(c) for c in item.claims if c and c.strip()]
+    if len(claims) > MAX_CLAIMS:
+        raise InputError(f"{what}: {len(claims)} claims given; at most {MAX_CLAIMS} per article")
+    for c in claims:
+        if len(c) > MAX_CLAIM_CHARS:
+            raise InputError(f"{what}: a claim is {len(c):,} characters; at most {MAX_CLAIM_CHARS:,}")
+    if not claims and headline:
+        claims = [headline]
+    return PreparedArticle(headline, body, claims)
+
+
+def _load_optional(kind, spec: str | Path | None, default_name: str, task: str, unavailable: dict):
+    """Load a task model; a missing *shipped* model marks the task unavailable, a missing given path is an error."""
+    if spec is None:
+        unavailable[task] = "switched off"
+        return None
+    path = Path(spec)
+    if not path.exists() and not path.is_absolute() and (SHIPPED_WEIGHTS / str(spec)).exists():
+        path = SHIPPED_WEIGHTS / str(spec)
+    if not path.exists():
+        if str(spec) == default_name:
+            unavailable[task] = f"no {task} weights shipped in {SHIPPED_WEIGHTS / default_name}"
+            return None
+        raise ModelNotFoundError(f"{task} model not found at {spec}")
+    return kind.load(path)
+
+
+class Analyzer:
+    """Loads the task models and the shared encoder once; ``analyze`` and ``analyze_batch`` reuse them."""
+
+    def __init__(
+        self,
+        stance: str | Path | None = "stance",
+        event: str | Path | None = "event",
+        summary: str | Path | None = "summary-extractive",
+        threads: int | None = None,
+        summary_budget: SummaryBudget | None = None,
+    ):
+        started = time.perf_counter()
+        configure_threads(threads)
+        self.unavailable: dict[str, str] = {}
+        self.stance: StanceModel | None = _load_optional(StanceModel, stance, "stance", "stance", self.unavailable)
+        self.event: EventModel | None = _load_optional(EventModel, event, "event", "event", self.unavailable)
+        self.scorer: SentenceScorer | None = _load_optional(SentenceScorer, summary, "summary-extractive", "summary",
+                                                            self.unavailable)
+        bases = {m.base_model for m in (self.event, self.scorer) if m is not None}
+        if self.stance is not None:
+            bases.add(self.stance.pairs.base_model)
+        if len(bases) > 1:
+            raise ModelNotFoundError(f"task models were trained on different base encoders: {sorted(bases)}")
+        self.encoder = SentenceEncoder(EncoderConfig(name=bases.pop() if bases else BASE_ENCODER))
+        self.summary_budget = summary_budget or SummaryBudget()
+        self.load_seconds = time.perf_counter() - started
+
+    def analyze(self, article: str | bytes, headline: str | None = None, claims: Sequence[str] = (),
+                tasks: Sequence[str] = TASKS, summary_mode: str = "extractive") -> Analysis:
+        """Analyse one article; see ``analyze_batch``."""
+        return self.analyze_batch([ArticleInput(article, headline, claims)], tasks, summary_mode)[0]
+
+    def analyze_batch(self, items: Sequence[ArticleInput], tasks: Sequence[str] = TASKS,
+                      summary_mode: str = "extractive") -> list[Analysis]:
+        """Analyse many articles with shared encoder batches. Raises InputError for the first bad item
+        (callers that must go on past bad rows check each with ``prepare_article`` first)."""
+        unknown = set(tasks) - set(TASKS)
+        if unknown:
+            raise InputError(f"unknown task(s) {sorted(unknown)}; choose from {', '.join(TASKS)}")
+        if summary_mode not in SUMMARY_MODES:
+            raise InputError(f"unknown summary mode '{summary_mode}'; choose from {', '.join(SUMMARY_MODES)}")
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        prepared = [prepare_article(item, f"article {i + 1}" if len(items) > 1 else "article") for i, item in enumerate(items)]
+        views = read_articles([p.body for p in prepared], self.encoder)
+        timings["article_pass"] = time.perf_counter() - clock
+
+        want_stance = "stance" in tasks and self.stance is not None
+        heads = [p.headline or "" for p in prepared]
+        short_texts = sorted({c for p in prepared for c in p.claims} | {h for h in heads if h})
+        clock = time.perf_counter()
+        short_vecs = dict(zip(short_texts, self.encoder.embed(short_texts))) if short_texts else {}
+        timings["claim_pass"] = time.perf_counter() - clock
+
+        stances: list[list[ClaimStance]] = [[] for _ in prepared]
+        if want_stance:
+            clock = time.perf_counter()
+            pairs = [(i, c) for i, p in enumerate(prepared) for c in p.claims]
+            if pairs:
+                preds = self.stance.predict([c for _, c in pairs], np.stack([short_vecs[c] for _, c in pairs]),
+                                            [views[i] for i, _ in pairs])
+                for (i, claim), pred in zip(pairs, preds):
+                    stances[i].append(ClaimStance(claim, pred.label, pred.probabilities,
+                                                  [views[i].sentences[j] for j in pred.evidence], pred.evidence))
+            timings["stance"] = time.perf_counter() - clock
+
+        events: list[EventResult | None] = [None] * len(prepared)
+        if "event" in tasks and self.event is not None:
+            clock = time.perf_counter()
+            lead_views = [self._with_headline(v, h, short_vecs) for v, h in zip(views, heads)]
+            for i, pred in enumerate(self.event.predict(lead_views)):
+                events[i] = EventResult(pred.label, pred.scores)
+            timings["event"] = time.perf_counter() - clock
+
+        summaries: list[SummaryResult | None] = [None] * len(prepared)
+        if "summary" in tasks:
+            clock = time.perf_counter()
+            summaries = [self._summarize(v, summary_mode) for v in views]
+            timings["summary"] = time.perf_counter() - clock
+
+        unavailable = {t: r for t, r in self.unavailable.items() if t in tasks}
+        share = {k: v / max(len(prepared), 1) for k, v in timings.items()}
+        return [Analysis(p.headline, v.sentences, s, e, m, dict(share), dict(unavailable))
+                for p, v, s, e, m in zip(prepared, views, stances, events, summaries)]
+
+    @staticmethod
+    def _with_headline(view: ArticleView, headline: str, vecs: dict) -> ArticleView:
+        if not headline:
+            return view
+        return ArticleView([headline] + view.sentences, np.vstack([vecs[headline][None, :], view.vectors]),
+                           [0] + list(view.token_counts))
+
+    def _summarize(self, view: ArticleView, mode: str) -> SummaryResult:
+        if mode == "none":
+            return SummaryResult("", "none")
+        if mode == "abstractive":
+            note = "abstractive summariser not shipped in this version; extractive summary shown"
+        else:
+            note = ""
+        if self.scorer is None:
+            return SummaryResult("", "none", note=self.unavailable.get("summary", "no summariser loaded"))
+        chosen = self.scorer.select(view, self.summary_budget)
+        return SummaryResult(" ".join(view.sentences[i] for i in chosen), "extractive", chosen, note=note)

@@ -1,0 +1,173 @@
+"""Small heads that read vectors from the frozen article pass: the event classifier and the sentence scorer."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from model.labels import check_labels
+from model.stance import ArticleView
+from model.storage import load_checkpoint, save_checkpoint
+from model.errors import ModelNotFoundError
+
+
+class MLPHead(nn.Module):
+    """Linear layer, or one hidden layer with GELU when ``hidden`` > 0."""
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int = 0, dropout: float = 0.1):
+        super().__init__()
+        self.in_dim, self.out_dim, self.hidden = in_dim, out_dim, hidden
+        if hidden:
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout),
+                                     nn.Linear(hidden, out_dim))
+        else:
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, out_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+@dataclass
+class EventFeatures:
+    """Which parts of the article the event head reads.
+
+    lead_sentences: the headline and opening sentences averaged into the 'lead' vector.
+    use_body: also read the mean of all sentence vectors (the whole article).
+    """
+
+    lead_sentences: int = 3
+    use_body: bool = True
+
+    def dim(self, encoder_dim: int) -> int:
+        return encoder_dim * (2 if self.use_body else 1)
+
+    def vector(self, view: ArticleView, encoder_dim: int) -> np.ndarray:
+        if not len(view.sentences):
+            return np.zeros(self.dim(encoder_dim), dtype=np.float32)
+        parts = [_unit(view.vectors[: self.lead_sentences].mean(0))]
+        if self.use_body:
+            parts.append(_unit(view.vectors.mean(0)))
+        return np.concatenate(parts).astype(np.float32)
+
+
+@dataclass
+class EventPrediction:
+    label: str
+    scores: dict[str, float]
+
+
+class EventModel:
+    """Event type from the lead and body vectors of the article pass."""
+
+    def __init__(self, head: MLPHead, labels: Sequence[str], features: EventFeatures, base_model: str):
+        self.head = head.eval()
+        self.labels = check_labels(labels)
+        self.features = features
+        self.base_model = base_model
+
+    def vectors(self, views: Sequence[ArticleView]) -> np.ndarray:
+        return np.stack([self.features.vector(v, self.head.in_dim // (2 if self.features.use_body else 1)) for v in views])
+
+    @torch.inference_mode()
+    def predict(self, views: Sequence[ArticleView]) -> list[EventPrediction]:
+        if not views:
+            return []
+        probs = torch.softmax(self.head(torch.from_numpy(self.vectors(views))), -1).tolist()
+        return [EventPrediction(self.labels[int(np.argmax(p))], dict(zip(self.labels, p))) for p in probs]
+
+    def save(self, folder: Path, extra_config: dict | None = None) -> None:
+        config = {"task": "event", "labels": list(self.labels), "base_model": self.base_model,
+                  "features": asdict(self.features), "head": {"in_dim": self.head.in_dim, "hidden": self.head.hidden},
+                  **(extra_config or {})}
+        save_checkpoint(folder, {f"head.{k}": v for k, v in self.head.state_dict().items()}, config)
+
+    @classmethod
+    def load(cls, folder: Path) -> "EventModel":
+        tensors, config = load_checkpoint(folder)
+        if config.get("task") != "event":
+            raise ModelNotFoundError(f"{folder} holds a '{config.get('task')}' model, not an event model")
+        labels = check_labels(config["labels"])
+        head = MLPHead(config["head"]["in_dim"], len(labels), config["head"]["hidden"])
+        head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
+        return cls(head, labels, EventFeatures(**config["features"]), config["base_model"])
+
+
+def sentence_features(view: ArticleView) -> np.ndarray:
+    """Per-sentence inputs to the sentence scorer: its vector, its vector times the article centroid,
+    cosine to the centroid and to the lead, relative and absolute position, and length."""
+    n = len(view.sentences)
+    if n == 0:
+        return np.zeros((0, 2 * (view.vectors.shape[1] if view.vectors.ndim == 2 else 0) + 6), dtype=np.float32)
+    vecs = view.vectors
+    centroid = _unit(vecs.mean(0))
+    lead = _unit(vecs[:2].mean(0))
+    pos = np.arange(n, dtype=np.float32)
+    lengths = np.array([len(s.split()) for s in view.sentences], dtype=np.float32)
+    extra = np.stack([vecs @ centroid, vecs @ lead, pos / max(n - 1, 1), 1.0 / (1.0 + pos), np.minimum(pos, 10) / 10,
+                      np.log1p(lengths) / 4], axis=1)
+    return np.concatenate([vecs, vecs * centroid, extra], axis=1).astype(np.float32)
+
+
+@dataclass
+class SummaryBudget:
+    """Length of an extractive summary.
+
+    sentences: at most this many sentences.
+    words: at most this many words (the first chosen sentence is always kept).
+    """
+
+    sentences: int = 3
+    words: int = 90
+
+
+class SentenceScorer:
+    """Scores each sentence for an extractive summary; picks the best within a budget, in article order."""
+
+    def __init__(self, head: MLPHead, base_model: str):
+        self.head = head.eval()
+        self.base_model = base_model
+
+    @torch.inference_mode()
+    def scores(self, view: ArticleView) -> np.ndarray:
+        if not view.sentences:
+            return np.zeros(0, dtype=np.float32)
+        return self.head(torch.from_numpy(sentence_features(view))).squeeze(-1).numpy()
+
+    def select(self, view: ArticleView, budget: SummaryBudget) -> list[int]:
+        return pick_within_budget(self.scores(view), view.sentences, budget)
+
+    def save(self, folder: Path, extra_config: dict | None = None) -> None:
+        config = {"task": "summary-extractive", "base_model": self.base_model,
+                  "head": {"in_dim": self.head.in_dim, "hidden": self.head.hidden}, **(extra_config or {})}
+        save_checkpoint(folder, {f"head.{k}": v for k, v in self.head.state_dict().items()}, config)
+
+    @classmethod
+    def load(cls, folder: Path) -> "SentenceScorer":
+        tensors, config = load_checkpoint(folder)
+        if config.get("task") != "summary-extractive":
+            raise ModelNotFoundError(f"{folder} holds a '{config.get('task')}' model, not a sentence scorer")
+        head = MLPHead(config["head"]["in_dim"], 1, config["head"]["hidden"])
+        head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
+        return cls(head, config["base_model"])
+
+
+def pick_within_budget(scores: Sequence[float], sentences: Sequence[str], budget: SummaryBudget) -> list[int]:
+    """Highest-scoring sentences while the sentence and word budgets allow, returned in article order."""
+    chosen, words = [], 0
+    for i in sorted(range(len(sentences)), key=lambda i: (-float(scores[i]), i)):
+        if len(chosen) >= budget.sentences:
+            break
+        n = len(sentences[i].split())
+        if chosen and words + n > budget.words:
+            continue
+        chosen.append(i)
+        words += n
+    return sorted(chosen)

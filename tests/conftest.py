@@ -1,0 +1,65 @@
+"""Shared fixtures: offline settings, the seed article, and tiny task models built on the tiny test encoder."""
+from __future__ import annotations
+
+import os
+
+for key, value in (("HF_HUB_OFFLINE", "1"), ("HF_DATASETS_OFFLINE", "1"), ("GRADIO_ANALYTICS_ENABLED", "False"),
+                   ("TOKENIZERS_PARALLELISM", "false")):
+    os.environ[key] = value
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from model.resolve import REPO_ROOT, TINY_ENCODER  # noqa: E402
+
+SEED_ARTICLE = REPO_ROOT / "seeds" / "000_552402bfee337202.txt"
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    return SHARED_DATA
+
+
+def build_tiny_models(folder: Path, event_labels=None) -> dict[str, Path]:
+    """Randomly initialised stance, event and summary models on the tiny encoder, saved like real ones."""
+    from model.heads import EventFeatures, EventModel, MLPHead, SentenceScorer, sentence_features
+    from model.labels import EVENT_LABELS, RELATED_STANCE_LABELS
+    from model.pair_classifier import PairClassifier
+    from model.relatedness import FEATURES, RelatednessGate
+    from model.stance import StanceModel, ArticleView
+
+    torch.manual_seed(0)
+    pairs = PairClassifier(TINY_ENCODER, RELATED_STANCE_LABELS, max_length=64)
+    n = len(FEATURES)
+    gate = RelatednessGate(np.zeros(n, np.float32), np.ones(n, np.float32), np.ones(n, np.float32), 0.0, 0.3)
+    StanceModel(pairs, gate, "unrelated").save(folder / "stance")
+    dim = int(pairs.encoder.config.hidden_size)
+    features = EventFeatures()
+    labels = tuple(event_labels or EVENT_LABELS)
+    EventModel(MLPHead(features.dim(dim), len(labels), 16), labels, features, TINY_ENCODER).save(folder / "event")
+    probe = ArticleView(["a"], np.zeros((1, dim), np.float32), [1])
+    SentenceScorer(MLPHead(sentence_features(probe).shape[1], 1, 16), TINY_ENCODER).save(folder / "summary")
+    return {"stance": folder / "stance", "event": folder / "event", "summary": folder / "summary"}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_analyzer(tiny_models):
+    from model.analyzer import Analyzer
+
+    return Analyzer(stance=tiny_models["stance"], event=tiny_models["event"], summary=tiny_models["summary"], threads=1)

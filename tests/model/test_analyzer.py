@@ -1,0 +1,60 @@
+import math
+
+import pytest
+
+from model.analyzer import Analyzer, ArticleInput
+from model.errors import InputError, ModelNotFoundError
+from model.labels import EVENT_LABELS, STANCE_LABELS
+
+
+def test_seed_article_gives_a_well_formed_result_for_every_task(tiny_analyzer, seed_text):
+    result = tiny_analyzer.analyze(seed_text)
+    assert result.headline == "Putin orders pull-out of Russian troops from Syria"
+    assert result.sentences and not result.sentences[0].startswith("Putin orders pull-out")
+    [stance] = result.stances
+    assert stance.claim == result.headline
+    assert set(stance.probabilities) == set(STANCE_LABELS)
+    assert math.isclose(sum(stance.probabilities.values()), 1.0, abs_tol=1e-5)
+    assert stance.label in STANCE_LABELS
+    assert stance.evidence == [result.sentences[i] for i in stance.evidence_indices]
+    assert set(result.event.scores) == set(EVENT_LABELS)
+    assert math.isclose(sum(result.event.scores.values()), 1.0, abs_tol=1e-5)
+    assert result.event.label == max(result.event.scores, key=result.event.scores.get)
+    assert result.summary.mode == "extractive" and result.summary.text
+    assert all(result.sentences[i] in result.summary.text for i in result.summary.sentence_indices)
+    assert result.unavailable == {}
+
+
+def test_claims_tasks_and_batches(tiny_analyzer, seed_text):
+    result = tiny_analyzer.analyze(seed_text, claims=["Russia sends more troops to Syria", "Putin visits Syria"],
+                                   tasks=("stance",))
+    assert [s.claim for s in result.stances] == ["Russia sends more troops to Syria", "Putin visits Syria"]
+    assert result.event is None and result.summary is None
+    batch = tiny_analyzer.analyze_batch([ArticleInput(seed_text), ArticleInput("Floods hit the city. Many homes were lost.")])
+    assert len(batch) == 2 and batch[1].headline is None and batch[1].stances == []
+    alone = tiny_analyzer.analyze("Floods hit the city. Many homes were lost.")
+    assert alone.event.scores == pytest.approx(batch[1].event.scores, abs=1e-5)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("", "empty"),
+    ("   \n\t ", "empty"),
+    ("x" * 5_000_001, "characters long"),
+    (b"\xff\xfe\x00\x00garbage\x00", "binary"),
+    ("Caf\xe9".encode("latin-1"), "not valid UTF-8"),
+])
+def test_bad_articles_get_a_clear_error(tiny_analyzer, bad, message):
+    with pytest.raises(InputError, match=message):
+        tiny_analyzer.analyze(bad)
+
+
+def test_missing_weights_path_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="not found"):
+        Analyzer(stance=tmp_path / "nowhere", event=None, summary=None)
+
+
+def test_unknown_task_and_mode_are_rejected(tiny_analyzer, seed_text):
+    with pytest.raises(InputError, match="unknown task"):
+        tiny_analyzer.analyze(seed_text, tasks=("sentiment",))
+    with pytest.raises(InputError, match="summary mode"):
+        tiny_analyzer.analyze(seed_text, summary_mode="poem")

@@ -1,0 +1,65 @@
+import pytest
+
+from model.errors import InputError
+from model.text import (chunk_tokens, clean_article, content_words, normalize_text, select_evidence, split_headline,
+                        split_sentences)
+
+
+def test_normalize_removes_html_and_collapses_space():
+    assert normalize_text("<p>Hello&nbsp;  <b>world</b></p>\r\n\r\n\r\nNext") == "Hello world\n\nNext"
+    assert normalize_text("ﬁne\u00a0print") == "fine print"
+
+
+def test_sentence_split_handles_abbreviations_quotes_and_paragraphs():
+    text = 'Mr. Smith met Dr. Jones in the U.S. on Monday. "It went well," he said. Prices rose 2.5% in Jan.\nNew line here'
+    assert split_sentences(text) == [
+        "Mr. Smith met Dr. Jones in the U.S. on Monday.",
+        '"It went well," he said.',
+        "Prices rose 2.5% in Jan.",
+        "New line here",
+    ]
+
+
+def test_headline_is_taken_from_a_short_first_line_only():
+    assert split_headline("Putin orders pull-out\n\nRussia will start.") == ("Putin orders pull-out", "Russia will start.")
+    assert split_headline("This is a sentence.\nAnother one.")[0] is None
+    assert split_headline("One line only")[0] is None
+
+
+@pytest.mark.parametrize("n, size", [(0, 5), (1, 5), (17, 5), (1000, 128), (129, 128)])
+def test_chunks_cover_every_token_once_in_order(n, size):
+    boundaries = list(range(0, n, 7))
+    chunks = chunk_tokens(n, size, boundaries)
+    covered = [i for c in chunks for i in range(c.start, c.end)]
+    assert covered == list(range(n))
+    assert all(0 < c.end - c.start <= size for c in chunks)
+
+
+def test_chunks_prefer_sentence_boundaries():
+    chunks = chunk_tokens(300, 128, boundaries=[40, 100, 170, 250])
+    assert [c.end for c in chunks] == [100, 170, 250, 300]
+
+
+def test_evidence_selection_picks_sentences_sharing_claim_words():
+    sentences = [
+        "The weather was sunny in Paris.",
+        "Russian troops will leave Syria, Putin ordered.",
+        "Football results came in late.",
+        "Putin visited the airbase in Syria on Monday.",
+    ]
+    assert select_evidence("Putin orders Russian troops out of Syria", sentences, k=2) == [1, 3]
+    assert select_evidence("Putin orders Russian troops out of Syria", sentences, k=1) == [1]
+    claim = "Putin at the Syria airbase"
+    assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=10) == [3]
+    assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=20) == [1, 3]
+
+
+def test_content_words_drop_stopwords_and_suffixes():
+    assert content_words("The troops were pulling out of Syria") == {"troop", "pull", "syria"}
+
+
+def test_clean_article_rejects_empty_and_binary():
+    with pytest.raises(InputError, match="empty"):
+        clean_article("<p> </p>")
+    with pytest.raises(InputError, match="binary"):
+        clean_article(bytes(range(256)) * 10)

@@ -1,0 +1,34 @@
+import pytest
+
+from training.metrics import classification_report, fnc_percent, fnc_score, rouge_scores, stance_report
+
+
+def test_fnc_score_on_hand_made_cases():
+    gold = ["agree", "disagree", "discuss", "unrelated"]
+    assert fnc_score(gold, gold) == (3.25, 3.25)
+    # related pair given the wrong related stance: relatedness credit only
+    assert fnc_score(["agree"], ["discuss"]) == (0.25, 1.0)
+    # related pair called unrelated, and unrelated pair called related: nothing
+    assert fnc_score(["agree", "unrelated"], ["unrelated", "disagree"]) == (0.0, 1.25)
+    assert fnc_percent(gold, ["agree", "agree", "agree", "agree"]) == pytest.approx(100 * 1.5 / 3.25)
+
+
+def test_classification_report_counts():
+    report = classification_report(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b"])
+    assert report["accuracy"] == 0.75
+    assert report["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert report["per_class"]["b"]["f1"] == pytest.approx(0.8)
+    assert report["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+    assert report["confusion_matrix"] == [[1, 1], [0, 2]]
+    with pytest.raises(ValueError, match="not one of"):
+        classification_report(["a"], ["c"], ["a", "b"])
+
+
+def test_stance_report_has_fnc_score():
+    report = stance_report(["agree", "unrelated"], ["agree", "unrelated"], ["agree", "disagree", "discuss", "unrelated"])
+    assert report["fnc_percent"] == 100.0
+
+
+def test_rouge_identical_and_disjoint():
+    assert rouge_scores(["the cat sat"], ["the cat sat"])["rouge2"] == pytest.approx(100.0)
+    assert rouge_scores(["the cat sat"], ["dogs bark loudly"])["rouge1"] == 0.0

@@ -1,0 +1,63 @@
+"""Score saved models on labelled data with the metrics in training.metrics."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from model.article import read_articles
+from model.encoder import EncoderConfig, SentenceEncoder
+from model.heads import EventModel, SentenceScorer, SummaryBudget
+from model.stance import StanceModel
+from training.data.stance_data import StanceData, check_stance_labels
+from training.metrics import classification_report, rouge_scores, stance_report
+
+
+def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", batch: int = 2000) -> dict:
+    """Predict every pair (bodies read once) and report FNC score, macro-F1, per-class F1 and confusion."""
+    check_stance_labels(data, model.labels, where)
+    started = time.time()
+    encoder = SentenceEncoder(EncoderConfig(name=model.pairs.base_model))
+    body_ids = sorted(data.bodies)
+    views = dict(zip(body_ids, read_articles([data.bodies[b] for b in body_ids], encoder)))
+    claims = sorted({e.claim for e in data.examples})
+    claim_vecs = dict(zip(claims, encoder.embed(claims)))
+    predicted: list[str] = []
+    for lo in tqdm(range(0, len(data.examples), batch), desc="stance", unit="batch"):
+        part = data.examples[lo : lo + batch]
+        preds = model.predict([e.claim for e in part], np.stack([claim_vecs[e.claim] for e in part]),
+                              [views[e.body_id] for e in part], skip_unrelated=True)
+        predicted += [p.label for p in preds]
+    report = stance_report([e.label for e in data.examples], predicted, list(model.labels))
+    report["seconds"] = round(time.time() - started, 1)
+    return report
+
+
+def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str]) -> dict:
+    encoder = SentenceEncoder(EncoderConfig(name=model.base_model))
+    unknown = sorted(set(gold) - set(model.labels))
+    if unknown:
+        from model.errors import InputError
+
+        raise InputError(f"labels {unknown} are not labels of this model ({', '.join(model.labels)})")
+    predicted = [p.label for p in model.predict(read_articles(list(texts), encoder))]
+    return classification_report(list(gold), predicted, list(model.labels))
+
+
+def evaluate_extractive(scorer: SentenceScorer, articles: Sequence[str], references: Sequence[str],
+                        budget: SummaryBudget) -> dict:
+    """ROUGE of the scorer and of LEAD under the same budget, on the same articles."""
+    from training.summary import lead_summary, summaries_from
+    from model.text import split_headline
+
+    encoder = SentenceEncoder(EncoderConfig(name=scorer.base_model))
+    views = read_articles([split_headline(a.strip())[1] for a in articles], encoder)
+    return {
+        "n": len(articles),
+        "budget": {"sentences": budget.sentences, "words": budget.words},
+        "extractive": rouge_scores(references, summaries_from(views, lambda v: scorer.select(v, budget))),
+        f"lead_{budget.sentences}": rouge_scores(references, summaries_from(views, lambda v: lead_summary(v, budget))),
+    }
