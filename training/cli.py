@@ -43,6 +43,7 @@ def add_train_parser(sub) -> None:
     parser.add_argument("--output", type=Path, required=True, help="folder for the trained model")
     parser.add_argument("--config", type=Path, help="TOML or YAML config file")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUTPUT/checkpoints")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
     _add_column_flags(parser)
     add_dataclass_arguments(parser, LoopConfig)
     add_dataclass_arguments(parser, StanceTrainConfig, prefix="stance_")
@@ -52,6 +53,9 @@ def add_train_parser(sub) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from model.encoder import configure_threads
+
+    configure_threads(args.threads)
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"))
     handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]

@@ -197,13 +197,17 @@ def train_loop(
                                                           state["bad_evals"], state["history"])
     bar = tqdm(total=total, initial=step, disable=not progress, desc="train", unit="step", dynamic_ncols=True)
 
+    window: list[float] = []
+
     def run_eval() -> bool:
         nonlocal best, best_step, bad_evals
         module.eval()
         metric = float(evaluate())
         module.train()
-        history.append({"step": step, "epoch": round(step / steps_per_epoch, 3), "dev": metric})
-        tqdm.write(f"step {step}/{total}  epoch {step / steps_per_epoch:.2f}  dev {metric:.4f}")
+        train_loss = sum(window) / len(window) if window else None
+        window.clear()
+        history.append({"step": step, "epoch": round(step / steps_per_epoch, 3), "dev": metric, "train_loss": train_loss})
+        tqdm.write(f"step {step}/{total}  epoch {step / steps_per_epoch:.2f}  train loss {train_loss or 0:.4f}  dev {metric:.4f}")
         if metric > best:
             best, best_step, bad_evals = metric, step, 0
             if on_best:
@@ -232,6 +236,7 @@ def train_loop(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+            window.append(loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
             end_of_epoch = step % steps_per_epoch == 0 or step == total
