@@ -121,6 +121,7 @@ class Analyzer:
         summary: str | Path | None = "summary-extractive",
         threads: int | None = None,
         summary_budget: SummaryBudget | None = None,
+        backend: str = "torch",
     ):
         started = time.perf_counter()
         configure_threads(threads)
@@ -136,6 +137,15 @@ class Analyzer:
             raise ModelNotFoundError(f"task models were trained on different base encoders: {sorted(bases)}")
         self.encoder = SentenceEncoder(EncoderConfig(name=bases.pop() if bases else BASE_ENCODER))
         self.summary_budget = summary_budget or SummaryBudget()
+        if backend == "onnx":
+            from model.onnx_backend import onnx_encoder
+
+            self.encoder.module = onnx_encoder(self.encoder.module)
+            if self.stance is not None:
+                self.stance.pairs.encoder = onnx_encoder(self.stance.pairs.encoder)
+        elif backend != "torch":
+            raise InputError(f"unknown backend '{backend}'; choose torch or onnx")
+        self.backend = backend
         self.load_seconds = time.perf_counter() - started
 
     def analyze(self, article: str | bytes, headline: str | None = None, claims: Sequence[str] = (),

@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_parser(sub)
     add_evaluate_parser(sub)
+    from serve.bench import add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from model.errors import InputError
 from model.resolve import SHIPPED_WEIGHTS
 from model.storage import atomic_write_text
-from training.card import command_line, write_model_card
+from training.card import command_line, data_fingerprint, write_model_card
 from training.loop import LoopConfig
 from training.options import add_dataclass_arguments, build_dataclass, read_config_file
 from training.paths import default_data_dir, require_path
@@ -44,6 +44,9 @@ def add_train_parser(sub) -> None:
     parser.add_argument("--config", type=Path, help="TOML or YAML config file")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUTPUT/checkpoints")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the data (columns, empty texts, rare or unknown labels, duplicates), print the "
+                             "report and the class counts, and exit without training")
     _add_column_flags(parser)
     add_dataclass_arguments(parser, LoopConfig)
     add_dataclass_arguments(parser, StanceTrainConfig, prefix="stance_")
@@ -55,24 +58,74 @@ def add_train_parser(sub) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from model.encoder import configure_threads
 
+    from training import distributed
+
     configure_threads(args.threads)
+    distributed.init_from_env()
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"))
     handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]
-    return handler(args, loop, file_config.get(args.task))
+    try:
+        return handler(args, loop, file_config.get(args.task))
+    except DryRunDone as done:
+        return int(done.args[0])
 
 
-def _load_stance_data(args, path: Path | None, split: str):
-    from training.data.stance_data import load_fnc_split, load_stance_table
+class DryRunDone(Exception):
+    """Raised after a --dry-run report has been printed."""
+
+
+def checked_table(args, path: Path, text_columns: list[str], label_column: str | None, known_labels=None):
+    """Read and validate a user table; print the report on --dry-run; raise on errors; drop duplicate rows."""
+    from training.data.tables import read_table
+    from training.data.validate import validate_table
+
+    frame = read_table(path)
+    report = validate_table(frame, str(path), text_columns, label_column, known_labels)
+    if getattr(args, "dry_run", False):
+        print(report.text())
+        raise DryRunDone(0 if report.ok else 1)
+    report.raise_if_errors()
+    if report.warnings:
+        print(report.text())
+    return frame.drop(index=frame.index[report.drop_rows]).reset_index(drop=True) if report.drop_rows else frame
+
+
+def _load_stance_data(args, path: Path | None, split: str, validate: bool = False):
+    from training.data.stance_data import load_fnc_split, load_stance_table, stance_data_from_frame
 
     path = Path(path) if path else default_data_dir() / "fnc1"
     require_path(path, "stance data")
     if path.is_dir():
-        return load_fnc_split(path, split), f"FNC-1 {split} ({path})"
+        data = load_fnc_split(path, split)
+        if getattr(args, "dry_run", False):
+            from collections import Counter
+
+            counts = Counter(e.label for e in data.examples)
+            print(f"FNC-1 {split} ({path}): {len(data.examples)} pairs, {len(data.bodies)} bodies; label counts: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            raise DryRunDone(0)
+        return data, f"FNC-1 {split} ({path})"
+    if validate:
+        frame = checked_table(args, path, [args.claim_column, args.body_column], args.label_column)
+        return stance_data_from_frame(frame, args.claim_column, args.body_column, args.label_column), str(path)
     return load_stance_table(path, args.claim_column, args.body_column, args.label_column), str(path)
 
 
-def _finish(args, title: str, card: dict, sections: dict, started: float) -> int:
+def _data_files(args, default: Path) -> list[Path]:
+    path = Path(args.data) if args.data else default
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def _finish(args, title: str, card: dict, sections: dict, started: float, loop: LoopConfig, task_config) -> int:
+    import dataclasses
+
+    from training import distributed
+    from training.card import write_resolved_config
+
+    if not distributed.is_main():
+        return 0
+    write_resolved_config(args.output, {"loop": dataclasses.asdict(loop), args.task: dataclasses.asdict(task_config)})
     card["wall_seconds"] = round(time.time() - started, 1)
     sections = {**sections, "Command": f"`{card['command']}`",
                 "Time": f"{card['wall_seconds'] / 60:.1f} minutes wall time, seed {card['train_config']['seed']}."}
@@ -85,17 +138,18 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
     from training.stance import StanceTrainConfig, train_stance
 
     config = build_dataclass(StanceTrainConfig, args, file_values, prefix="stance_")
-    data, source = _load_stance_data(args, args.data, "train")
+    data, source = _load_stance_data(args, args.data, "train", validate=True)
     started = time.time()
     card = train_stance(data, args.output, config, loop, resume=args.resume,
-                        extra_card={"data": source, "command": command_line()})
+                        extra_card={"data": source, "command": command_line(),
+                                    "data_sha256": data_fingerprint(_data_files(args, default_data_dir() / "fnc1"))})
     dev = card["dev_metrics"]
     card["dev_summary"] = {"macro_f1": dev["macro_f1"], "fnc_percent": dev.get("fnc_percent")}
     return _finish(args, "NewsLens stance model", card, {
         "Data": f"{source}: {card['trained_on']['pairs']} training pairs; {card['trained_on']['dev_pairs']} dev pairs "
                 f"held out by body (seed {loop.seed}). The test split was not used.",
         "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}" + (f", FNC {dev['fnc_percent']:.2f}% of max" if "fnc_percent" in dev else ""),
-    }, started)
+    }, started, loop, config)
 
 
 def load_event_data(args, seed: int, dev_fraction: float):
@@ -103,9 +157,7 @@ def load_event_data(args, seed: int, dev_fraction: float):
     from training.event import LabeledText, split_dev
 
     if args.data and Path(args.data).is_file():
-        from training.data.tables import read_table
-
-        frame = read_table(args.data, [args.text_column, args.label_column])
+        frame = checked_table(args, Path(args.data), [args.text_column], args.label_column)
         rows = [LabeledText(str(t), str(l)) for t, l in zip(frame[args.text_column], frame[args.label_column])]
         train, dev = split_dev(rows, dev_fraction, seed)
         return {"train": train, "dev": dev, "test": []}, str(args.data)
@@ -114,6 +166,11 @@ def load_event_data(args, seed: int, dev_fraction: float):
     data_dir = Path(args.data) if args.data else default_data_dir()
     require_path(data_dir, "event data folder")
     splits = build_event_splits(data_dir, seed=seed)
+    if getattr(args, "dry_run", False):
+        from training.data.event_dataset import count_report
+
+        print(count_report(splits))
+        raise DryRunDone(0)
     return ({k: [LabeledText(e.text, e.label) for e in v] for k, v in splits.items()},
             f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})")
 
@@ -125,13 +182,14 @@ def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
     splits, source = load_event_data(args, loop.seed, config.dev_fraction)
     started = time.time()
     _, card = train_event(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
-                          extra_card={"data": source, "command": command_line()})
+                          extra_card={"data": source, "command": command_line(),
+                                      "data_sha256": data_fingerprint(_data_files(args, default_data_dir()))})
     dev = card["dev_metrics"]
     card["dev_summary"] = {"macro_f1": dev["macro_f1"], "accuracy": dev["accuracy"]}
     return _finish(args, "NewsLens event-type model", card, {
         "Data": f"{source}: {card['trained_on']['train']} train, {card['trained_on']['dev']} dev examples.",
         "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}, accuracy {dev['accuracy']:.4f}",
-    }, started)
+    }, started, loop, config)
 
 
 def load_summary_data(args, seed: int):
@@ -140,7 +198,10 @@ def load_summary_data(args, seed: int):
     if args.data and Path(args.data).is_file() and Path(args.data).name != "bbc_news_summary.jsonl":
         import random
 
-        rows = load_summary_table(args.data, args.article_column, args.summary_column)
+        from training.data.summary_data import summary_examples_from_frame
+
+        frame = checked_table(args, Path(args.data), [args.article_column, args.summary_column], None)
+        rows = summary_examples_from_frame(frame, args.article_column, args.summary_column)
         random.Random(seed).shuffle(rows)
         cut = max(1, int(len(rows) * 0.1))
         return {"train": rows[cut:], "dev": rows[:cut], "test": []}, f"{args.data} (dev: 10%, seed {seed})"
@@ -158,7 +219,8 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
     splits, source = load_summary_data(args, loop.seed)
     started = time.time()
     _, card = train_extractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
-                               extra_card={"data": source, "command": command_line()})
+                               extra_card={"data": source, "command": command_line(), "data_sha256": data_fingerprint(
+                                   _data_files(args, default_data_dir() / "bbc_news_summary"))})
     dev = card["dev_metrics"]
     card["dev_summary"] = dev
     return _finish(args, "NewsLens extractive summariser", card, {
@@ -166,7 +228,7 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
                 f"reference summary keeps.",
         "Dev metrics": "ROUGE-1/2/L F1: scorer " + "/".join(f"{v:.2f}" for v in dev["scorer"].values())
                        + ", LEAD " + "/".join(f"{v:.2f}" for v in dev["lead"].values()),
-    }, started)
+    }, started, loop, config)
 
 
 # ---------------------------------------------------------------- evaluate

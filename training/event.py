@@ -1,7 +1,6 @@
 """Train the event-type head on vectors from the frozen article pass (any label set)."""
 from __future__ import annotations
 
-import copy
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ from model.encoder import EncoderConfig, SentenceEncoder
 from model.heads import EventFeatures, EventModel, MLPHead
 from model.labels import check_labels
 from model.resolve import BASE_ENCODER
+from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import classification_report
 
@@ -98,12 +98,8 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
             pred = head(x_dev).argmax(1).tolist()
         return classification_report(y_dev, pred, list(range(len(labels))))["macro_f1"]
 
-    best_state: dict = {}
     result = train_loop(head, list(range(len(train))), batch_loss, evaluate, loop,
-                        checkpoint_dir=output / "checkpoints", resume=resume,
-                        on_best=lambda m, s: best_state.update(copy.deepcopy(head.state_dict())), progress=False)
-    if best_state:
-        head.load_state_dict(best_state)
+                        checkpoint_dir=output / "checkpoints", resume=resume, progress=False)
     model = EventModel(head, labels, config.features, config.base_model)
     with torch.inference_mode():
         dev_pred = [labels[i] for i in head.eval()(x_dev).argmax(1).tolist()]
@@ -116,5 +112,6 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),
     }
-    model.save(output, {"training": card})
+    if distributed.is_main():
+        model.save(output, {"training": card})
     return model, card

@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from model.storage import atomic_write_text, save_checkpoint
+from training import distributed
 
 
 @dataclass
@@ -125,6 +126,20 @@ class Checkpointer:
         for old in self.complete()[: -self.keep]:
             shutil.rmtree(old, ignore_errors=True)
 
+    def save_best(self, module: nn.Module, metric: float, step: int) -> None:
+        tensors = {k: v.detach().clone() for k, v in _trainable(module).items()}
+        save_checkpoint(self.folder / "best", tensors, {"kind": "best-weights", "metric": metric, "step": step})
+
+    def load_best(self, module: nn.Module) -> bool:
+        path = self.folder / "best" / "model.safetensors"
+        if not path.exists():
+            return False
+        tensors = load_file(str(path))
+        with torch.no_grad():
+            for name, param in _trainable(module).items():
+                param.copy_(tensors[name])
+        return True
+
     def complete(self) -> list[Path]:
         found = [p for p in self.folder.glob("checkpoint-*") if (p / "state.json").exists()]
         return sorted(found, key=lambda p: int(p.name.split("-")[1]))
@@ -178,7 +193,8 @@ def train_loop(
 ) -> LoopResult:
     """Minimise ``batch_loss`` over ``items``; ``evaluate`` returns a dev metric where higher is better.
 
-    ``on_best(metric, step)`` is called whenever the dev metric improves (save the model there).
+    ``on_best(metric, step)`` is called whenever the dev metric improves. The best trainable weights are kept
+    (on disk in ``checkpoint_dir/best`` when given) and loaded into ``module`` before returning.
     With ``resume`` the newest checkpoint in ``checkpoint_dir`` is restored and the run continues with the
     same data order, so the result matches an uninterrupted run.
     """
@@ -195,9 +211,17 @@ def train_loop(
         if state:
             step, best, best_step, bad_evals, history = (state["step"], state["best"], state["best_step"],
                                                           state["bad_evals"], state["history"])
-    bar = tqdm(total=total, initial=step, disable=not progress, desc="train", unit="step", dynamic_ncols=True)
+    shards = distributed.world_size()
+    main_process = distributed.is_main()
+    if not main_process:
+        checkpointer = None  # only the first process writes files; the others hold identical weights
+    elif shards > 1:
+        tqdm.write(f"data parallel over {shards} processes (gloo): each takes 1/{shards} of every batch")
+    bar = tqdm(total=total, initial=step, disable=not (progress and main_process), desc="train", unit="step",
+               dynamic_ncols=True)
 
     window: list[float] = []
+    best_memory: dict[str, torch.Tensor] = {}
 
     def run_eval() -> bool:
         nonlocal best, best_step, bad_evals
@@ -207,9 +231,14 @@ def train_loop(
         train_loss = sum(window) / len(window) if window else None
         window.clear()
         history.append({"step": step, "epoch": round(step / steps_per_epoch, 3), "dev": metric, "train_loss": train_loss})
-        tqdm.write(f"step {step}/{total}  epoch {step / steps_per_epoch:.2f}  train loss {train_loss or 0:.4f}  dev {metric:.4f}")
+        if main_process:
+            tqdm.write(f"step {step}/{total}  epoch {step / steps_per_epoch:.2f}  train loss {train_loss or 0:.4f}  dev {metric:.4f}")
         if metric > best:
             best, best_step, bad_evals = metric, step, 0
+            best_memory.clear()
+            best_memory.update({k: v.detach().clone() for k, v in _trainable(module).items()})
+            if checkpointer:
+                checkpointer.save_best(module, metric, step)
             if on_best:
                 on_best(metric, step)
         else:
@@ -228,8 +257,11 @@ def train_loop(
         order = epoch_order(len(items), config.seed, epoch)
         for lo in range(offset * config.batch_size, len(order), config.batch_size):
             batch = [items[i] for i in order[lo : lo + config.batch_size]]
+            if shards > 1:
+                batch = batch[distributed.rank() :: shards] or batch[:1]
             loss = batch_loss(batch)
             loss.backward()
+            distributed.average_gradients(list(_trainable(module).values()))
             if config.grad_clip:
                 nn.utils.clip_grad_norm_(list(_trainable(module).values()), config.grad_clip)
             optimizer.step()
@@ -249,6 +281,13 @@ def train_loop(
     bar.close()
     if not history:  # resumed after the final step: nothing left to train
         run_eval()
+    if best_memory:
+        with torch.no_grad():
+            for name, param in _trainable(module).items():
+                param.copy_(best_memory[name])
+    elif checkpointer:
+        checkpointer.load_best(module)
+    module.eval()
     return LoopResult(best, best_step, step, history, time.time() - start)
 
 

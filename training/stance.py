@@ -1,7 +1,6 @@
 """Train the stance model: relatedness gate on similarity features, then a fine-tuned (claim, evidence) classifier."""
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView, EvidenceSettings, StanceModel, pick_evidence
 from training.data.stance_data import StanceData, split_by_body
+from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import classification_report, fnc_percent
 
@@ -168,16 +168,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         pred = dev_logits().argmax(1).tolist()
         return classification_report([it.label for it in dev_items], pred, list(range(len(pair_labels))))["macro_f1"]
 
-    best_state: dict = {}
-
-    def on_best(metric: float, step: int) -> None:
-        best_state.update(copy.deepcopy({k: v for k, v in pairs.state_dict().items()}))
-
-    result = train_loop(pairs, train_items, batch_loss, evaluate, loop,
-                        checkpoint_dir=output / "checkpoints", resume=resume, on_best=on_best)
-    if best_state:
-        pairs.load_state_dict(best_state)
-    pairs.eval()
+    result = train_loop(pairs, train_items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
+                        resume=resume)
     if config.tune_offsets and dev_items:
         pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
 
@@ -205,5 +197,6 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),
     }
-    model.save(output, {"training": card})
+    if distributed.is_main():
+        model.save(output, {"training": card})
     return card

@@ -1,7 +1,6 @@
 """Train the extractive sentence scorer on article/reference pairs (labels: sentences the reference keeps)."""
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from model.resolve import BASE_ENCODER
 from model.stance import ArticleView
 from model.text import split_headline
 from training.data.summary_data import SummaryExample, extractive_labels
+from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import rouge_scores
 
@@ -87,13 +87,8 @@ def train_extractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExamp
         head.train()
         return rouge_scores([e.summary for e in dev], predicted)["rouge2"]
 
-    best_state: dict = {}
     result = train_loop(head, list(range(len(y))), batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
-                        resume=resume, on_best=lambda m, s: best_state.update(copy.deepcopy(head.state_dict())),
-                        progress=False)
-    if best_state:
-        head.load_state_dict(best_state)
-    head.eval()
+                        resume=resume, progress=False)
     dev_rouge = rouge_scores([e.summary for e in dev], summaries_from(dev_views, lambda v: scorer.select(v, budget)))
     lead_rouge = rouge_scores([e.summary for e in dev], summaries_from(dev_views, lambda v: lead_summary(v, budget)))
     card = {
@@ -104,5 +99,6 @@ def train_extractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExamp
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),
     }
-    scorer.save(output, {"training": card, "budget": asdict(budget)})
+    if distributed.is_main():
+        scorer.save(output, {"training": card, "budget": asdict(budget)})
     return scorer, card

@@ -58,7 +58,13 @@ def load_stance_table(path: Path, claim_column: str = "claim", body_column: str 
                       require_label: bool = True) -> StanceData:
     """Any CSV/JSONL/Parquet with a claim, a body and (for training/evaluation) a label column."""
     columns = [claim_column, body_column] + ([label_column] if require_label else [])
-    frame = read_table(path, columns)
+    return stance_data_from_frame(read_table(path, columns), claim_column, body_column,
+                                  label_column if require_label else None)
+
+
+def stance_data_from_frame(frame, claim_column: str, body_column: str, label_column: str | None) -> StanceData:
+    """Pairs from a table; identical bodies are stored once."""
+    require_label = label_column is not None
     bodies: dict[str, str] = {}
     body_ids: dict[str, str] = {}
     examples = []

@@ -21,7 +21,12 @@ class SummaryExample:
 
 def load_summary_table(path: Path, article_column: str = "article", summary_column: str = "summary",
                        id_column: str = "id") -> list[SummaryExample]:
-    frame = read_table(path, [article_column, summary_column])
+    return summary_examples_from_frame(read_table(path, [article_column, summary_column]), article_column,
+                                       summary_column, id_column, str(path))
+
+
+def summary_examples_from_frame(frame, article_column: str, summary_column: str, id_column: str = "id",
+                                path: str = "data") -> list[SummaryExample]:
     ids = frame[id_column].astype(str) if id_column in frame.columns else [str(i) for i in range(len(frame))]
     out = []
     for row, (i, article, summary) in enumerate(zip(ids, frame[article_column], frame[summary_column])):

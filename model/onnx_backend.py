@@ -1,0 +1,119 @@
+"""ONNX Runtime path for the encoders: export once, quantise weights to int8 (dynamic), cache outside the repo.
+
+Needs the `onnx` extra (onnxruntime, onnx). The exported graph replaces a torch encoder in inference only.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from model.errors import NewsLensError
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("NEWSLENS_CACHE", Path.home() / ".cache" / "newslens")) / "onnx"
+
+
+def _fingerprint(module: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().numpy().tobytes()[:4096])
+        digest.update(str(float(tensor.float().sum())).encode())
+    return digest.hexdigest()[:16]
+
+
+def _require_onnxruntime():
+    try:
+        import onnxruntime  # noqa: F401
+        import onnx  # noqa: F401
+    except ImportError:
+        raise NewsLensError("the ONNX backend needs the onnx extra: pip install -e '.[onnx]'") from None
+
+
+def export_encoder(module: nn.Module, folder: Path, quantize: bool = True) -> Path:
+    """Write ``module`` as ONNX (dynamic batch and length) into ``folder``; returns the (int8) model path."""
+    _require_onnxruntime()
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32, int8 = folder / "encoder.onnx", folder / "encoder.int8.onnx"
+    target = int8 if quantize else fp32
+    if target.exists():
+        return target
+    vocab = int(module.config.vocab_size)
+    ids = torch.randint(5, min(vocab, 1000), (2, 16))
+    mask = torch.ones_like(ids)
+    types = torch.zeros_like(ids)
+
+    class Wrapped(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    previous = getattr(module.config, "_attn_implementation", None)
+    try:
+        module.config._attn_implementation = "eager"  # the exporter traces eager attention most reliably
+    except Exception:
+        pass
+    tmp = fp32.with_suffix(".tmp")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about masks that are constant for BERT
+        torch.onnx.export(Wrapped(module).eval(), (ids, mask, types), str(tmp), dynamo=False,
+                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
+                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids", "hidden")},
+                          opset_version=17)
+    if previous is not None:
+        module.config._attn_implementation = previous
+    os.replace(tmp, fp32)
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = int8.with_suffix(".tmp.onnx")
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+        os.replace(tmp, int8)
+    return target
+
+
+@dataclass
+class _Output:
+    last_hidden_state: torch.Tensor
+
+
+class OnnxEncoder(nn.Module):
+    """Drop-in for a transformers encoder at inference: same call, returns ``.last_hidden_state``."""
+
+    def __init__(self, path: Path, config, threads: int | None = None):
+        super().__init__()
+        _require_onnxruntime()
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.config = config
+        self.path = path
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None, **_) -> _Output:
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        feeds = {"input_ids": input_ids.numpy().astype("int64"), "attention_mask": attention_mask.numpy().astype("int64"),
+                 "token_type_ids": token_type_ids.numpy().astype("int64")}
+        (hidden,) = self.session.run(["hidden"], feeds)
+        return _Output(torch.from_numpy(hidden))
+
+
+def onnx_encoder(module: nn.Module, quantize: bool = True, threads: int | None = None) -> OnnxEncoder:
+    """The cached ONNX (int8 by default) version of ``module``, exported on first use."""
+    folder = cache_dir() / _fingerprint(module)
+    return OnnxEncoder(export_encoder(module, folder, quantize), module.config, threads)

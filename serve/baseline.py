@@ -1,0 +1,73 @@
+"""The benchmark baseline: the same weights run the way a plain transformers user would, through
+`pipeline("feature-extraction")` in fp32 at batch size 1, each task on its own (no shared passes, no batching)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from model.analyzer import Analyzer, ArticleInput, prepare_article
+from model.article import article_sentences
+from model.heads import pick_within_budget, sentence_features
+from model.relatedness import relatedness_features
+from model.stance import ArticleView, pick_evidence
+
+
+class PipelineBaseline:
+    """Full analysis (stance for the headline, event type, extractive summary) with plain pipelines."""
+
+    def __init__(self, analyzer: Analyzer):
+        from transformers import pipeline
+
+        self.analyzer = analyzer
+        enc = analyzer.encoder
+        self.embed_pipe = pipeline("feature-extraction", model=enc.module, tokenizer=enc.tokenizer, framework="pt",
+                                   device="cpu")
+        self.pair_pipe = None
+        if analyzer.stance is not None:
+            pairs = analyzer.stance.pairs
+            self.pair_pipe = pipeline("feature-extraction", model=pairs.encoder, tokenizer=pairs.tokenizer,
+                                      framework="pt", device="cpu")
+
+    def _vector(self, text: str) -> np.ndarray:
+        hidden = np.asarray(self.embed_pipe(text, tokenize_kwargs={"truncation": True, "max_length": 128})[0])
+        v = hidden.mean(0)
+        return (v / max(np.linalg.norm(v), 1e-9)).astype(np.float32)
+
+    def _view(self, body: str) -> ArticleView:
+        sentences = article_sentences(body, self.analyzer.encoder)
+        vectors = np.stack([self._vector(s) for s in sentences]) if sentences else np.zeros((0, 1), np.float32)
+        return ArticleView(sentences, vectors, self.analyzer.encoder.token_counts(sentences))
+
+    def analyze(self, item: ArticleInput, tasks: Sequence[str] = ("stance", "event", "summary")) -> dict:
+        prepared = prepare_article(item)
+        out: dict = {}
+        if "stance" in tasks and self.pair_pipe is not None and prepared.claims:
+            view = self._view(prepared.body)
+            stance = self.analyzer.stance
+            out["stance"] = []
+            for claim in prepared.claims:
+                claim_vec = self._vector(claim)
+                p_rel = float(stance.gate.probability(relatedness_features(claim, claim_vec, view.sentences, view.vectors))[0]) if stance.gate else 1.0
+                evidence = " ".join(view.sentences[j] for j in pick_evidence(stance.evidence_settings, claim, claim_vec, view))
+                hidden = np.asarray(self.pair_pipe(claim, tokenize_kwargs={"text_pair": evidence, "truncation": "only_second",
+                                                                           "max_length": stance.pairs.max_length})[0])
+                with torch.no_grad():
+                    logits = stance.pairs.head(torch.from_numpy(hidden.mean(0)).float()) + stance.pairs.bias
+                if stance.gate is not None and p_rel < stance.gate.threshold:
+                    out["stance"].append(stance.unrelated_label)
+                else:
+                    out["stance"].append(stance.pairs.labels[int(logits.argmax())])
+        if "event" in tasks and self.analyzer.event is not None:
+            view = self._view(prepared.body)
+            if prepared.headline:
+                view = ArticleView([prepared.headline] + view.sentences,
+                                   np.vstack([self._vector(prepared.headline)[None], view.vectors]), [0] + view.token_counts)
+            out["event"] = self.analyzer.event.predict([view])[0].label
+        if "summary" in tasks and self.analyzer.scorer is not None:
+            view = self._view(prepared.body)
+            with torch.no_grad():
+                scores = self.analyzer.scorer.head(torch.from_numpy(sentence_features(view))).squeeze(-1).numpy() if view.sentences else []
+            out["summary"] = pick_within_budget(scores, view.sentences, self.analyzer.summary_budget)
+        return out

@@ -1,0 +1,207 @@
+"""`newslens bench`: throughput, latency, memory and cold start of NewsLens against a plain-pipeline baseline,
+both run in this process on the same real articles; writes JSON and a row in BENCHMARKS.md."""
+from __future__ import annotations
+
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from model.analyzer import Analyzer, ArticleInput
+from model.resolve import REPO_ROOT
+from model.storage import atomic_write_text
+
+TASK_SETS = {"full": ("stance", "event", "summary"), "stance": ("stance",), "event": ("event",), "summary": ("summary",)}
+
+
+@dataclass
+class BenchConfig:
+    """What `newslens bench` measures.
+
+    articles: number of real articles (BBC News Summary, fixed sample) timed for throughput.
+    latency_runs: articles analysed one at a time for p50/p95 latency.
+    backend: torch or onnx (int8 ONNX Runtime; needs the onnx extra) for the NewsLens path.
+    batch_size: articles per analyze_batch call on the NewsLens path.
+    quick: a small run (8 articles, 5 latency runs, no cold-start subprocesses) for CI.
+    threads: torch threads (default: all cores).
+    """
+
+    articles: int = 96
+    latency_runs: int = 24
+    backend: str = "torch"
+    batch_size: int = 32
+    quick: bool = False
+    threads: int | None = None
+
+    def __post_init__(self):
+        if self.backend not in ("torch", "onnx"):
+            raise ValueError("backend must be torch or onnx")
+        if self.quick:
+            self.articles, self.latency_runs = min(self.articles, 8), min(self.latency_runs, 5)
+
+
+def bench_articles(data_dir: Path, n: int, seed: int = 7) -> list[ArticleInput]:
+    """A fixed sample of BBC articles (title line = headline = claim)."""
+    path = data_dir / "bbc_news_summary" / "bbc_news_summary.jsonl"
+    if not path.exists():
+        from model.errors import InputError
+
+        raise InputError(f"benchmark articles not found at {path}; pass --data-dir")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows.sort(key=lambda r: r["id"])
+    random.Random(seed).shuffle(rows)
+    return [ArticleInput(r["article"]) for r in rows[:n]]
+
+
+def _throughput(run: Callable[[], object], n: int, repeats: int = 2) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def _latencies(run_one: Callable[[ArticleInput], object], items: Sequence[ArticleInput]) -> dict[str, float]:
+    times = []
+    for item in items:
+        start = time.perf_counter()
+        run_one(item)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {"p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * times[min(len(times) - 1, int(0.95 * len(times)))]}
+
+
+_COLD = """
+import json, resource, sys, time
+start = time.perf_counter()
+from model.analyzer import Analyzer, ArticleInput
+items = [ArticleInput(t) for t in json.loads(sys.stdin.read())]
+{setup}
+{one}(items[0])
+first = time.perf_counter() - start
+for item in items:
+    {one}(item)
+print(json.dumps({{"cold_start_s": first, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def _subprocess_cost(setup: str, analyze_one: str, items: Sequence[ArticleInput]) -> dict:
+    """Cold start (imports, loading, first answer) and peak RSS of a fresh process analysing ``items``."""
+    code = _COLD.format(setup=setup, one=analyze_one)
+    payload = json.dumps([i.article if isinstance(i.article, str) else i.article.decode() for i in items])
+    proc = subprocess.run([sys.executable, "-c", code], input=payload, capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=900)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_bench(config: BenchConfig, data_dir: Path) -> dict:
+    from serve.baseline import PipelineBaseline
+
+    analyzer = Analyzer(threads=config.threads, backend=config.backend)
+    items = bench_articles(data_dir, config.articles)
+    baseline = PipelineBaseline(Analyzer(threads=config.threads))
+    analyzer.analyze_batch(items[:2])  # warm-up: first calls allocate
+    baseline.analyze(items[0])
+    report: dict = {"config": asdict(config), "articles": len(items), "unavailable": analyzer.unavailable, "tasks": {}}
+
+    def ours(tasks):
+        return lambda: [analyzer.analyze_batch(items[i : i + config.batch_size], tasks)
+                        for i in range(0, len(items), config.batch_size)]
+
+    for name, tasks in TASK_SETS.items():
+        if any(t in analyzer.unavailable for t in tasks):
+            continue
+        n_base = min(len(items), 24 if not config.quick else len(items))
+        base_items = items[:n_base]
+        row = {
+            "newslens_articles_per_s": _throughput(ours(tasks), len(items)),
+            "baseline_articles_per_s": _throughput(lambda: [baseline.analyze(i, tasks) for i in base_items], n_base, 1),
+        }
+        row["speedup"] = row["newslens_articles_per_s"] / row["baseline_articles_per_s"]
+        lat = items[: config.latency_runs]
+        row["newslens_latency"] = _latencies(lambda i: analyzer.analyze_batch([i], tasks), lat)
+        row["baseline_latency"] = _latencies(lambda i: baseline.analyze(i, tasks), lat[: max(3, len(lat) // 2)])
+        report["tasks"][name] = row
+
+    if not config.quick:
+        sample = items[:16]
+        backend = repr(config.backend)
+        report["process"] = {
+            "newslens": _subprocess_cost(f"a = Analyzer(backend={backend})", "a.analyze", sample),
+            "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\nb = PipelineBaseline(Analyzer())",
+                                         "b.analyze", sample),
+        }
+    report["machine"] = machine_line()
+    report["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return report
+
+
+def machine_line() -> str:
+    import os
+
+    import torch
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"Python {platform.python_version()}")
+
+
+def format_bench(report: dict) -> str:
+    lines = [f"{'task':<8}{'NewsLens art/s':>16}{'baseline art/s':>16}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}{'base p50':>10}"]
+    for name, row in report["tasks"].items():
+        lines.append(f"{name:<8}{row['newslens_articles_per_s']:>16.1f}{row['baseline_articles_per_s']:>16.2f}"
+                     f"{row['speedup']:>7.1f}x{row['newslens_latency']['p50_ms']:>9.0f}{row['newslens_latency']['p95_ms']:>9.0f}"
+                     f"{row['baseline_latency']['p50_ms']:>10.0f}")
+    for who, cost in report.get("process", {}).items():
+        if "error" in cost:
+            lines.append(f"{who}: subprocess failed: {cost['error']}")
+        else:
+            lines.append(f"{who}: cold start to first answer {cost['cold_start_s']:.1f} s, peak RSS {cost['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+def append_markdown(report: dict, command: str, path: Path) -> None:
+    """Add this run as a section of BENCHMARKS.md (newest last)."""
+    head = "# Benchmarks\n\nEvery section is one `newslens bench` run: NewsLens and the baseline measured in the same process.\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else head
+    block = [f"\n## {report['date']}: `{command}`\n", f"Machine: {report['machine']}. Articles: {report['articles']} "
+             f"(BBC News Summary sample), backend {report['config']['backend']}.\n", "```", format_bench(report), "```\n"]
+    atomic_write_text(path, text + "\n".join(block))
+
+
+def add_bench_parser(sub) -> None:
+    from training.options import add_dataclass_arguments
+
+    parser = sub.add_parser("bench", help="measure speed and memory against a plain-pipeline baseline",
+                            description="Times NewsLens and a plain transformers-pipeline baseline (same weights, fp32, "
+                                        "batch 1) in one process; prints ratios, writes JSON and a BENCHMARKS.md section.")
+    parser.add_argument("--data-dir", type=Path, help="folder holding bbc_news_summary/ (default: ../shared/data)")
+    parser.add_argument("--output", type=Path, help="write the JSON report here")
+    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "BENCHMARKS.md",
+                        help="BENCHMARKS.md to append to (default: the repo's); 'none' to skip")
+    add_dataclass_arguments(parser, BenchConfig)
+    parser.set_defaults(handler=run_bench_command)
+
+
+def run_bench_command(args) -> int:
+    from training.card import command_line
+    from training.options import build_dataclass
+    from training.paths import default_data_dir
+
+    config = build_dataclass(BenchConfig, args)
+    report = run_bench(config, Path(args.data_dir) if args.data_dir else default_data_dir())
+    print(format_bench(report))
+    if args.output:
+        atomic_write_text(Path(args.output), json.dumps(report, indent=2) + "\n")
+    if str(args.markdown).lower() != "none":
+        append_markdown(report, command_line(), Path(args.markdown))
+    return 0

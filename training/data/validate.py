@@ -1,0 +1,99 @@
+"""Check a training table before any training: one report listing every problem with its row numbers."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pandas as pd
+
+from model.errors import InputError
+
+
+@dataclass
+class ValidationReport:
+    """Problems found in a table. Rows are numbered from 1 (the first data row, after any header)."""
+
+    source: str
+    n_rows: int
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    label_counts: dict[str, int] = field(default_factory=dict)
+    drop_rows: list[int] = field(default_factory=list)  # 0-based rows to leave out (duplicates)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def text(self) -> str:
+        lines = [f"{self.source}: {self.n_rows} rows"]
+        if self.label_counts:
+            lines.append("label counts: " + ", ".join(f"{k} {v}" for k, v in sorted(self.label_counts.items())))
+        lines += [f"ERROR: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
+        if self.ok:
+            lines.append("no errors" + (f"; {len(self.drop_rows)} duplicate row(s) will be left out" if self.drop_rows else ""))
+        return "\n".join(lines)
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise InputError("the training data has problems; nothing was trained:\n" + self.text())
+
+
+def _rows(indices: Sequence[int], limit: int = 20) -> str:
+    shown = ", ".join(str(i + 1) for i in indices[:limit])
+    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
+
+
+def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str], label_column: str | None,
+                   known_labels: Sequence[str] | None = None, min_per_label: int = 2) -> ValidationReport:
+    """Missing columns, empty texts, unknown or too-rare labels (errors) and duplicate rows (warnings)."""
+    report = ValidationReport(source, len(frame))
+    wanted = list(text_columns) + ([label_column] if label_column else [])
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        report.errors.append(f"missing column(s) {', '.join(map(repr, missing))}; present: {', '.join(map(repr, frame.columns))}")
+        return report
+    if len(frame) == 0:
+        report.errors.append("the table has no rows")
+        return report
+    for column in wanted:
+        values = frame[column]
+        empty = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and pd.isna(v)) or not str(v).strip()]
+        if empty:
+            report.errors.append(f"column '{column}' is empty in {len(empty)} row(s): {_rows(empty)}")
+    if label_column:
+        labels = [str(v).strip() for v in frame[label_column]]
+        counts = Counter(label for label in labels if label)
+        report.label_counts = dict(counts)
+        if known_labels is not None:
+            unknown = [i for i, label in enumerate(labels) if label and label not in known_labels]
+            if unknown:
+                names = sorted({labels[i] for i in unknown})
+                report.errors.append(f"unknown label(s) {names} in {len(unknown)} row(s): {_rows(unknown)}; "
+                                     f"the model knows {', '.join(known_labels)}")
+        rare = {label: n for label, n in counts.items() if n < min_per_label}
+        if rare:
+            for label, n in sorted(rare.items()):
+                rows = [i for i, l in enumerate(labels) if l == label]
+                report.errors.append(f"label '{label}' has only {n} example(s) (at least {min_per_label} needed): "
+                                     f"row(s) {_rows(rows)}")
+        if len(counts) < 2:
+            report.errors.append(f"at least two different labels are needed; found {sorted(counts)}")
+    keys = [tuple(str(frame[c].iloc[i]).strip() for c in text_columns) for i in range(len(frame))]
+    first_seen: dict[tuple, int] = {}
+    duplicates, conflicts = [], []
+    for i, key in enumerate(keys):
+        if key in first_seen:
+            j = first_seen[key]
+            if label_column and str(frame[label_column].iloc[i]).strip() != str(frame[label_column].iloc[j]).strip():
+                conflicts.append(i)
+            else:
+                duplicates.append(i)
+        else:
+            first_seen[key] = i
+    if duplicates:
+        report.warnings.append(f"{len(duplicates)} duplicate row(s) repeat an earlier row and are left out: {_rows(duplicates)}")
+        report.drop_rows = duplicates
+    if conflicts:
+        report.warnings.append(f"{len(conflicts)} row(s) repeat an earlier text with a different label: {_rows(conflicts)}")
+    return report
