@@ -65,7 +65,9 @@ def split_dev(examples: Sequence[LabeledText], fraction: float, seed: int) -> tu
 
 def event_vectors(texts: Sequence[str], encoder: SentenceEncoder, features: EventFeatures) -> np.ndarray:
     views = read_articles(texts, encoder)
-    return np.stack([features.vector(v, encoder.dim) for v in views]) if views else np.zeros((0, features.dim(encoder.dim)))
+    if not views:
+        return np.zeros((0, features.dim(encoder.dim)), dtype=np.float32)
+    return np.stack([features.vector(v, encoder.dim) for v in views])
 
 
 def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output: Path, config: EventTrainConfig,

