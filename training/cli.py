@@ -243,6 +243,10 @@ def add_evaluate_parser(sub) -> None:
     parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
     parser.add_argument("--output", type=Path, help="write the report as JSON here")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                        help="run the encoders with torch (default) or int8 ONNX Runtime (the onnx extra)")
+    parser.add_argument("--record", action="store_true",
+                        help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",
                         help="also train and score the TF-IDF baselines on the same training data")
     _add_column_flags(parser)
@@ -266,7 +270,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         split = args.split or "competition_test"
         data, source = _load_stance_data(args, args.data, split)
-        report = {"model": str(folder), "data": source, **evaluate_stance(StanceModel.load(folder), data, source)}
+        report = {"model": str(folder), "data": source, **evaluate_stance(StanceModel.load(folder), data, source, backend=args.backend)}
         text = format_report(report, f"stance on {source}")
         if args.baselines:
             from training.baselines import stance_baselines
@@ -291,7 +295,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             part = splits[args.split or "test"]
             texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
             source += f", split {args.split or 'test'}"
-        report = {"model": str(folder), "data": source, **evaluate_event(model, texts, gold)}
+        report = {"model": str(folder), "data": source, **evaluate_event(model, texts, gold, args.backend)}
         text = format_report(report, f"event type on {source}")
         if args.baselines and train is not None:
             from training.baselines import tfidf_event_baseline
@@ -308,11 +312,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
         splits, source = load_summary_data(args, args.seed)
         part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
         report = {"model": str(folder), "data": source,
-                  **evaluate_extractive(scorer, [e.article for e in part], [e.summary for e in part], budget)}
+                  **evaluate_extractive(scorer, [e.article for e in part], [e.summary for e in part], budget, args.backend)}
         text = "\n".join(f"{name:<12} ROUGE-1 {r['rouge1']:.2f}  ROUGE-2 {r['rouge2']:.2f}  ROUGE-L {r['rougeL']:.2f}"
                          for name, r in report.items() if isinstance(r, dict) and "rouge2" in r)
+    report["backend"] = args.backend
     print(text)
     if args.output:
         atomic_write_text(Path(args.output), json.dumps(report, indent=2) + "\n")
         print(f"report written to {args.output}")
+    if args.record:
+        _record(folder, report, text, args)
     return 0
+
+
+def _record(folder: Path, report: dict, text: str, args) -> None:
+    """Keep the measured result beside the weights: JSON, plus a section of the model card."""
+    from datetime import datetime, timezone
+
+    name = "data" if args.data else (args.split or ("competition_test" if args.task == "stance" else "test"))
+    suffix = "" if args.backend == "torch" else f"-{args.backend}"
+    atomic_write_text(folder / f"evaluation-{name}{suffix}.json", json.dumps(report, indent=2) + "\n")
+    card = folder / "README.md"
+    existing = card.read_text(encoding="utf-8") if card.exists() else f"# {folder.name}\n"
+    section = (f"\n## Measured on {report['data']} ({args.backend})\n\n"
+               f"`{command_line()}`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}\n\n```\n{text}\n```\n")
+    atomic_write_text(card, existing + section)

@@ -16,11 +16,26 @@ from training.data.stance_data import StanceData, check_stance_labels
 from training.metrics import classification_report, rouge_scores, stance_report
 
 
-def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", batch: int = 2000) -> dict:
+def sentence_encoder(name: str, backend: str = "torch") -> SentenceEncoder:
+    """The frozen encoder, optionally as int8 ONNX Runtime (the accuracy guard evaluates both)."""
+    encoder = SentenceEncoder(EncoderConfig(name=name))
+    if backend == "onnx":
+        from model.onnx_backend import onnx_encoder
+
+        encoder.module = onnx_encoder(encoder.module)
+    return encoder
+
+
+def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", batch: int = 2000,
+                    backend: str = "torch") -> dict:
     """Predict every pair (bodies read once) and report FNC score, macro-F1, per-class F1 and confusion."""
     check_stance_labels(data, model.labels, where)
     started = time.time()
-    encoder = SentenceEncoder(EncoderConfig(name=model.pairs.base_model))
+    encoder = sentence_encoder(model.pairs.base_model, backend)
+    if backend == "onnx":
+        from model.onnx_backend import onnx_encoder
+
+        model.pairs.encoder = onnx_encoder(model.pairs.encoder)
     body_ids = sorted(data.bodies)
     views = dict(zip(body_ids, read_articles([data.bodies[b] for b in body_ids], encoder)))
     claims = sorted({e.claim for e in data.examples})
@@ -36,8 +51,8 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
     return report
 
 
-def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str]) -> dict:
-    encoder = SentenceEncoder(EncoderConfig(name=model.base_model))
+def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str], backend: str = "torch") -> dict:
+    encoder = sentence_encoder(model.base_model, backend)
     unknown = sorted(set(gold) - set(model.labels))
     if unknown:
         from model.errors import InputError
@@ -48,12 +63,12 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str])
 
 
 def evaluate_extractive(scorer: SentenceScorer, articles: Sequence[str], references: Sequence[str],
-                        budget: SummaryBudget) -> dict:
+                        budget: SummaryBudget, backend: str = "torch") -> dict:
     """ROUGE of the scorer and of LEAD under the same budget, on the same articles."""
     from training.summary import lead_summary, summaries_from
     from model.text import split_headline
 
-    encoder = SentenceEncoder(EncoderConfig(name=scorer.base_model))
+    encoder = sentence_encoder(scorer.base_model, backend)
     views = read_articles([split_headline(a.strip())[1] for a in articles], encoder)
     return {
         "n": len(articles),

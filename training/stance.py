@@ -33,6 +33,8 @@ class StanceTrainConfig:
     class_weight_power: class weights are (largest class / class count) ** power (0 turns weighting off).
     max_train_samples: cap on training pairs for quick runs (None: all).
     tune_offsets: tune per-class logit offsets on dev for macro-F1 after training.
+    extra_train: more training pairs (a folder in FNC-1 layout such as ../shared/data/arc, or a table); they join
+        the training side only, never dev. Empty: none.
     """
 
     base_model: str = BASE_ENCODER
@@ -42,6 +44,7 @@ class StanceTrainConfig:
     class_weight_power: float = 0.5
     max_train_samples: int | None = None
     tune_offsets: bool = True
+    extra_train: str = ""
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -137,6 +140,18 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     train, dev = split_by_body(data, config.dev_fraction, loop.seed)
     if config.max_train_samples:
         train.examples = train.examples[: config.max_train_samples]
+    if config.extra_train:
+        from training.data.stance_data import load_extra_training, merge_stance_data
+
+        extra = load_extra_training(Path(config.extra_train))
+        unknown = sorted({e.label for e in extra.examples} - set(labels))
+        if unknown:
+            from model.errors import InputError
+
+            raise InputError(f"{config.extra_train}: labels {unknown} do not occur in the main training data")
+        train = merge_stance_data(train, extra)
+        data = merge_stance_data(data, extra)
+        tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
 
     encoder = SentenceEncoder(EncoderConfig(name=config.base_model))

@@ -92,3 +92,24 @@ def split_by_body(data: StanceData, dev_fraction: float, seed: int) -> tuple[Sta
     n_dev = max(1, int(round(len(ids) * dev_fraction))) if len(ids) > 1 else 0
     dev_ids = set(ids[:n_dev])
     return data.subset(set(ids) - dev_ids), data.subset(dev_ids)
+
+
+def load_extra_training(path: Path) -> StanceData:
+    """Extra training pairs: a folder in FNC-1 layout with `*stances_train.csv` and `*bodies.csv` (e.g. ARC),
+    or a claim/body/label table. Its test files are never read."""
+    path = Path(path)
+    if path.is_dir():
+        stances = sorted(path.glob("*stances_train.csv"))
+        bodies = sorted(path.glob("*bodies.csv"))
+        if len(stances) != 1 or len(bodies) != 1:
+            raise InputError(f"{path}: expected one *stances_train.csv and one *bodies.csv, found "
+                             f"{[p.name for p in stances + bodies]}")
+        return load_fnc_pair(stances[0], bodies[0])
+    return load_stance_table(path)
+
+
+def merge_stance_data(base: StanceData, extra: StanceData, prefix: str = "extra:") -> StanceData:
+    """``base`` plus ``extra``, with extra body ids prefixed so the two never collide."""
+    examples = base.examples + [StanceExample(e.claim, prefix + e.body_id, e.label) for e in extra.examples]
+    bodies = {**base.bodies, **{prefix + k: v for k, v in extra.bodies.items()}}
+    return StanceData(examples, bodies)
