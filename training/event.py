@@ -31,6 +31,7 @@ class EventTrainConfig:
     dropout: dropout before each layer of the head.
     class_weight_power: class weights are (largest class / class count) ** power (0 turns weighting off).
     dev_fraction: share of a user file held out for dev when no dev split is given.
+    init: start the head from scratch ('base'), from the shipped event model ('shipped') or from a model folder.
     """
 
     base_model: str = BASE_ENCODER
@@ -38,6 +39,7 @@ class EventTrainConfig:
     dropout: float = 0.2
     class_weight_power: float = 0.5
     dev_fraction: float = 0.1
+    init: str = "base"
     features: EventFeatures = field(default_factory=EventFeatures)
 
 
@@ -87,6 +89,16 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
     y_dev = [index[e.label] for e in dev]
     torch.manual_seed(loop.seed)
     head = MLPHead(x_train.shape[1], len(labels), config.hidden, config.dropout)
+    if config.init != "base":
+        from training.init import init_folder
+
+        start = EventModel.load(init_folder(config.init, "event"))
+        if start.labels != labels or start.head.hidden != config.hidden:
+            from model.errors import InputError
+
+            raise InputError(f"--init model has labels {list(start.labels)} and {start.head.hidden} hidden units; "
+                             f"the data has {list(labels)} and the config {config.hidden}")
+        head.load_state_dict(start.head.state_dict())
     counts = np.bincount(y_train.numpy(), minlength=len(labels)).astype(np.float64)
     weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))

