@@ -17,8 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_parser(sub)
     add_evaluate_parser(sub)
+    from serve.batch import add_predict_parser
     from serve.bench import add_bench_parser
+    from serve.demo import add_demo_parser
 
+    add_demo_parser(sub)
+    add_predict_parser(sub)
     add_bench_parser(sub)
     return parser
 

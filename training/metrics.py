@@ -6,22 +6,24 @@ from typing import Sequence
 RELATED = ("agree", "disagree", "discuss")
 
 
-def fnc_score(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
+def fnc_score(gold: Sequence[str], predicted: Sequence[str], weights: Sequence[float] | None = None) -> tuple[float, float]:
     """FNC-1 weighted score and its maximum for these gold labels.
 
     Per pair, as the challenge defined it: 0.25 when relatedness is right (both unrelated, or both
     among agree/disagree/discuss), and 0.75 more when a related pair gets its exact stance.
+    ``weights`` (one per pair, default 1) lets a dev set stand in for another class mix.
     """
     if len(gold) != len(predicted):
         raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
     score = best = 0.0
-    for g, p in zip(gold, predicted):
+    for i, (g, p) in enumerate(zip(gold, predicted)):
+        w = 1.0 if weights is None else float(weights[i])
         g_related, p_related = g in RELATED, p in RELATED
-        best += 1.0 if g_related else 0.25
+        best += w * (1.0 if g_related else 0.25)
         if g_related == p_related:
-            score += 0.25
+            score += 0.25 * w
             if g_related and g == p:
-                score += 0.75
+                score += 0.75 * w
     return score, best
 
 

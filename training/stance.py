@@ -16,10 +16,10 @@ from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView, EvidenceSettings, StanceModel, pick_evidence
-from training.data.stance_data import StanceData, split_by_body
+from training.data.stance_data import StanceData, split_by_body, split_by_story
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
-from training.metrics import classification_report, fnc_percent
+from training.metrics import classification_report, fnc_score
 
 
 @dataclass
@@ -33,6 +33,7 @@ class StanceTrainConfig:
     class_weight_power: class weights are (largest class / class count) ** power (0 turns weighting off).
     max_train_samples: cap on training pairs for quick runs (None: all).
     tune_offsets: tune per-class logit offsets on dev for macro-F1 after training.
+    dev_split: 'story' (no claim and no body on both sides) or 'body' (no body on both sides).
     extra_train: more training pairs (a folder in FNC-1 layout such as ../shared/data/arc, or a table); they join
         the training side only, never dev. Empty: none.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder.
@@ -45,11 +46,14 @@ class StanceTrainConfig:
     class_weight_power: float = 0.5
     max_train_samples: int | None = None
     tune_offsets: bool = True
+    dev_split: str = "story"
     extra_train: str = ""
     init: str = "base"
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
+        if self.dev_split not in ("story", "body"):
+            raise ValueError("dev_split must be 'story' or 'body'")
         if not 0 < self.dev_fraction < 0.5:
             raise ValueError("dev_fraction must be in (0, 0.5)")
         if self.max_length < 16:
@@ -87,13 +91,21 @@ def fit_gate(features: np.ndarray, related: np.ndarray, seed: int) -> Relatednes
 
 
 def tune_threshold(gate: RelatednessGate, features: np.ndarray, gold: list[str], pair_guess: list[str],
-                   unrelated: str) -> float:
-    """Threshold on P(related) that maximises the FNC score on dev, given the pair classifier's guesses."""
+                   unrelated: str, unrelated_share: float) -> float:
+    """Threshold on P(related) that maximises the FNC score on dev, given the pair classifier's guesses.
+
+    Dev pairs are weighted so that unrelated pairs make up ``unrelated_share`` (the training mix): a story split
+    drops the unrelated pairs that cross it, so raw dev has too few of them."""
     p = gate.probability(features)
+    n_unrelated = sum(g == unrelated for g in gold)
+    n_related = len(gold) - n_unrelated
+    w_unrelated = (unrelated_share / max(1e-9, 1 - unrelated_share)) * n_related / max(1, n_unrelated)
+    weights = [w_unrelated if g == unrelated else 1.0 for g in gold]
     best, best_t = -1.0, 0.5
     for t in np.arange(0.05, 0.951, 0.025):
         predicted = [guess if pi >= t else unrelated for pi, guess in zip(p, pair_guess)]
-        score = fnc_percent(gold, predicted)
+        score, top = fnc_score(gold, predicted, weights)
+        score = score / top
         if score > best:
             best, best_t = score, float(t)
     return best_t
@@ -139,7 +151,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     labels = sorted({e.label for e in data.examples})
     unrelated = config.unrelated_label if config.unrelated_label in labels else None
     pair_labels = tuple(label for label in labels if label != unrelated)
-    train, dev = split_by_body(data, config.dev_fraction, loop.seed)
+    if config.dev_split == "story":
+        train, dev = split_by_story(data, config.dev_fraction, loop.seed, config.unrelated_label)
+    else:
+        train, dev = split_by_body(data, config.dev_fraction, loop.seed)
     if config.max_train_samples:
         train.examples = train.examples[: config.max_train_samples]
     if config.extra_train:
@@ -207,7 +222,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     if gate is not None:
         guesses = [pr.label if pr.label != unrelated else max(pair_labels, key=lambda l: pr.probabilities[l])
                    for pr in dev_pred]
-        gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated)
+        share = float(np.mean([e.label == unrelated for e in train.examples]))
+        gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share)
         dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
                                  [views[e.body_id] for e in dev.examples])
     from training.metrics import stance_report

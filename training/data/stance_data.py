@@ -85,6 +85,45 @@ def check_stance_labels(data: StanceData, labels: Sequence[str], where: str) -> 
         raise InputError(f"{where}: {len(bad)} row(s) with unknown label ({shown}); known labels: {', '.join(labels)}")
 
 
+def split_by_story(data: StanceData, dev_fraction: float, seed: int, unrelated: str = "unrelated") -> tuple[StanceData, StanceData]:
+    """Train/dev split in which no claim and no body appears on both sides.
+
+    A story is a connected group of claims and bodies linked by related pairs; whole stories go to dev
+    (about ``dev_fraction`` of the bodies) with a fixed ``seed``. Pairs that would link the two sides are dropped.
+    A split by body alone lets the same claim sit in train and dev, which flatters dev scores.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in data.examples:
+        find("c:" + e.claim), find("b:" + e.body_id)
+        if e.label != unrelated:
+            parent[find("c:" + e.claim)] = find("b:" + e.body_id)
+    stories: dict[str, list[str]] = {}
+    for body in sorted(data.bodies):
+        stories.setdefault(find("b:" + body), []).append(body)
+    keys = sorted(stories)
+    random.Random(seed).shuffle(keys)
+    target, dev_bodies, dev_roots = dev_fraction * len(data.bodies), set(), set()
+    for key in keys:
+        if len(dev_bodies) >= target:
+            break
+        dev_bodies.update(stories[key])
+        dev_roots.add(key)
+    in_dev = lambda e: find("b:" + e.body_id) in dev_roots  # noqa: E731
+    claim_in_dev = lambda e: find("c:" + e.claim) in dev_roots  # noqa: E731
+    train = [e for e in data.examples if not in_dev(e) and not claim_in_dev(e)]
+    dev = [e for e in data.examples if in_dev(e) and claim_in_dev(e)]
+    pick = lambda rows: StanceData(rows, {b: data.bodies[b] for b in {e.body_id for e in rows}})  # noqa: E731
+    return pick(train), pick(dev)
+
+
 def split_by_body(data: StanceData, dev_fraction: float, seed: int) -> tuple[StanceData, StanceData]:
     """Train/dev split with no body on both sides, fixed by ``seed``."""
     ids = sorted(data.bodies)

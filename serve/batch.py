@@ -1,0 +1,394 @@
+"""`newslens predict`: stance, event type and summary for every row of a CSV, JSONL or Parquet file.
+
+Usage::
+
+    newslens predict articles.csv -o results.jsonl --text-column article --id-column url
+    newslens predict big.parquet -o results.parquet --tasks event,summary --chunk-size 128
+    newslens predict articles.jsonl -o results.csv --claims-column claims --resume   # after Ctrl-C or a crash
+
+The input is read in chunks (pandas for CSV, line by line for JSONL, row groups for Parquet), so memory stays
+flat however long the file is. Every input row yields exactly one output row, in input order, with its id (the
+0-based row number when there is no id column); a row that cannot be analysed gets an ``error`` and the run goes
+on. Output format follows the suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings
+in CSV. Claims come from a list column, a JSON list, or text with claims separated by " || "; without claims
+the headline is the claim. Exit status: 0 every row ok, 1 some rows failed, 2 fatal (no file, missing column).
+
+While running, rows go to OUTPUT.partial (Parquet: OUTPUT.parts/) and progress to OUTPUT.progress.json after
+every chunk; OUTPUT appears when the run completes. ``--resume`` continues an interrupted run exactly where the
+last complete chunk ended: no row is duplicated or dropped.
+
+``--backend ray`` runs the same per-chunk function on Ray Data workers (``pip install 'newslens[ray]'``), on a
+local Ray cluster bound to 127.0.0.1; reading, writing and resume stay in this process::
+
+    newslens predict articles.jsonl -o results.jsonl --backend ray --workers 4
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import pickle
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, ContextManager, Iterable, Iterator, Sequence
+
+from model.analyzer import SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, prepare_article
+from model.errors import InputError
+from serve.batch_read import Columns, InputRow, check_input, count_rows, read_chunks, suffix_of
+from serve.batch_write import OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
+from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
+
+BACKENDS = ("local", "ray")
+Records = list[dict]
+ChunkRunner = Callable[[Iterator[list[InputRow]]], Iterator[Records]]
+
+
+@dataclass
+class BatchConfig:
+    """One `newslens predict` run.
+
+    tasks: None means every task whose model is loaded; naming a task whose model is missing is a fatal error.
+    chunk_size: rows per analyze_batch call and per resume checkpoint.
+    workers: Ray workers (``backend="ray"`` only); each loads its own copy of the models.
+    """
+
+    input: Path
+    output: Path
+    columns: Columns = field(default_factory=Columns)
+    tasks: tuple[str, ...] | None = None
+    summary_mode: str = "extractive"
+    chunk_size: int = 64
+    resume: bool = False
+    backend: str = "local"
+    workers: int = 2
+    progress: bool = True
+
+    def __post_init__(self):
+        self.input, self.output = Path(self.input), Path(self.output)
+        if self.chunk_size < 1:
+            raise InputError("--chunk-size must be at least 1")
+        if self.backend not in BACKENDS:
+            raise InputError(f"unknown backend '{self.backend}'; choose from {', '.join(BACKENDS)}")
+        if self.summary_mode not in SUMMARY_MODES:
+            raise InputError(f"unknown summary mode '{self.summary_mode}'; choose from {', '.join(SUMMARY_MODES)}")
+        if self.tasks is not None:
+            unknown = sorted(set(self.tasks) - set(TASKS))
+            if unknown or not self.tasks:
+                raise InputError(f"unknown task(s) {unknown or '(none given)'}; choose from {', '.join(TASKS)}")
+        if self.workers < 1:
+            raise InputError("--workers must be at least 1")
+        suffix_of(self.output, OUTPUT_SUFFIXES, "output")
+
+
+@dataclass
+class BatchReport:
+    output: Path
+    rows: int
+    failed: int
+    errors: dict[str, int]
+    error_rows: dict[str, list[int]]
+    resumed_from: int
+    seconds: float
+    skipped_tasks: dict[str, str]
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.failed else 0
+
+    def summary(self) -> str:
+        lines = [f"{self.rows:,} rows -> {self.output}: {self.rows - self.failed:,} ok, {self.failed:,} failed"
+                 + (f" (resumed after row {self.resumed_from:,})" if self.resumed_from else "")]
+        for task, reason in self.skipped_tasks.items():
+            lines.append(f"  {task} not run: {reason}")
+        for message, count in sorted(self.errors.items(), key=lambda kv: -kv[1]):
+            examples = ", ".join(map(str, self.error_rows.get(message, [])))
+            lines.append(f"  {count:,} x {message} (rows {examples}{', ...' if count > 5 else ''})")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the per-chunk function
+
+def error_record(row: InputRow, message: str) -> dict:
+    """Every field present (None) so each output format has the same columns on every row."""
+    return {**dict.fromkeys(OUTPUT_FIELDS), "row": row.row, "id": row.id, "error": message}
+
+
+def result_record(row: InputRow, analysis: Analysis, tasks: Sequence[str]) -> dict:
+    stance_ran = "stance" in tasks
+    summary = analysis.summary
+    return {
+        "row": row.row, "id": row.id, "headline": analysis.headline,
+        "claims": [s.claim for s in analysis.stances] if stance_ran else None,
+        "stance_labels": [s.label for s in analysis.stances] if stance_ran else None,
+        "stance_probabilities": [s.probabilities for s in analysis.stances] if stance_ran else None,
+        "event_label": analysis.event.label if analysis.event else None,
+        "event_scores": analysis.event.scores if analysis.event else None,
+        "summary": summary.text if summary else None, "summary_mode": summary.mode if summary else None,
+        "summary_note": summary.note or None if summary else None, "error": None,
+    }
+
+
+def predict_rows(analyzer: Analyzer, rows: Sequence[InputRow], tasks: Sequence[str], summary_mode: str) -> Records:
+    """One output record per input row, in order: bad rows get ``error``, the rest share encoder batches."""
+    records: list[dict | None] = [None] * len(rows)
+    ready: list[tuple[int, ArticleInput]] = []
+    for i, row in enumerate(rows):
+        if row.error:
+            records[i] = error_record(row, row.error)
+            continue
+        item = ArticleInput(row.article, row.headline, row.claims)
+        try:
+            prepare_article(item)
+        except InputError as err:
+            records[i] = error_record(row, str(err))
+            continue
+        ready.append((i, item))
+    if ready:
+        for (i, _), outcome in zip(ready, _analyze_isolating_failures(analyzer, [it for _, it in ready], tasks,
+                                                                         summary_mode)):
+            records[i] = (error_record(rows[i], outcome) if isinstance(outcome, str)
+                          else result_record(rows[i], outcome, tasks))
+    return records  # type: ignore[return-value]
+
+
+def _analyze_isolating_failures(analyzer: Analyzer, items: list[ArticleInput], tasks: Sequence[str],
+                                summary_mode: str) -> list[Analysis | str]:
+    """The whole chunk in one call; if that fails, article by article so one bad row cannot sink the others."""
+    try:
+        return list(analyzer.analyze_batch(items, tasks, summary_mode))
+    except Exception:  # noqa: BLE001 - retried per article below, where each failure is recorded
+        pass
+    outcomes: list[Analysis | str] = []
+    for item in items:
+        try:
+            outcomes.append(analyzer.analyze_batch([item], tasks, summary_mode)[0])
+        except InputError as err:
+            outcomes.append(str(err))
+        except Exception as err:  # noqa: BLE001 - a model failure on one row must not stop the run
+            outcomes.append(f"analysis failed ({type(err).__name__}: {err})")
+    return outcomes
+
+
+def local_runner(analyzer: Analyzer, tasks: Sequence[str], summary_mode: str,
+                 lock: ContextManager | None = None) -> ChunkRunner:
+    """Chunks analysed in this process; ``lock`` serialises model use with other callers (the demo)."""
+    def run(chunks: Iterator[list[InputRow]]) -> Iterator[Records]:
+        for chunk in chunks:
+            with lock or nullcontext():
+                records = predict_rows(analyzer, chunk, tasks, summary_mode)
+            yield records
+
+    return run
+
+
+# ---------------------------------------------------------------- Ray Data backend
+
+_WORKER_ANALYZERS: dict[ModelSpec, Analyzer] = {}
+
+
+def _ray_predict_batch(batch: dict, spec: ModelSpec, tasks: Sequence[str], summary_mode: str) -> dict:
+    """Ray Data batch function: each item is one pickled chunk; runs ``predict_rows`` on it.
+    Ray reuses worker processes between datasets, so the models load once per worker, not per window."""
+    import numpy as np
+
+    if spec not in _WORKER_ANALYZERS:
+        _WORKER_ANALYZERS[spec] = spec.load()
+    analyzer = _WORKER_ANALYZERS[spec]
+    records = [json.dumps(predict_rows(analyzer, pickle.loads(blob), tasks, summary_mode), ensure_ascii=False)
+               for blob in batch["chunk"]]
+    return {"index": np.asarray(batch["index"]), "records": np.asarray(records, dtype=object)}
+
+
+def _windows(chunks: Iterable[list[InputRow]], size: int) -> Iterator[list[list[InputRow]]]:
+    window: list[list[InputRow]] = []
+    for chunk in chunks:
+        window.append(chunk)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def ray_runner(spec: ModelSpec, tasks: Sequence[str], summary_mode: str, workers: int) -> ChunkRunner:
+    """Windows of chunks mapped by Ray Data (bounded memory), results put back in input order."""
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the data extra, not only ray core
+    except ImportError:
+        raise InputError("--backend ray needs Ray Data: pip install 'newslens[ray]' (ray[data]==2.60.0)") from None
+
+    def run(chunks: Iterator[list[InputRow]]) -> Iterator[Records]:
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", num_cpus=workers,
+                     log_to_driver=False)
+        # Our own progress bar counts rows; Ray's per-window bars and execution logs would drown it.
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        try:
+            for window in _windows(chunks, 4 * workers):
+                items = [{"index": i, "chunk": pickle.dumps(chunk)} for i, chunk in enumerate(window)]
+                mapped = ray.data.from_items(items).map_batches(
+                    _ray_predict_batch, fn_kwargs={"spec": spec, "tasks": tuple(tasks), "summary_mode": summary_mode},
+                    batch_size=1, batch_format="numpy", num_cpus=1)
+                for result in sorted(mapped.take_all(), key=lambda r: int(r["index"])):
+                    yield json.loads(result["records"])
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    return run
+
+
+# ---------------------------------------------------------------- the run
+
+def choose_tasks(requested: Sequence[str] | None,
+                 unavailable: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The tasks to run and the ones skipped (with why); asking for a task without a model is fatal."""
+    if requested is not None:
+        missing = {t: unavailable[t] for t in requested if t in unavailable}
+        if missing:
+            raise InputError("no model for " + "; ".join(f"{t} ({why})" for t, why in missing.items()))
+        return tuple(requested), {}
+    tasks = tuple(t for t in TASKS if t not in unavailable)
+    if not tasks:
+        raise InputError("no task model is loaded: " + "; ".join(f"{t}: {why}" for t, why in unavailable.items()))
+    return tasks, {t: why for t, why in unavailable.items() if t in TASKS}
+
+
+def _fingerprint(config: BatchConfig, tasks: Sequence[str]) -> dict:
+    stat = config.input.stat()
+    return {"input": str(config.input.resolve()), "input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns,
+            "columns": asdict(config.columns), "tasks": list(tasks), "summary_mode": config.summary_mode}
+
+
+def _start_state(config: BatchConfig, fingerprint: dict) -> tuple[RunState, bool]:
+    """The saved state when resuming (checked against this run), else a new one. Returns (state, resumed)."""
+    saved = RunState.load(config.output)
+    if saved is None:
+        return RunState(fingerprint), False
+    if not config.resume:
+        raise InputError(f"an unfinished run into {config.output} exists ({saved.rows_done:,} rows done); "
+                         f"pass --resume to continue it, or delete {RunState.path_for(config.output)} to start over")
+    changed = [k for k in fingerprint if saved.fingerprint.get(k) != fingerprint[k]]
+    if changed:
+        raise InputError(f"cannot resume: {', '.join(changed)} differ from the interrupted run; "
+                         f"delete {RunState.path_for(config.output)} to start over")
+    return saved, True
+
+
+def run_batch(config: BatchConfig, analyzer: Analyzer, *, model_spec: ModelSpec | None = None,
+              lock: ContextManager | None = None,
+              on_progress: Callable[[int, int | None], None] | None = None) -> BatchReport:
+    """Analyse every row of ``config.input`` into ``config.output``. Fatal problems raise InputError;
+    bad rows are recorded in the output and the report. ``model_spec`` is needed for the Ray backend."""
+    started = time.perf_counter()
+    tasks, skipped = choose_tasks(config.tasks, analyzer.unavailable)
+    if config.backend == "ray":
+        if model_spec is None:
+            raise InputError("the Ray backend needs the model spec to load models in its workers")
+        runner = ray_runner(model_spec, tasks, config.summary_mode, config.workers)
+    else:
+        runner = local_runner(analyzer, tasks, config.summary_mode, lock)
+    check_input(config.input, config.columns)
+    state, resumed = _start_state(config, _fingerprint(config, tasks))
+    resumed_from = state.rows_done if resumed else 0
+    # A run stopped after its final rename has nothing left to do but forget its state.
+    finished = resumed and state.finishing and config.output.exists() and not in_progress_path(config.output).exists()
+    if not finished:
+        _write_rows(config, runner, state, resumed, on_progress)
+    RunState.remove(config.output)
+    return _report(config, state, resumed_from, started, skipped)
+
+
+def _write_rows(config: BatchConfig, runner: ChunkRunner, state: RunState, resumed: bool,
+                on_progress: Callable[[int, int | None], None] | None) -> None:
+    """Stream the rows not yet done through ``runner`` into the output, saving progress after every chunk."""
+    from tqdm import tqdm
+
+    chunks = read_chunks(config.input, config.columns, config.chunk_size, skip=state.rows_done)
+    # The first chunk is read before anything is written, so a JSONL column mistake leaves no files behind.
+    first = next(chunks, None)
+    chunks = itertools.chain([first], chunks) if first is not None else iter(())
+    writer = open_writer(config.output, state.position if resumed else None)
+    if not resumed:
+        state.position = writer.position
+        state.save(config.output)
+    total = count_rows(config.input)
+    bar = tqdm(total=total, initial=state.rows_done, unit="rows", disable=not config.progress, file=sys.stderr,
+               dynamic_ncols=True, smoothing=0.1)
+    try:
+        for records in runner(chunks):
+            writer.write(records)
+            state.record(records, writer.position)
+            state.save(config.output)
+            bar.update(len(records))
+            if on_progress:
+                on_progress(state.rows_done, total)
+    finally:
+        writer.close()
+        bar.close()
+    state.finishing = True
+    state.save(config.output)
+    writer.finish()
+
+
+def _report(config: BatchConfig, state: RunState, resumed_from: int, started: float,
+            skipped: dict[str, str]) -> BatchReport:
+    return BatchReport(config.output, state.rows_done, state.failed, dict(state.errors), dict(state.error_rows),
+                       resumed_from, time.perf_counter() - started, skipped)
+
+
+# ---------------------------------------------------------------- CLI
+
+def _task_list(text: str) -> tuple[str, ...]:
+    return tuple(t for t in text.replace(",", " ").split() if t)
+
+
+def add_predict_parser(sub) -> None:
+    parser = sub.add_parser("predict", help="analyse every row of a CSV, JSONL or Parquet file",
+                            description="Stance, event type and summary for every row of a table; "
+                                        "see `python -c 'import serve.batch; help(serve.batch)'` for details.")
+    parser.add_argument("input", type=Path, help="a .csv, .tsv, .jsonl or .parquet file")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="results file: .jsonl, .csv or .parquet")
+    parser.add_argument("--text-column", default="article", help="column with the article text (default: article)")
+    parser.add_argument("--headline-column", default=None, help="column with the headline (optional)")
+    parser.add_argument("--claims-column", default=None,
+                        help="column with claims: a list, a JSON list, or claims separated by ' || ' (optional)")
+    parser.add_argument("--id-column", default=None, help="column with row ids (default: the 0-based row number)")
+    parser.add_argument("--tasks", type=_task_list, default=None,
+                        help=f"comma-separated subset of {','.join(TASKS)} (default: every task with a model)")
+    parser.add_argument("--summary-mode", choices=SUMMARY_MODES, default="extractive")
+    parser.add_argument("--chunk-size", type=int, default=64, help="rows per model batch and per checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
+    parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (Ray Data)")
+    parser.add_argument("--workers", type=int, default=2, help="Ray workers (with --backend ray)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_flags(parser)
+    parser.set_defaults(handler=predict_command)
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    config = BatchConfig(
+        input=args.input, output=args.output,
+        columns=Columns(args.text_column, args.headline_column, args.claims_column, args.id_column),
+        tasks=args.tasks, summary_mode=args.summary_mode, chunk_size=args.chunk_size, resume=args.resume,
+        backend=args.backend, workers=args.workers, progress=not args.quiet)
+    check_input(config.input, config.columns)  # fail fast, before the models load
+    spec = model_spec_from_args(args)
+    analyzer = spec.load()
+    try:
+        report = run_batch(config, analyzer, model_spec=spec)
+    except KeyboardInterrupt:
+        print(f"newslens: stopped; rerun the same command with --resume to continue into {config.output}",
+              file=sys.stderr)
+        raise
+    print(report.summary(), file=sys.stderr)
+    return report.exit_status

@@ -1,0 +1,281 @@
+"""Streaming input for `newslens predict`: chunked CSV/JSONL/Parquet readers that turn every input row into
+an InputRow (a bad row carries an error instead of stopping the run); fatal problems raise InputError."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from model.errors import InputError
+from model.text import decode_text
+
+INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+CLAIM_SEPARATOR = "||"  # usually written " || "; spaces around it are stripped
+COUNT_ROWS_UP_TO_BYTES = 256 * 2**20  # counting rows of bigger text files would cost a second full read
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Input column names; None means the table has no such column."""
+
+    text: str = "article"
+    headline: str | None = None
+    claims: str | None = None
+    id: str | None = None
+
+    def named(self) -> list[str]:
+        return [c for c in (self.id, self.text, self.headline, self.claims) if c]
+
+
+@dataclass
+class InputRow:
+    """One input row, normalised; ``error`` is set instead of raising when the row cannot be used."""
+
+    row: int
+    id: str
+    article: str | bytes | None = None
+    headline: str | None = None
+    claims: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def suffix_of(path: Path, allowed: Sequence[str], what: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise InputError(f"{path}: unsupported {what} file type '{suffix or '(none)'}'; "
+                         f"use one of {', '.join(allowed)}")
+    return suffix
+
+
+# ---------------------------------------------------------------- values -> InputRow
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _raw_text(value: Any, what: str) -> str | bytes | None:
+    """Text as given; strings that carry undecodable bytes (surrogate escapes) go back to bytes so the
+    article decoder reports them as invalid UTF-8 with the byte position."""
+    if _missing(value):
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape")
+        return value
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    raise InputError(f"{what} must be text, got {type(value).__name__}")
+
+
+def _short_text(value: Any, what: str) -> str | None:
+    raw = _raw_text(value, what)
+    return decode_text(raw, what) if isinstance(raw, bytes) else raw
+
+
+def parse_claims(value: Any, what: str = "claims") -> list[str]:
+    """Claims from a list, a JSON list string, or a string with claims separated by ' || '."""
+    if _missing(value):
+        return []
+    if not isinstance(value, (str, bytes)) and hasattr(value, "__iter__"):
+        return [c for c in (_short_text(v, what) for v in value) if c]
+    text = (_short_text(value, what) or "").strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            claims = json.loads(text)
+        except json.JSONDecodeError:
+            raise InputError(f"{what} starts with '[' but is not a JSON list") from None
+        if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+            raise InputError(f"{what} must be a JSON list of strings")
+        return [c for c in claims if c.strip()]
+    return [c.strip() for c in text.split(CLAIM_SEPARATOR) if c.strip()]
+
+
+def _printable_id(value: Any) -> str:
+    text = str(value)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def row_from_record(row: int, record: Mapping[str, Any], columns: Columns) -> InputRow:
+    """Normalise one record; every problem becomes ``InputRow.error`` so the run can go on."""
+    item = InputRow(row=row, id=str(row))
+    try:
+        if columns.id:
+            value = record.get(columns.id)
+            if _missing(value) or str(value).strip() == "":
+                raise InputError(f"'{columns.id}' (id) is empty")
+            item.id = _printable_id(value)
+        if columns.text not in record or _missing(record[columns.text]):
+            raise InputError(f"'{columns.text}' (article text) is missing")
+        item.article = _raw_text(record[columns.text], "article")
+        if columns.headline:
+            item.headline = _short_text(record.get(columns.headline), "headline")
+        if columns.claims:
+            item.claims = parse_claims(record.get(columns.claims))
+    except InputError as err:
+        item.error = str(err)
+    return item
+
+
+# ---------------------------------------------------------------- readers
+
+def check_input(path: Path, columns: Columns) -> None:
+    """Fatal problems found before any row is read: no file, unknown type, named columns missing."""
+    if not path.is_file():
+        raise InputError(f"{path}: input file not found")
+    suffix = suffix_of(path, INPUT_SUFFIXES, "input")
+    if suffix in (".csv", ".tsv"):
+        present = list(_csv_header(path, suffix))
+    elif suffix == ".parquet":
+        present = _parquet_file(path).schema_arrow.names
+    else:
+        return  # JSONL keys can differ per line: checked on the first chunk
+    _require(path, columns, present)
+
+
+def _require(path: Path, columns: Columns, present: Sequence[str]) -> None:
+    missing = [c for c in columns.named() if c not in present]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
+                         f"columns present: {', '.join(map(repr, present)) or '(none)'}")
+
+
+def _csv_header(path: Path, suffix: str) -> list[str]:
+    import pandas as pd
+
+    try:
+        return list(pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", nrows=0, encoding="utf-8-sig",
+                                encoding_errors="surrogateescape").columns)
+    except Exception as err:  # pandas raises many types for broken files
+        raise InputError(f"{path}: cannot read the CSV header ({type(err).__name__}: {err})") from None
+
+
+def _parquet_file(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except Exception as err:
+        raise InputError(f"{path}: cannot be read as Parquet ({type(err).__name__}: {err})") from None
+
+
+def count_rows(path: Path) -> int | None:
+    """Row count when it is cheap to know (Parquet metadata, or a text file up to 256 MB), else None."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _parquet_file(path).metadata.num_rows
+    if path.stat().st_size > COUNT_ROWS_UP_TO_BYTES:
+        return None
+    if suffix == ".jsonl":
+        with path.open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        # Blank lines are not rows (pandas skips them too).
+        return max(sum(1 for row in csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",") if row) - 1, 0)
+
+
+def read_chunks(path: Path, columns: Columns, chunk_size: int, skip: int = 0) -> Iterator[list[InputRow]]:
+    """Yield the rows after the first ``skip`` in chunks of at most ``chunk_size``; memory holds one chunk."""
+    check_input(path, columns)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        chunks = _parquet_chunks(path, columns, chunk_size, skip)
+    elif suffix == ".jsonl":
+        chunks = _jsonl_chunks(path, columns, chunk_size)
+    else:
+        chunks = _csv_chunks(path, columns, chunk_size, suffix)
+    for chunk in chunks:
+        if chunk and chunk[-1].row < skip:
+            continue
+        chunk = [r for r in chunk if r.row >= skip]
+        if chunk:
+            yield chunk
+
+
+def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> Iterator[list[InputRow]]:
+    import pandas as pd
+
+    # dtype=object keeps plain Python strings: pandas' Arrow strings cannot hold the escapes of bad bytes.
+    reader = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=object, keep_default_na=False,
+                         encoding="utf-8-sig", encoding_errors="surrogateescape", usecols=columns.named(),
+                         chunksize=chunk_size)
+    row = 0
+    try:
+        for frame in reader:
+            records = frame.to_dict("records")
+            yield [row_from_record(row + i, r, columns) for i, r in enumerate(records)]
+            row += len(records)
+    except InputError:
+        raise
+    except Exception as err:
+        raise InputError(f"{path}: CSV structure broken after data row {row} ({type(err).__name__}: {err}); "
+                         "rows before it were processed") from None
+
+
+def _jsonl_record(line: bytes) -> Mapping[str, Any]:
+    try:
+        record = json.loads(line.decode("utf-8", "surrogateescape"))
+    except json.JSONDecodeError as err:
+        raise InputError(f"line is not valid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"line is a JSON {type(record).__name__}, not an object")
+    return record
+
+
+def _jsonl_chunks(path: Path, columns: Columns, chunk_size: int) -> Iterator[list[InputRow]]:
+    """JSONL line by line; blank lines are not rows. Named columns must show up in the first chunk."""
+    chunk: list[InputRow] = []
+    row, checked = 0, False
+    seen_keys: set[str] = set()
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                record = _jsonl_record(line)
+                seen_keys.update(record)
+                item = row_from_record(row, record, columns)
+            except InputError as err:
+                item = InputRow(row=row, id=str(row), error=str(err))
+            chunk.append(item)
+            row += 1
+            if len(chunk) == chunk_size:
+                if not checked:
+                    _require_somewhere(path, columns, seen_keys)
+                    checked = True
+                yield chunk
+                chunk = []
+    if chunk:
+        if not checked:
+            _require_somewhere(path, columns, seen_keys)
+        yield chunk
+
+
+def _require_somewhere(path: Path, columns: Columns, seen_keys: set[str]) -> None:
+    # A key absent from every object of the first chunk is a wrong column name, not a bad row.
+    if seen_keys:
+        _require(path, columns, sorted(seen_keys))
+
+
+def _parquet_chunks(path: Path, columns: Columns, chunk_size: int, skip: int) -> Iterator[list[InputRow]]:
+    """Parquet by row group; row groups wholly before ``skip`` are not read at all."""
+    parquet = _parquet_file(path)
+    row, first_group = 0, 0
+    while first_group < parquet.num_row_groups and row + parquet.metadata.row_group(first_group).num_rows <= skip:
+        row += parquet.metadata.row_group(first_group).num_rows
+        first_group += 1
+    groups = list(range(first_group, parquet.num_row_groups))
+    if not groups:
+        return
+    for batch in parquet.iter_batches(batch_size=chunk_size, row_groups=groups, columns=columns.named()):
+        records = batch.to_pylist()
+        yield [row_from_record(row + i, r, columns) for i, r in enumerate(records)]
+        row += len(records)

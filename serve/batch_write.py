@@ -1,0 +1,238 @@
+"""Crash-safe output for `newslens predict`: JSONL/CSV appended per chunk with fsync, Parquet as per-chunk parts
+merged at the end, and the resume state saved beside the output after every chunk."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from model.errors import InputError
+from model.storage import atomic_write_text
+from serve.batch_read import suffix_of
+
+OUTPUT_SUFFIXES = (".csv", ".jsonl", ".parquet")
+# Fields of every output row, in order; list and dict fields are JSON strings in CSV.
+OUTPUT_FIELDS = ("row", "id", "headline", "claims", "stance_labels", "stance_probabilities", "event_label",
+                 "event_scores", "summary", "summary_mode", "summary_note", "error")
+JSON_FIELDS = frozenset({"claims", "stance_labels", "stance_probabilities", "event_scores"})
+
+
+def _parquet_schema():
+    import pyarrow as pa
+
+    scores = pa.map_(pa.string(), pa.float64())
+    return pa.schema([
+        ("row", pa.int64()), ("id", pa.string()), ("headline", pa.string()), ("claims", pa.list_(pa.string())),
+        ("stance_labels", pa.list_(pa.string())), ("stance_probabilities", pa.list_(scores)),
+        ("event_label", pa.string()), ("event_scores", scores), ("summary", pa.string()),
+        ("summary_mode", pa.string()), ("summary_note", pa.string()), ("error", pa.string()),
+    ])
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class AppendWriter:
+    """JSONL or CSV rows appended to ``OUTPUT.partial``, flushed and fsynced per chunk.
+
+    ``position`` (bytes written) is saved in the resume state after every chunk; resuming truncates the file
+    back to it, so a crash mid-write never leaves a half row or a duplicate. ``finish`` renames to OUTPUT.
+    """
+
+    def __init__(self, output: Path, resume_position: int | None):
+        self.output = output
+        self.partial = output.with_name(output.name + ".partial")
+        self.csv = output.suffix.lower() == ".csv"
+        if resume_position is not None:
+            if not self.partial.exists() or self.partial.stat().st_size < resume_position:
+                raise InputError(f"{self.partial} is missing or shorter than the saved progress; cannot resume "
+                                 f"(delete {RunState.path_for(output)} to start over)")
+            self.handle = self.partial.open("r+b")
+            self.handle.truncate(resume_position)
+            self.handle.seek(resume_position)
+        else:
+            self.handle = self.partial.open("wb")
+            if self.csv:
+                self._write_text(",".join(OUTPUT_FIELDS) + "\n")
+
+    @property
+    def position(self) -> int:
+        return self.handle.tell()
+
+    @staticmethod
+    def _csv_lines(records: Sequence[Mapping[str, Any]]) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for record in records:
+            writer.writerow([_csv_cell(name, record.get(name)) for name in OUTPUT_FIELDS])
+        return buffer.getvalue()
+
+    def _write_text(self, text: str) -> None:
+        self.handle.write(text.encode("utf-8"))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def write(self, records: Sequence[Mapping[str, Any]]) -> None:
+        if self.csv:
+            self._write_text(self._csv_lines(records))
+        else:
+            self._write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def finish(self) -> None:
+        self.close()
+        os.replace(self.partial, self.output)
+        _fsync_dir(self.output.parent)
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in JSON_FIELDS:
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class ParquetPartsWriter:
+    """Each chunk becomes ``OUTPUT.parts/part-NNNNNNN.parquet`` (written to a temp name, then renamed);
+    ``position`` is the number of parts. ``finish`` combines them into OUTPUT with large row groups."""
+
+    ROW_GROUP_ROWS = 65_536
+
+    def __init__(self, output: Path, resume_position: int | None):
+        self.output = output
+        self.parts = output.with_name(output.name + ".parts")
+        if resume_position is None and self.parts.exists():
+            shutil.rmtree(self.parts)
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self.count = resume_position or 0
+        if any(not self._part(i).exists() for i in range(self.count)):
+            raise InputError(f"{self.parts} lacks parts the saved progress counts; cannot resume "
+                             f"(delete {RunState.path_for(output)} to start over)")
+        self.schema = _parquet_schema()
+
+    @property
+    def position(self) -> int:
+        return self.count
+
+    def _part(self, index: int) -> Path:
+        return self.parts / f"part-{index:07d}.parquet"
+
+    def write(self, records: Sequence[Mapping[str, Any]]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([{k: r.get(k) for k in OUTPUT_FIELDS} for r in records], schema=self.schema)
+        temporary = self.parts / f".part-{self.count:07d}.tmp"
+        pq.write_table(table, temporary)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, self._part(self.count))
+        self.count += 1
+
+    def close(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        partial = self.output.with_name(self.output.name + ".partial")
+        pending, pending_rows = [], 0
+        with pq.ParquetWriter(partial, self.schema) as writer:
+            for index in range(self.count):
+                table = pq.read_table(self._part(index), schema=self.schema)
+                pending.append(table)
+                pending_rows += table.num_rows
+                if pending_rows >= self.ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending), row_group_size=self.ROW_GROUP_ROWS)
+                    pending, pending_rows = [], 0
+            if pending or self.count == 0:
+                writer.write_table(pa.concat_tables(pending) if pending else self.schema.empty_table())
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, self.output)
+        _fsync_dir(self.output.parent)
+        shutil.rmtree(self.parts)
+
+
+def in_progress_path(output: Path) -> Path:
+    """Where rows go until the run completes: OUTPUT.parts/ for Parquet, OUTPUT.partial otherwise."""
+    suffix = ".parts" if output.suffix.lower() == ".parquet" else ".partial"
+    return output.with_name(output.name + suffix)
+
+
+def open_writer(output: Path, resume_position: int | None) -> AppendWriter | ParquetPartsWriter:
+    suffix = suffix_of(output, OUTPUT_SUFFIXES, "output")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        return ParquetPartsWriter(output, resume_position)
+    return AppendWriter(output, resume_position)
+
+
+# ---------------------------------------------------------------- resume state
+
+MAX_DISTINCT_ERRORS = 20
+MAX_EXAMPLE_ROWS = 5
+OTHER_ERRORS = "(other errors)"
+
+
+@dataclass
+class RunState:
+    """Progress of one run, saved atomically beside the output after every chunk (``OUTPUT.progress.json``)."""
+
+    fingerprint: dict
+    rows_done: int = 0
+    failed: int = 0
+    position: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    error_rows: dict[str, list[int]] = field(default_factory=dict)
+    finishing: bool = False  # every row is written; only the final rename/merge may be missing
+
+    @staticmethod
+    def path_for(output: Path) -> Path:
+        return output.with_name(output.name + ".progress.json")
+
+    @classmethod
+    def load(cls, output: Path) -> RunState | None:
+        path = cls.path_for(output)
+        if not path.exists():
+            return None
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, TypeError) as err:
+            raise InputError(f"{path}: unreadable resume state ({err}); delete it to start over") from None
+
+    def save(self, output: Path) -> None:
+        atomic_write_text(self.path_for(output), json.dumps(asdict(self), ensure_ascii=False))
+
+    def record(self, records: Sequence[Mapping[str, Any]], position: int) -> None:
+        """Count a written chunk; error messages are tallied (a bounded number of distinct ones)."""
+        self.rows_done += len(records)
+        self.position = position
+        for record in records:
+            message = record.get("error")
+            if not message:
+                continue
+            self.failed += 1
+            key = message if message in self.errors or len(self.errors) < MAX_DISTINCT_ERRORS else OTHER_ERRORS
+            self.errors[key] = self.errors.get(key, 0) + 1
+            examples = self.error_rows.setdefault(key, [])
+            if len(examples) < MAX_EXAMPLE_ROWS:
+                examples.append(int(record["row"]))
+
+    @classmethod
+    def remove(cls, output: Path) -> None:
+        cls.path_for(output).unlink(missing_ok=True)

@@ -1,0 +1,306 @@
+"""`newslens demo`: a Gradio page for one article (stance per claim with evidence, event type, summary) and a
+Batch tab for files. The models load once; requests share them through a queue and a lock.
+
+The analyze endpoint is usable from gradio_client::
+
+    from gradio_client import Client
+    result = Client("http://127.0.0.1:7860/").predict(article, "", "", "extractive", api_name="/analyze")
+    result["stances"][0]["label"], result["event"]["label"], result["summary"]["text"]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from model.analyzer import SUMMARY_MODES, TASKS, Analyzer, ArticleInput, prepare_article
+from model.errors import InputError, NewsLensError
+from serve.batch import BatchConfig, run_batch
+from serve.batch_read import INPUT_SUFFIXES, Columns
+from serve.examples import STANCE_EXAMPLES, demo_examples, seed_article
+from serve.model_flags import add_model_flags, model_spec_from_args
+
+if TYPE_CHECKING:
+    import gradio as gr
+    import pandas as pd
+
+BATCH_OUTPUT_FORMATS = ("csv", "jsonl", "parquet")
+
+
+@dataclass
+class DemoConfig:
+    """How the demo serves.
+
+    concurrency: requests processed at once (model calls still take turns on one lock; the rest is formatting).
+    queue_size: waiting requests beyond which new ones are refused with a "queue full" message.
+    max_upload_mb: Batch tab file limit (Gradio refuses bigger uploads; the handler checks again).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    concurrency: int = 2
+    queue_size: int = 256
+    max_upload_mb: float = 50.0
+    batch_chunk_size: int = 32
+
+
+def model_status(analyzer: Analyzer) -> str:
+    """One visible line: what is loaded and which models are missing, with why."""
+    loaded = [t for t in TASKS if t not in analyzer.unavailable]
+    line = f"Models loaded in {analyzer.load_seconds:.1f} s: {', '.join(loaded) if loaded else 'none'}."
+    if analyzer.unavailable:
+        missing = "; ".join(f"**{task}** ({why})" for task, why in analyzer.unavailable.items())
+        line += f" Not available: {missing}."
+    return line
+
+
+class DemoService:
+    """The demo's request handlers, independent of the page layout so they can be tested directly."""
+
+    def __init__(self, analyzer: Analyzer, config: DemoConfig):
+        self.analyzer = analyzer
+        self.config = config
+        # Tokenizers and modules are not safe to share across threads; the lock makes model calls take turns.
+        self.model_lock = threading.Lock()
+
+    def analyze(self, article: str, headline: str, claims: str, summary_mode: str) -> dict:
+        """The JSON result for one article (Analysis.to_dict plus wall-clock ``total_ms``)."""
+        import gradio as gr
+
+        started = time.perf_counter()
+        try:
+            claim_list = self._claims(article, headline, claims)
+            with self.model_lock:
+                analysis = self.analyzer.analyze(article or "", headline=headline or None, claims=claim_list,
+                                                 summary_mode=summary_mode or "extractive")
+        except NewsLensError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        result = analysis.to_dict()
+        result["total_ms"] = 1000 * (time.perf_counter() - started)
+        return result
+
+    @staticmethod
+    def _claims(article: str, headline: str, extra_claims: str) -> list[str]:
+        """The headline (given, or the article's first line when it reads as one) followed by the extra claims:
+        the page asks for *extra* claims, while the Analyzer uses the headline only when no claim is given."""
+        prepared = prepare_article(ArticleInput(article or "", headline or None))
+        extras = [line.strip() for line in (extra_claims or "").splitlines() if line.strip()]
+        first = [prepared.headline] if prepared.headline else []
+        return first + [claim for claim in extras if claim != prepared.headline]
+
+    def run_batch_file(self, upload: str | None, text_column: str, headline_column: str, claims_column: str,
+                       id_column: str, tasks: list[str], summary_mode: str, output_format: str,
+                       progress: Any = None) -> tuple[str, str]:
+        """Analyse an uploaded table; returns (results file, report markdown)."""
+        import gradio as gr
+
+        try:
+            source = self._checked_upload(upload)
+            if not tasks:
+                raise InputError("choose at least one task")
+            if output_format not in BATCH_OUTPUT_FORMATS:
+                raise InputError(f"unknown output format '{output_format}'")
+            folder = Path(tempfile.mkdtemp(prefix="newslens-batch-"))
+            config = BatchConfig(
+                input=source, output=folder / f"{source.stem}-results.{output_format}",
+                columns=Columns(text_column.strip() or "article", headline_column.strip() or None,
+                                claims_column.strip() or None, id_column.strip() or None),
+                tasks=tuple(tasks), summary_mode=summary_mode, chunk_size=self.config.batch_chunk_size,
+                progress=False)
+
+            def report_progress(done: int, total: int | None) -> None:
+                if progress is not None:
+                    progress((done, total) if total else None, desc=f"{done:,} rows", unit="rows")
+
+            report = run_batch(config, self.analyzer, lock=self.model_lock, on_progress=report_progress)
+        except NewsLensError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        return str(report.output), "```\n" + report.summary() + "\n```"
+
+    def _checked_upload(self, upload: str | None) -> Path:
+        if not upload:
+            raise InputError("upload a file first")
+        path = Path(upload)
+        if path.suffix.lower() not in INPUT_SUFFIXES:
+            raise InputError(f"'{path.name}' is not a supported file type; upload one of {', '.join(INPUT_SUFFIXES)}")
+        size_mb = path.stat().st_size / 2**20
+        if size_mb > self.config.max_upload_mb:
+            raise InputError(f"'{path.name}' is {size_mb:.1f} MB; the demo takes files up to "
+                             f"{self.config.max_upload_mb:g} MB (use `newslens predict` for bigger ones)")
+        return path
+
+
+# ---------------------------------------------------------------- rendering the JSON result
+
+def stance_table(result: dict) -> pd.DataFrame:
+    import pandas as pd
+
+    stances = result.get("stances") or []
+    labels = list(stances[0]["probabilities"]) if stances else ["agree", "disagree", "discuss", "unrelated"]
+    rows = [[k, s["claim"], s["label"], *(round(s["probabilities"][label], 3) for label in labels)]
+            for k, s in enumerate(stances, 1)]
+    return pd.DataFrame(rows, columns=["#", "claim", "stance", *labels])
+
+
+def evidence_highlights(result: dict) -> list[tuple[str, str | None]]:
+    """The article's sentences, each evidence sentence tagged with the claim(s) and stance it supports."""
+    tags: dict[int, list[str]] = {}
+    for k, stance in enumerate(result.get("stances") or [], 1):
+        for index in stance["evidence_indices"]:
+            tags.setdefault(index, []).append(f"claim {k}: {stance['label']}")
+    parts: list[tuple[str, str | None]] = []
+    if result.get("headline"):
+        parts.append((result["headline"] + "\n\n", None))
+    for index, sentence in enumerate(result.get("sentences") or []):
+        parts.append((sentence + " ", " · ".join(tags[index]) if index in tags else None))
+    return parts
+
+
+def event_scores(result: dict) -> dict[str, float] | None:
+    event = result.get("event")
+    return dict(event["scores"]) if event else None
+
+
+def summary_markdown(result: dict) -> str:
+    summary = result.get("summary")
+    if not summary:
+        return "_Summary not requested._"
+    lines = ["**Summary**", "", summary["text"] or "_No summary._", "", f"Mode: {summary['mode']}"]
+    if summary.get("note"):
+        lines.append(f"Note: {summary['note']}")
+    if summary.get("flagged"):
+        lines.append("Faithfulness flag: " + "; ".join(summary["flagged"]))
+    return "\n".join(lines)
+
+
+def timings_markdown(result: dict) -> str:
+    parts = [f"{name.replace('_', ' ')} {1000 * seconds:.0f} ms" for name, seconds in result["timings"].items()]
+    text = f"Total {result['total_ms']:.0f} ms ({', '.join(parts)})."
+    if not result.get("stances") and not (result.get("unavailable") or {}).get("stance"):
+        text += " No claim to judge: add a headline or claims for stance."
+    if result.get("unavailable"):
+        text += " Not run: " + "; ".join(f"{t} ({why})" for t, why in result["unavailable"].items()) + "."
+    return text
+
+
+def render(result: dict) -> tuple:
+    return (stance_table(result), evidence_highlights(result), event_scores(result), summary_markdown(result),
+            timings_markdown(result))
+
+
+# ---------------------------------------------------------------- the page
+
+def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Blocks:
+    """The page: Analyze tab (inputs, examples, results) and Batch tab; the analyzer is shared, never reloaded."""
+    import gradio as gr
+
+    config = config or DemoConfig()
+    service = DemoService(analyzer, config)
+    available = [t for t in TASKS if t not in analyzer.unavailable]
+    with gr.Blocks(title="NewsLens") as demo:
+        gr.Markdown("# NewsLens\nStance toward claims, event type and a summary for a news article.")
+        gr.Markdown(model_status(analyzer), elem_id="model-status")
+        with gr.Tab("Analyze"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    article = gr.Textbox(value=seed_article(), lines=14, max_lines=30, label="Article",
+                                         info="The first line is taken as the headline when it reads as one.",
+                                         elem_id="article")
+                    headline = gr.Textbox(value="", label="Headline (optional)", elem_id="headline")
+                    claims = gr.Textbox(value="", lines=3, label="Extra claims, one per line (optional)",
+                                        info="The headline is always the first claim.", elem_id="claims")
+                    summary_mode = gr.Radio(list(SUMMARY_MODES), value="extractive", label="Summary",
+                                            info="abstractive is not shipped yet: falls back to extractive.")
+                    analyze_button = gr.Button("Analyze", variant="primary", elem_id="analyze")
+                with gr.Column(scale=4):
+                    stances = gr.Dataframe(label="Stance per claim (probabilities)", interactive=False,
+                                           elem_id="stance-table", wrap=True,
+                                           column_widths=["5%", "35%", "12%", "12%", "12%", "12%", "12%"])
+                    evidence = gr.HighlightedText(label="Evidence in the article", show_legend=True,
+                                                  combine_adjacent=False, elem_id="evidence")
+                    event = gr.Label(label="Event type", num_top_classes=9, elem_id="event-label")
+                    summary = gr.Markdown(label="Summary", elem_id="summary")
+                    timings = gr.Markdown(elem_id="timings")
+                    with gr.Accordion("Raw result (JSON, as the API returns it)", open=False):
+                        raw = gr.JSON(elem_id="raw-json")
+            inputs = [article, headline, claims, summary_mode]
+            gr.Examples(demo_examples(), inputs=inputs, preload=False,
+                        example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
+                        + [f"{e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
+            analyze_button.click(service.analyze, inputs, raw, api_name="analyze").success(
+                render, raw, [stances, evidence, event, summary, timings], api_visibility="private")
+        with gr.Tab("Batch"):
+            gr.Markdown(f"Upload a CSV, TSV, JSONL or Parquet file (up to {config.max_upload_mb:g} MB) with one "
+                        "article per row; every row gets one result row (bad rows get an `error`).")
+            upload = gr.File(label="Table", file_types=list(INPUT_SUFFIXES), type="filepath", elem_id="batch-file")
+            with gr.Row():
+                text_column = gr.Textbox(value="article", label="Text column")
+                headline_column = gr.Textbox(label="Headline column (optional)")
+                claims_column = gr.Textbox(label="Claims column (optional; ' || ' or JSON list)")
+                id_column = gr.Textbox(label="Id column (optional)")
+            with gr.Row():
+                tasks = gr.CheckboxGroup(available, value=available, label="Tasks")
+                batch_mode = gr.Radio(list(SUMMARY_MODES), value="extractive", label="Summary")
+                output_format = gr.Radio(list(BATCH_OUTPUT_FORMATS), value="csv", label="Results format")
+            run_button = gr.Button("Run batch", variant="primary", elem_id="run-batch")
+            results = gr.File(label="Results", elem_id="batch-results")
+            report = gr.Markdown(elem_id="batch-report")
+
+            def run_batch_tab(upload, text_column, headline_column, claims_column, id_column, tasks, mode, fmt,
+                              progress=gr.Progress()):
+                return service.run_batch_file(upload, text_column, headline_column, claims_column, id_column,
+                                              tasks, mode, fmt, progress)
+
+            run_button.click(run_batch_tab, [upload, text_column, headline_column, claims_column, id_column, tasks,
+                                             batch_mode, output_format], [results, report],
+                             api_name="batch", concurrency_limit=1)
+    return demo
+
+
+def start_demo(analyzer: Analyzer, config: DemoConfig | None = None, block: bool = True) -> tuple[gr.Blocks, str]:
+    """Queue and launch; with ``block=False`` returns at once (tests), else serves until interrupted."""
+    config = config or DemoConfig()
+    demo = build_demo(analyzer, config)
+    demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
+    _, local_url, _ = demo.launch(server_name=config.host, server_port=config.port, share=config.share,
+                                  prevent_thread_lock=True, show_error=True, ssr_mode=False, quiet=not block,
+                                  max_file_size=f"{config.max_upload_mb:g}mb")
+    if block:
+        demo.block_thread()
+    return demo, local_url
+
+
+def launch_demo(host: str = "127.0.0.1", port: int = 7860, share: bool = False, analyzer: Analyzer | None = None,
+                config: DemoConfig | None = None, block: bool = True) -> gr.Blocks:
+    """Load the shipped models (whichever exist) unless ``analyzer`` is given, and serve the demo."""
+    config = config or DemoConfig(host=host, port=port, share=share)
+    demo, _ = start_demo(analyzer or Analyzer(), config, block=block)
+    return demo
+
+
+def add_demo_parser(sub) -> None:
+    parser = sub.add_parser("demo", help="open the Gradio demo (http://127.0.0.1:7860)",
+                            description="Serve the NewsLens demo page and its API.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
+    parser.add_argument("--concurrency", type=int, default=2, help="requests processed at once")
+    parser.add_argument("--max-upload-mb", type=float, default=50.0, help="Batch tab file size limit")
+    add_model_flags(parser)
+    parser.set_defaults(handler=demo_command)
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    analyzer = model_spec_from_args(args).load()
+    print(model_status(analyzer).replace("**", ""))
+    config = DemoConfig(host=args.host, port=args.port, share=args.share, concurrency=args.concurrency,
+                        max_upload_mb=args.max_upload_mb)
+    launch_demo(analyzer=analyzer, config=config)
+    return 0

@@ -1,0 +1,49 @@
+"""Model-folder flags shared by `newslens demo` and `newslens predict`, and the spec they resolve to."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+OFF = "none"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which task models to load: a shipped name, a folder, or None to switch the task off.
+
+    Kept as plain strings so the spec can be pickled to other processes (Ray workers) that load their own copy.
+    """
+
+    stance: str | None = "stance"
+    event: str | None = "event"
+    summary: str | None = "summary-extractive"
+    threads: int | None = None
+
+    def load(self):
+        """Build the Analyzer (imports torch lazily so `--help` stays fast)."""
+        from model.analyzer import Analyzer
+
+        return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads)
+
+
+def _folder_or_off(value: str) -> str | None:
+    return None if value.strip().lower() == OFF else str(Path(value).expanduser())
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("models (a folder, a shipped name, or 'none' to switch the task off)")
+    group.add_argument("--stance-model", default="stance", metavar="FOLDER", help="default: shipped weights/stance")
+    group.add_argument("--event-model", default="event", metavar="FOLDER", help="default: shipped weights/event")
+    group.add_argument("--summary-model", default="summary-extractive", metavar="FOLDER",
+                       help="default: shipped weights/summary-extractive")
+    group.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+
+
+def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
+    # Shipped names stay bare so the Analyzer can tell "not shipped yet" (a note) from "wrong path" (an error).
+    def pick(value: str, shipped: str) -> str | None:
+        return shipped if value == shipped else _folder_or_off(value)
+
+    return ModelSpec(stance=pick(args.stance_model, "stance"), event=pick(args.event_model, "event"),
+                     summary=pick(args.summary_model, "summary-extractive"), threads=args.threads)

@@ -1,0 +1,182 @@
+"""`newslens predict`: mixed good and bad rows in every format, fatal errors, and the Ray backend when Ray is
+installed. Tiny models; the kill/resume and memory tests are in test_batch_resume.py."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from model.labels import EVENT_LABELS, STANCE_LABELS
+
+GOOD = "Floods hit Lagos\n\nHeavy rain flooded large parts of Lagos on Monday. Thousands of homes were damaged."
+# (id, article, claims, expected error fragment or None); None article = the text is missing altogether.
+ROWS = [
+    ("g1", GOOD, "Lagos is flooded || Nobody was hurt", None),
+    ("empty", "   ", "", "empty"),
+    ("g2", "Central bank raises rates\n\nThe bank raised its main rate by half a point.", '["Rates go up"]', None),
+    ("latin1", b"Caf\xe9 owners protest new tax in the city centre.", "", "not valid UTF-8"),
+    ("missing", None, "", "missing"),
+    ("binary", "\x00\x01\x02\x03\x04\x05\x06\x07\x08" * 20, "", "non-printable|binary"),
+    ("badclaims", GOOD, "[not json", "JSON list"),
+    ("g3", "Harbour City win the final. Fans celebrated in the streets.", "", None),
+]
+
+
+def model_flags(tiny_models) -> list[str]:
+    return ["--stance-model", str(tiny_models["stance"]), "--event-model", str(tiny_models["event"]),
+            "--summary-model", str(tiny_models["summary"]), "--threads", "1", "--quiet"]
+
+
+def write_input(folder: Path, fmt: str) -> Path:
+    """The mixed rows as CSV, JSONL or Parquet, each with that format's own way of being broken."""
+    path = folder / f"input.{fmt}"
+    if fmt == "jsonl":
+        with path.open("wb") as handle:
+            for row_id, article, claims, _ in ROWS:
+                record = {"id": row_id, "claims": claims}
+                if isinstance(article, bytes):  # raw bytes in the line: the file itself is not UTF-8 there
+                    line = json.dumps({**record, "article": "@"}).encode().replace(b'"@"', b'"' + article + b'"')
+                else:
+                    line = json.dumps(record if article is None else {**record, "article": article}).encode()
+                handle.write(line + b"\n")
+    elif fmt == "csv":
+        frame = pd.DataFrame([{"id": r, "article": "@" if isinstance(a, bytes) else (a or ""), "claims": c}
+                              for r, a, c, _ in ROWS])
+        data = frame.to_csv(index=False).encode()
+        path.write_bytes(data.replace(b"@", ROWS[3][1]))
+    else:
+        articles = [a if isinstance(a, bytes) or a is None else a.encode() for _, a, _, _ in ROWS]
+        table = pa.table({"id": [r for r, *_ in ROWS], "article": pa.array(articles, pa.binary()),
+                          "claims": [c for _, _, c, _ in ROWS]})
+        pq.write_table(table, path, row_group_size=3)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_readers_skip_exactly_the_rows_already_done(tmp_path, fmt):
+    from serve.batch_read import Columns, count_rows, read_chunks
+
+    source = write_input(tmp_path, fmt)
+    assert count_rows(source) == len(ROWS)
+    for skip in range(len(ROWS) + 1):
+        chunks = list(read_chunks(source, Columns(id="id", claims="claims"), chunk_size=2, skip=skip))
+        assert all(0 < len(chunk) <= 2 for chunk in chunks)
+        rows = [row for chunk in chunks for row in chunk]
+        assert [r.row for r in rows] == list(range(skip, len(ROWS)))
+        assert [r.id for r in rows] == [r[0] for r in ROWS[skip:]]
+
+
+@pytest.mark.parametrize("in_fmt, out_fmt", [("csv", "jsonl"), ("jsonl", "parquet"), ("parquet", "csv")])
+def test_every_row_gets_one_output_row_and_bad_rows_get_errors(tiny_models, tmp_path, read_output, in_fmt, out_fmt):
+    from serve.cli import main
+
+    source = write_input(tmp_path, in_fmt)
+    output = tmp_path / f"out.{out_fmt}"
+    status = main(["predict", str(source), "-o", str(output), "--id-column", "id", "--claims-column", "claims",
+                   "--chunk-size", "3", *model_flags(tiny_models)])
+    assert status == 1  # some rows failed
+    rows = read_output(output)
+    assert [r["row"] for r in rows] == list(range(len(ROWS)))
+    assert [r["id"] for r in rows] == [r[0] for r in ROWS]
+    for row, (row_id, _, claims, problem) in zip(rows, ROWS):
+        if problem is None:
+            assert row["error"] is None, row
+            assert len(row["stance_labels"]) == len(row["claims"])
+            assert row["claims"] if row_id != "g3" else row["claims"] == []  # g3 has neither headline nor claims
+            assert set(row["stance_labels"]) <= set(STANCE_LABELS)
+            assert all(set(p) == set(STANCE_LABELS) for p in row["stance_probabilities"])
+            assert row["event_label"] in EVENT_LABELS and set(row["event_scores"]) == set(EVENT_LABELS)
+            assert row["summary"] and row["summary_mode"] == "extractive"
+        else:
+            # CSV cannot tell a missing cell from an empty one: both are "empty" there.
+            expected = "empty" if (in_fmt == "csv" and problem == "missing") else problem
+            assert row["error"] and re.search(expected, row["error"]), (row_id, row["error"])
+            assert row["event_label"] is None
+    assert rows[0]["claims"] == ["Lagos is flooded", "Nobody was hurt"]
+    assert rows[2]["claims"] == ["Rates go up"]
+    assert rows[7]["claims"] == [] and rows[7]["headline"] is None
+    assert not list(tmp_path.glob("out.*.p*")), "no partial, parts or progress file is left behind"
+
+
+def test_row_numbers_are_ids_without_an_id_column_and_tasks_can_be_chosen(tiny_models, tmp_path, read_output):
+    from serve.cli import main
+
+    source = tmp_path / "plain.jsonl"
+    source.write_text("".join(json.dumps({"text": f"Storm number {i} hit the coast."}) + "\n" for i in range(5))
+                      + "\n", encoding="utf-8")  # a blank line is not a row
+    output = tmp_path / "plain.csv"
+    assert main(["predict", str(source), "-o", str(output), "--text-column", "text", "--tasks", "event",
+                 *model_flags(tiny_models)]) == 0
+    rows = read_output(output)
+    assert [r["id"] for r in rows] == ["0", "1", "2", "3", "4"]
+    assert all(r["event_label"] in EVENT_LABELS and r["summary"] is None and r["claims"] is None for r in rows)
+
+
+def test_fatal_problems_exit_with_2_and_write_nothing(tiny_models, tmp_path, capsys):
+    from serve.cli import main
+
+    source = write_input(tmp_path, "jsonl")
+    flags = model_flags(tiny_models)
+    cases = [
+        ([str(tmp_path / "absent.csv"), "-o", str(tmp_path / "a.jsonl")], "not found"),
+        ([str(source), "-o", str(tmp_path / "b.jsonl"), "--text-column", "body"], "missing column"),
+        ([str(source), "-o", str(tmp_path / "c.xlsx")], "unsupported output"),
+        ([str(tmp_path / "input.txt"), "-o", str(tmp_path / "d.jsonl")], "unsupported input"),
+        ([str(source), "-o", str(tmp_path / "e.jsonl"), "--tasks", "sentiment"], "unknown task"),
+    ]
+    (tmp_path / "input.txt").write_text("hello", encoding="utf-8")
+    for args, message in cases:
+        assert main(["predict", *args, *flags]) == 2, args
+        assert message in capsys.readouterr().err
+    csv_source = write_input(tmp_path, "csv")
+    assert main(["predict", str(csv_source), "-o", str(tmp_path / "f.jsonl"), "--id-column", "uid", *flags]) == 2
+    assert "'uid'" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.csv", "input.jsonl", "input.txt"]
+
+
+def test_a_task_without_a_model_is_fatal_when_asked_for_and_skipped_otherwise(tiny_models, tmp_path, read_output,
+                                                                             capsys):
+    from serve.cli import main
+
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    flags = ["--stance-model", "none", "--event-model", str(tiny_models["event"]), "--summary-model", "none",
+             "--threads", "1", "--quiet"]
+    assert main(["predict", str(source), "-o", str(tmp_path / "a.jsonl"), "--tasks", "stance", *flags]) == 2
+    assert "no model for stance" in capsys.readouterr().err
+    assert main(["predict", str(source), "-o", str(tmp_path / "b.jsonl"), *flags]) == 0
+    assert "stance not run" in capsys.readouterr().err
+    [row] = read_output(tmp_path / "b.jsonl")
+    assert row["event_label"] in EVENT_LABELS and row["stance_labels"] is None
+
+
+def test_ray_backend_without_ray_is_a_clear_error(tiny_models, tmp_path, capsys):
+    if importlib.util.find_spec("ray") is not None:
+        pytest.skip("ray is installed: the Ray backend is tested below")
+    from serve.cli import main
+
+    source = write_input(tmp_path, "jsonl")
+    assert main(["predict", str(source), "-o", str(tmp_path / "r.jsonl"), "--backend", "ray",
+                 *model_flags(tiny_models)]) == 2
+    assert "pip install 'newslens[ray]'" in capsys.readouterr().err
+
+
+def test_ray_backend_gives_the_same_rows_as_local(tiny_models, tmp_path, read_output):
+    pytest.importorskip("ray.data")
+    from serve.cli import main
+
+    source = write_input(tmp_path, "jsonl")
+    common = ["--id-column", "id", "--claims-column", "claims", "--chunk-size", "2", *model_flags(tiny_models)]
+    assert main(["predict", str(source), "-o", str(tmp_path / "local.jsonl"), *common]) == 1
+    assert main(["predict", str(source), "-o", str(tmp_path / "ray.jsonl"), "--backend", "ray", "--workers", "1",
+                 *common]) == 1
+    local, distributed = read_output(tmp_path / "local.jsonl"), read_output(tmp_path / "ray.jsonl")
+    assert [r["id"] for r in distributed] == [r["id"] for r in local]
+    assert [r["error"] for r in distributed] == [r["error"] for r in local]
+    assert [r["event_label"] for r in distributed] == [r["event_label"] for r in local]

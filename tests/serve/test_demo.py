@@ -1,0 +1,134 @@
+"""The demo over HTTP with gradio_client (tiny models, loopback): the seed, bad input, the Batch tab, and a
+bounded load test. Timings are never asserted."""
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from model.labels import EVENT_LABELS, STANCE_LABELS
+
+
+@pytest.fixture(scope="module")
+def client(demo_url, tmp_path_factory):
+    from gradio_client import Client
+
+    return Client(demo_url, verbose=False, max_workers=50, analytics_enabled=False,
+                  download_files=str(tmp_path_factory.mktemp("downloads")))
+
+
+def analyze(client, article, headline="", claims="", mode="extractive") -> dict:
+    return client.predict(article, headline, claims, mode, api_name="/analyze")
+
+
+def test_seed_gives_a_well_formed_result(client, seed_text):
+    result = analyze(client, seed_text, claims="Russia sends more troops to Syria")
+    json.dumps(result)  # the API answer is plain JSON
+    assert result["headline"] == "Putin orders pull-out of Russian troops from Syria"
+    assert [s["claim"] for s in result["stances"]] == [result["headline"], "Russia sends more troops to Syria"]
+    for stance in result["stances"]:
+        assert stance["label"] in STANCE_LABELS
+        assert set(stance["probabilities"]) == set(STANCE_LABELS)
+        assert math.isclose(sum(stance["probabilities"].values()), 1.0, abs_tol=1e-4)
+        assert stance["evidence"] == [result["sentences"][i] for i in stance["evidence_indices"]]
+    assert set(result["event"]["scores"]) == set(EVENT_LABELS)
+    assert result["event"]["label"] == max(result["event"]["scores"], key=result["event"]["scores"].get)
+    assert result["summary"]["mode"] == "extractive" and result["summary"]["text"]
+    assert result["unavailable"] == {} and result["total_ms"] > 0
+
+
+def test_abstractive_request_falls_back_and_says_so(client, seed_text):
+    summary = analyze(client, seed_text, mode="abstractive")["summary"]
+    assert summary["mode"] == "extractive" and "not shipped" in summary["note"]
+
+
+def test_bad_input_is_a_readable_error_and_the_server_keeps_serving(client, seed_text):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        analyze(client, "   ")
+    with pytest.raises(AppError, match="claims"):
+        analyze(client, seed_text, claims="\n".join(f"claim {i}" for i in range(60)))
+    assert analyze(client, seed_text)["stances"]
+
+
+def test_rendering_shows_every_part(tiny_analyzer, seed_text):
+    from serve.demo import DemoConfig, DemoService, render
+
+    result = DemoService(tiny_analyzer, DemoConfig()).analyze(seed_text, "", "Putin visits Syria", "extractive")
+    table, highlights, event, summary, timings = render(result)
+    assert list(table.columns[:3]) == ["#", "claim", "stance"] and set(STANCE_LABELS) <= set(table.columns)
+    assert len(table) == 2  # headline and the extra claim
+    tagged = [label for _, label in highlights if label]
+    assert tagged and all(label.startswith("claim ") for label in tagged)
+    assert "".join(text for text, _ in highlights).count(result["sentences"][0]) == 1
+    assert set(event) == set(EVENT_LABELS)
+    assert result["summary"]["text"] in summary and "Total" in timings
+
+
+def test_missing_models_are_named_on_the_page(tiny_models):
+    from model.analyzer import Analyzer
+    from serve.demo import model_status
+
+    partial = Analyzer(stance=tiny_models["stance"], event=None, summary="summary-extractive", threads=1)
+    line = model_status(partial)
+    assert "Not available" in line and "event" in line and "summary" in line
+
+
+def write_table(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+def test_batch_tab_returns_a_results_file(client, tmp_path, seed_text):
+    from gradio_client import handle_file
+
+    rows = [{"text": seed_text}, {"text": ""}, {"text": "Floods hit the city on Monday. Many homes were lost."}]
+    source = write_table(tmp_path / "upload.jsonl", rows)
+    results, report = client.predict(handle_file(source), "text", "", "", "", ["stance", "event", "summary"],
+                                     "extractive", "jsonl", api_name="/batch")
+    lines = [json.loads(line) for line in open(results, encoding="utf-8")]
+    assert [r["row"] for r in lines] == [0, 1, 2]
+    assert lines[1]["error"] and not lines[0]["error"] and lines[0]["event_label"] in EVENT_LABELS
+    assert "3 rows" in report and "1 failed" in report
+
+
+def test_batch_tab_errors_are_readable(client, tmp_path, tiny_analyzer):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    def run(path, text_column="article"):
+        return client.predict(handle_file(str(path)), text_column, "", "", "", ["event"], "extractive", "csv",
+                              api_name="/batch")
+
+    wrong_type = tmp_path / "notes.txt"
+    wrong_type.write_text("hello", encoding="utf-8")
+    with pytest.raises(AppError, match="Invalid file type"):
+        run(wrong_type)
+    with pytest.raises(AppError, match="missing column"):
+        run(write_table(tmp_path / "rows.jsonl", [{"body": "Floods hit the city."}]))
+
+    import gradio as gr
+
+    from serve.demo import DemoConfig, DemoService
+
+    tiny_limit = DemoService(tiny_analyzer, DemoConfig(max_upload_mb=0.0001))
+    big = write_table(tmp_path / "big.jsonl", [{"article": "Floods hit the city. " * 20}] * 10)
+    with pytest.raises(gr.Error, match="MB"):
+        tiny_limit.run_batch_file(big, "article", "", "", "", ["event"], "extractive", "csv")
+    with pytest.raises(gr.Error, match="not a supported file type"):
+        tiny_limit.run_batch_file(str(wrong_type), "article", "", "", "", ["event"], "extractive", "csv")
+
+
+def test_fifty_concurrent_requests_are_all_answered(client):
+    """Each request carries its own claim, so a lost or swapped answer would show."""
+    article = "Floods hit the city\n\nHeavy rain flooded the city on Monday. Thousands of homes were damaged."
+
+    def one(i: int) -> str:
+        return analyze(client, article, claims=f"Claim number {i}")["stances"][1]["claim"]
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        claims = list(pool.map(one, range(50), timeout=240))
+    assert claims == [f"Claim number {i}" for i in range(50)]

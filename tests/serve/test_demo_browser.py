@@ -1,0 +1,67 @@
+"""A real browser (Debian chromium driven by Playwright) opens the demo, clicks Analyze and sees stance, event
+type and summary; the page is saved to test-artifacts/demo.png. Skipped only when chromium is not installed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.labels import EVENT_LABELS, STANCE_LABELS
+from model.resolve import REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = REPO_ROOT / "test-artifacts" / "demo.png"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def page(demo_url):
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            # "load" would wait for web fonts the offline machine cannot fetch.
+            page.goto(demo_url, wait_until="domcontentloaded")
+            yield page
+        finally:
+            browser.close()
+
+
+def test_analyze_in_the_browser_shows_stance_event_and_summary(page, seed_text):
+    from playwright.sync_api import expect
+
+    article = page.locator("#article textarea")
+    expect(article).to_have_value(seed_text.strip(), timeout=60_000)
+    expect(page.locator("#model-status")).to_contain_text("Models loaded")
+    page.locator("#analyze").click()
+
+    stance = page.locator("#stance-table")
+    expect(stance).to_contain_text("Putin orders pull-out of Russian troops from Syria")
+    stance_text = stance.inner_text()
+    assert any(label in stance_text for label in STANCE_LABELS)
+    event = page.locator("#event-label")
+    expect(event).not_to_be_empty()
+    event_text = event.inner_text()
+    assert any(label in event_text for label in EVENT_LABELS)
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("Mode: extractive")
+    expect(page.locator("#timings")).to_contain_text("Total")
+    expect(page.locator("#evidence")).to_contain_text("claim 1")
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_empty_article_shows_an_error_in_the_page(page):
+    from playwright.sync_api import expect
+
+    page.locator("#article textarea").fill("")
+    page.locator("#analyze").click()
+    expect(page.get_by_text("article is empty").first).to_be_visible()

