@@ -67,6 +67,8 @@ class DemoService:
         self.config = config
         # Tokenizers and modules are not safe to share across threads; the lock makes model calls take turns.
         self.model_lock = threading.Lock()
+        # Batch results live here until Gradio has copied them to its cache; removed when the server exits.
+        self.results_dir = tempfile.TemporaryDirectory(prefix="newslens-demo-")
 
     def analyze(self, article: str, headline: str, claims: str, summary_mode: str) -> dict:
         """The JSON result for one article (Analysis.to_dict plus wall-clock ``total_ms``)."""
@@ -105,7 +107,7 @@ class DemoService:
                 raise InputError("choose at least one task")
             if output_format not in BATCH_OUTPUT_FORMATS:
                 raise InputError(f"unknown output format '{output_format}'")
-            folder = Path(tempfile.mkdtemp(prefix="newslens-batch-"))
+            folder = Path(tempfile.mkdtemp(prefix="batch-", dir=self.results_dir.name))
             config = BatchConfig(
                 input=source, output=folder / f"{source.stem}-results.{output_format}",
                 columns=Columns(text_column.strip() or "article", headline_column.strip() or None,
@@ -202,7 +204,8 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
     config = config or DemoConfig()
     service = DemoService(analyzer, config)
     available = [t for t in TASKS if t not in analyzer.unavailable]
-    with gr.Blocks(title="NewsLens") as demo:
+    # Uploads and results in Gradio's cache are deleted after a day, checked hourly.
+    with gr.Blocks(title="NewsLens", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("# NewsLens\nStance toward claims, event type and a summary for a news article.")
         gr.Markdown(model_status(analyzer), elem_id="model-status")
         with gr.Tab("Analyze"):
@@ -220,7 +223,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                 with gr.Column(scale=4):
                     stances = gr.Dataframe(label="Stance per claim (probabilities)", interactive=False,
                                            elem_id="stance-table", wrap=True,
-                                           column_widths=["5%", "35%", "12%", "12%", "12%", "12%", "12%"])
+                                           column_widths=["4%", "32%", "12%", "13%", "13%", "13%", "13%"])
                     evidence = gr.HighlightedText(label="Evidence in the article", show_legend=True,
                                                   combine_adjacent=False, elem_id="evidence")
                     event = gr.Label(label="Event type", num_top_classes=9, elem_id="event-label")
