@@ -243,6 +243,7 @@ def add_evaluate_parser(sub) -> None:
     parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
     parser.add_argument("--output", type=Path, help="write the report as JSON here")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
     parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
                         help="run the encoders with torch (default) or int8 ONNX Runtime (the onnx extra)")
     parser.add_argument("--record", action="store_true",
@@ -261,8 +262,10 @@ def _model_folder(args) -> Path:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from model.encoder import configure_threads
     from training.metrics import format_report
 
+    configure_threads(args.threads)
     folder = _model_folder(args)
     if args.task == "stance":
         from model.stance import StanceModel
