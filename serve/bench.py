@@ -104,6 +104,36 @@ def _subprocess_cost(setup: str, analyze_one: str, items: Sequence[ArticleInput]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def demo_ready_seconds(article: str, timeout: float = 180.0) -> dict:
+    """Seconds from starting `newslens demo` in a fresh process to the first answer of its API."""
+    import os
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "serve.cli", "demo", "--port", str(port)], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from gradio_client import Client
+
+        while time.perf_counter() - start < timeout:
+            if proc.poll() is not None:
+                return {"error": f"demo exited with code {proc.returncode}"}
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                client.predict(article, "", "", "extractive", api_name="/analyze")
+                return {"demo_ready_s": time.perf_counter() - start}
+            except Exception:  # not listening yet
+                time.sleep(0.25)
+        return {"error": f"no answer within {timeout:.0f} s"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     from serve.baseline import PipelineBaseline
 
@@ -141,6 +171,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
             "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\nb = PipelineBaseline(Analyzer())",
                                          "b.analyze", sample),
         }
+        report["demo"] = demo_ready_seconds(items[0].article)
     report["machine"] = machine_line()
     report["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return report
@@ -161,6 +192,10 @@ def format_bench(report: dict) -> str:
         lines.append(f"{name:<8}{row['newslens_articles_per_s']:>16.1f}{row['baseline_articles_per_s']:>16.2f}"
                      f"{row['speedup']:>7.1f}x{row['newslens_latency']['p50_ms']:>9.0f}{row['newslens_latency']['p95_ms']:>9.0f}"
                      f"{row['baseline_latency']['p50_ms']:>10.0f}")
+    if "demo" in report:
+        demo = report["demo"]
+        lines.append(f"demo: first answer {demo['demo_ready_s']:.1f} s after `newslens demo` started"
+                     if "demo_ready_s" in demo else f"demo: {demo['error']}")
     for who, cost in report.get("process", {}).items():
         if "error" in cost:
             lines.append(f"{who}: subprocess failed: {cost['error']}")

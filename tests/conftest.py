@@ -19,6 +19,17 @@ SEED_ARTICLE = REPO_ROOT / "seeds" / "000_552402bfee337202.txt"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """Write ``rows`` (dicts with the same keys) as a CSV file with a header."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED_ARTICLE.read_text(encoding="utf-8")

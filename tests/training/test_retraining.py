@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from model.resolve import REPO_ROOT
 from serve.cli import main
+from tests.conftest import write_csv
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(REPO_ROOT)}
 
@@ -29,14 +30,6 @@ EVENTS = {
               "A late goal sealed the league title.", "The runner broke the national record in the 800 metres.",
               "The team was knocked out in the semi-final.", "The coach named a new captain before the derby."],
 }
-
-
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")

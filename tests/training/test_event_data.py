@@ -1,0 +1,67 @@
+"""The event-type training set: mapping tables stay inside the taxonomy, splits are clean and repeatable."""
+from collections import Counter
+
+import pytest
+
+from model.labels import EVENT_LABELS
+from training.data import event_corpora as corpora
+from training.data.event_dataset import build_event_splits, lead_of
+
+
+def test_every_mapping_table_maps_only_into_the_taxonomy():
+    for name, table in corpora.MAPPING_TABLES.items():
+        assert set(table.values()) <= set(EVENT_LABELS), name
+
+
+@pytest.mark.parametrize("source_label, expected", [
+    ("conflict.attack.bombing", "armed_conflict"), ("conflict.demonstrate.marchprotestpoliticalgathering", "protest"),
+    ("justice.arrestjaildetain.arrestjaildetain", "crime_justice"), ("disaster.fireexplosion.fireexplosion", "disaster"),
+    ("conflict.attack.stealrobhijack", None), ("contact.discussion.meet", None), ("life.die.deathcausedbyviolentevents", None),
+])
+def test_rams_table_covers_what_it_claims(source_label, expected):
+    assert corpora.rams_label(source_label) == expected
+
+
+def test_other_tables_cover_their_labels_and_drop_ambiguous_ones():
+    assert corpora.ngec_label("MOBILIZE", "TROOPS") == "military_posture"
+    assert corpora.ngec_label("RETREAT", "WITHDRAW") == "military_posture"
+    assert corpora.ngec_label("PROTEST", "RIOT") == "protest"
+    assert corpora.ngec_label("ASSAULT", "BEAT") is None
+    assert corpora.ngec_label("CONCEDE", None) is None
+    assert corpora.ngec_label("MOBILIZE", "POLICE") is None
+    assert corpora.muc_label(["attack / bombing"]) == "armed_conflict"
+    assert corpora.muc_label(["robbery"]) == "crime_justice"
+    assert corpora.muc_label([]) is None
+    assert corpora.india_label(["ARREST"]) == "crime_justice" and corpora.india_label(["ANY_ACTION"]) is None
+    assert set(corpora.BBC_MAP) == {"business", "politics", "sport", "entertainment", "tech"}
+
+
+def test_handwritten_examples_are_marked_and_labelled():
+    rows = list(corpora.load_handwritten())
+    counts = Counter(e.label for e in rows)
+    assert set(counts) == set(EVENT_LABELS)
+    assert counts["military_posture"] >= 20 and all(e.source == "handwritten" for e in rows)
+
+
+def test_loaders_on_the_real_data_stay_in_the_taxonomy(shared_data):
+    for name, loader in corpora.LOADERS.items():
+        rows = list(loader(shared_data))
+        assert rows, name
+        assert {e.label for e in rows} <= set(EVENT_LABELS), name
+
+
+def test_splits_are_disjoint_by_document_and_repeatable(shared_data):
+    first = build_event_splits(shared_data, seed=13)
+    again = build_event_splits(shared_data, seed=13)
+    assert [e.id for e in first["test"]] == [e.id for e in again["test"]]
+    groups = {name: {e.group for e in rows} for name, rows in first.items()}
+    assert not groups["train"] & groups["dev"] and not groups["train"] & groups["test"] and not groups["dev"] & groups["test"]
+    for name in ("train", "test"):
+        assert {e.label for e in first[name]} == set(EVENT_LABELS)
+
+
+def test_lead_snippets_keep_label_and_group():
+    doc = corpora.EventExample("x", "Title here\nOne. Two sentences. Three now. Four here. Five.", "protest", "s", "g")
+    lead = lead_of(doc)
+    assert lead.text.startswith("Title here\n") and lead.label == "protest" and lead.group == "g"
+    assert lead_of(corpora.EventExample("y", "Short. Text.", "protest", "s", "h")) is None
