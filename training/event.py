@@ -66,7 +66,7 @@ def split_dev(examples: Sequence[LabeledText], fraction: float, seed: int) -> tu
 
 
 def event_vectors(texts: Sequence[str], encoder: SentenceEncoder, features: EventFeatures) -> np.ndarray:
-    views = read_articles(texts, encoder)
+    views = read_articles(texts, encoder, None if features.use_body else features.lead_sentences)
     if not views:
         return np.zeros((0, features.dim(encoder.dim)), dtype=np.float32)
     return np.stack([features.vector(v, encoder.dim) for v in views])

@@ -68,10 +68,11 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
     assert result["summary"]["text"] in summary and "Total" in timings
 
 
-def test_missing_models_are_named_on_the_page(tiny_models):
+def test_missing_models_are_named_on_the_page(tiny_models, tmp_path, monkeypatch):
     from model.analyzer import Analyzer
     from serve.demo import model_status
 
+    monkeypatch.setattr("model.analyzer.SHIPPED_WEIGHTS", tmp_path)  # a checkout with no shipped weights
     partial = Analyzer(stance=tiny_models["stance"], event=None, summary="summary-extractive", threads=1)
     line = model_status(partial)
     assert "Not available" in line and "event" in line and "summary" in line
