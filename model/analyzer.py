@@ -1,6 +1,7 @@
 """The prediction API: load once, then analyse articles for stance, event type and summary."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -122,6 +123,7 @@ class Analyzer:
         threads: int | None = None,
         summary_budget: SummaryBudget | None = None,
         backend: str = "torch",
+        abstractive: str | Path | None = "summary-abstractive",
     ):
         started = time.perf_counter()
         configure_threads(threads)
@@ -137,6 +139,9 @@ class Analyzer:
             raise ModelNotFoundError(f"task models were trained on different base encoders: {sorted(bases)}")
         self.encoder = SentenceEncoder(EncoderConfig(name=bases.pop() if bases else BASE_ENCODER))
         self.summary_budget = summary_budget or SummaryBudget()
+        self.abstractive_spec = abstractive
+        self._generator = None  # loaded on the first abstractive request: it is large and most calls never need it
+        self._generator_lock = threading.Lock()
         if backend == "onnx":
             from model.onnx_backend import onnx_encoder
 
@@ -198,7 +203,7 @@ class Analyzer:
         summaries: list[SummaryResult | None] = [None] * len(prepared)
         if "summary" in tasks:
             clock = time.perf_counter()
-            summaries = [self._summarize(v, summary_mode) for v in views]
+            summaries = [self._summarize(v, summary_mode, p) for v, p in zip(views, prepared)]
             timings["summary"] = time.perf_counter() - clock
 
         unavailable = {t: r for t, r in self.unavailable.items() if t in tasks}
@@ -213,14 +218,48 @@ class Analyzer:
         return ArticleView([headline] + view.sentences, np.vstack([vecs[headline][None, :], view.vectors]),
                            [0] + list(view.token_counts))
 
-    def _summarize(self, view: ArticleView, mode: str) -> SummaryResult:
+    def generator(self):
+        """The abstractive summariser, loaded once on first use; None when it is not available (reason noted)."""
+        with self._generator_lock:
+            if self._generator is None and "abstractive" not in self.unavailable:
+                spec = self.abstractive_spec
+                path = Path(spec) if spec is not None else None
+                if path is not None and not path.exists() and (SHIPPED_WEIGHTS / str(spec)).exists():
+                    path = SHIPPED_WEIGHTS / str(spec)
+                if path is None or not path.exists():
+                    self.unavailable["abstractive"] = (
+                        "abstractive summariser switched off" if spec is None
+                        else f"no abstractive summariser at {path}")
+                else:
+                    try:
+                        from model.abstractive import AbstractiveSummarizer
+
+                        self._generator = AbstractiveSummarizer.load(path)
+                    except (ImportError, ModelNotFoundError, OSError) as exc:
+                        self.unavailable["abstractive"] = f"abstractive summariser could not load: {exc}"
+            return self._generator
+
+    def _summarize(self, view: ArticleView, mode: str, article: PreparedArticle | None = None) -> SummaryResult:
         if mode == "none":
             return SummaryResult("", "none")
+        note, flagged = "", []
         if mode == "abstractive":
-            note = "abstractive summariser not shipped in this version; extractive summary shown"
-        else:
-            note = ""
+            generator = self.generator()
+            if generator is None:
+                note = self.unavailable["abstractive"] + "; extractive summary shown"
+            else:
+                from model.abstractive import guard
+
+                text = ((article.headline + "\n\n") if article and article.headline else "") + (
+                    article.body if article else " ".join(view.sentences))
+                summary = generator.summarize([text])[0]
+                flagged = guard(summary, text)
+                if not flagged:
+                    return SummaryResult(summary, "abstractive")
+                note = (f"abstractive summary withheld: {', '.join(flagged)} not found in the article "
+                        f"(it read: {summary!r}); extractive summary shown")
         if self.scorer is None:
-            return SummaryResult("", "none", note=self.unavailable.get("summary", "no summariser loaded"))
+            return SummaryResult("", "none", flagged=flagged,
+                                 note=note or self.unavailable.get("summary", "no summariser loaded"))
         chosen = self.scorer.select(view, self.summary_budget)
-        return SummaryResult(" ".join(view.sentences[i] for i in chosen), "extractive", chosen, note=note)
+        return SummaryResult(" ".join(view.sentences[i] for i in chosen), "extractive", chosen, flagged=flagged, note=note)

@@ -10,7 +10,9 @@ import torch
 
 from model.labels import check_labels
 from model.pair_classifier import PairClassifier
-from model.relatedness import RelatednessGate, relatedness_features
+from model.relatedness import FEATURES, RelatednessGate, relatedness_features
+from model.stance_cues import cue_features
+from model.stance_stacker import LinearStacker, stack_features
 from model.storage import load_checkpoint, save_checkpoint
 from model.text import select_evidence
 
@@ -67,6 +69,7 @@ class StanceModel:
         gate: RelatednessGate | None = None,
         unrelated_label: str | None = None,
         evidence: EvidenceSettings | None = None,
+        stacker: LinearStacker | None = None,
     ):
         if (gate is None) != (unrelated_label is None):
             raise ValueError("a relatedness gate needs an unrelated label and vice versa")
@@ -74,6 +77,7 @@ class StanceModel:
         self.gate = gate
         self.unrelated_label = unrelated_label
         self.evidence_settings = evidence or EvidenceSettings()
+        self.stacker = stacker
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -92,16 +96,13 @@ class StanceModel:
         """
         n = len(claims)
         evidence = [self.select(c, v, a) for c, v, a in zip(claims, claim_vecs, articles)]
-        if self.gate is not None:
-            feats = np.stack([relatedness_features(c, v, a.sentences, a.vectors) for c, v, a in zip(claims, claim_vecs, articles)]) if n else np.zeros((0, 7))
-            p_related = self.gate.probability(feats) if n else np.zeros(0)
-        else:
-            p_related = np.ones(n)
+        related_feats = self.relatedness(claims, claim_vecs, articles)
+        p_related = self.gate.probability(related_feats) if self.gate is not None and n else np.ones(n)
         run = [i for i in range(n) if not (skip_unrelated and self.gate is not None and p_related[i] < self.gate.threshold)]
         pair_probs = torch.full((n, len(self.pairs.labels)), 1.0 / len(self.pairs.labels))
         if run:
-            texts = [" ".join(articles[i].sentences[j] for j in evidence[i]) for i in run]
-            pair_probs[run] = self.pairs.predict_proba([claims[i] for i in run], texts)
+            pair_probs[run] = self.pair_probabilities([claims[i] for i in run], [articles[i] for i in run],
+                                                      [evidence[i] for i in run], related_feats[run])
         out = []
         for i in range(n):
             probs = {lab: float(p_related[i] * p) for lab, p in zip(self.pairs.labels, pair_probs[i].tolist())}
@@ -114,10 +115,32 @@ class StanceModel:
             out.append(StancePrediction(label, probs, evidence[i]))
         return out
 
+    def relatedness(self, claims: Sequence[str], claim_vecs: np.ndarray, articles: Sequence[ArticleView]) -> np.ndarray:
+        """(n, len(FEATURES)) similarity features of each pair."""
+        if not len(claims):
+            return np.zeros((0, len(FEATURES)), dtype=np.float32)
+        return np.stack([relatedness_features(c, v, a.sentences, a.vectors) for c, v, a in zip(claims, claim_vecs, articles)])
+
+    def pair_probabilities(self, claims: Sequence[str], articles: Sequence[ArticleView], evidence: Sequence[list[int]],
+                           related_feats: np.ndarray, use_stacker: bool = True) -> torch.Tensor:
+        """Probabilities over the related labels: the pair classifier, refined by the stacker when there is one."""
+        texts = [" ".join(a.sentences[j] for j in ev) for a, ev in zip(articles, evidence)]
+        probs = self.pairs.predict_proba(list(claims), texts)
+        if self.stacker is None or not use_stacker:
+            return probs
+        return torch.from_numpy(self.stacker.probability(self.stack_features(claims, articles, evidence, related_feats, probs)))
+
+    @staticmethod
+    def stack_features(claims, articles, evidence, related_feats: np.ndarray, probs: torch.Tensor) -> np.ndarray:
+        cues = np.stack([cue_features(c, a.sentences, ev) for c, a, ev in zip(claims, articles, evidence)])
+        return stack_features(probs.numpy(), related_feats, cues)
+
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         tensors = {f"pairs.{k}": v for k, v in self.pairs.trained_state().items()}
         if self.gate is not None:
             tensors.update({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in self.gate.tensors().items()})
+        if self.stacker is not None:
+            tensors.update({k: torch.from_numpy(v) for k, v in self.stacker.tensors().items()})
         config = {
             "task": "stance",
             "labels": list(self.labels),
@@ -136,4 +159,5 @@ class StanceModel:
         pairs = PairClassifier(base_model or config["base_model"], check_labels(config["pair_labels"]), config["max_length"])
         pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))
         gate = RelatednessGate.from_tensors({k: v.numpy() for k, v in tensors.items()}) if "gate.coef" in tensors else None
-        return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})))
+        stacker = LinearStacker.from_tensors({k: v.numpy() for k, v in tensors.items()})
+        return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker)

@@ -218,7 +218,9 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                     claims = gr.Textbox(value="", lines=3, label="Extra claims, one per line (optional)",
                                         info="The headline is always the first claim.", elem_id="claims")
                     summary_mode = gr.Radio(list(SUMMARY_MODES), value="extractive", label="Summary",
-                                            info="abstractive is not shipped yet: falls back to extractive.")
+                                            info="abstractive: one sentence from a small generator (a few seconds; the first "
+                                                 "request loads it); withheld for the extractive one when it "
+                                                 "names something the article does not.")
                     analyze_button = gr.Button("Analyze", variant="primary", elem_id="analyze")
                 with gr.Column(scale=4):
                     stances = gr.Dataframe(label="Stance per claim (probabilities)", interactive=False,

@@ -18,13 +18,15 @@ class ModelSpec:
     stance: str | None = "stance"
     event: str | None = "event"
     summary: str | None = "summary-extractive"
+    abstractive: str | None = "summary-abstractive"
     threads: int | None = None
 
     def load(self):
         """Build the Analyzer (imports torch lazily so `--help` stays fast)."""
         from model.analyzer import Analyzer
 
-        return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads)
+        return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
+                        abstractive=self.abstractive)
 
 
 def _folder_or_off(value: str) -> str | None:
@@ -37,6 +39,9 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--event-model", default="event", metavar="FOLDER", help="default: shipped weights/event")
     group.add_argument("--summary-model", default="summary-extractive", metavar="FOLDER",
                        help="default: shipped weights/summary-extractive")
+    group.add_argument("--abstractive-model", default="summary-abstractive", metavar="FOLDER",
+                       help="generator adapter for --summary-mode abstractive, loaded on first use "
+                            "(default: shipped weights/summary-abstractive)")
     group.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
 
 
@@ -46,4 +51,5 @@ def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
         return shipped if value == shipped else _folder_or_off(value)
 
     return ModelSpec(stance=pick(args.stance_model, "stance"), event=pick(args.event_model, "event"),
-                     summary=pick(args.summary_model, "summary-extractive"), threads=args.threads)
+                     summary=pick(args.summary_model, "summary-extractive"),
+                     abstractive=pick(args.abstractive_model, "summary-abstractive"), threads=args.threads)

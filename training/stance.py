@@ -37,6 +37,9 @@ class StanceTrainConfig:
     extra_train: more training pairs (a folder in FNC-1 layout such as ../shared/data/arc, or a table); they join
         the training side only, never dev. Empty: none.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder.
+    stack: fit the linear stacker (pair classifier output + relatedness + lexical cues) on dev after training.
+    refit_only: take the pair classifier from --init as it is (no training steps) and refit the gate, offsets,
+        stacker and threshold on this run's split.
     """
 
     base_model: str = BASE_ENCODER
@@ -49,6 +52,8 @@ class StanceTrainConfig:
     dev_split: str = "story"
     extra_train: str = ""
     init: str = "base"
+    stack: bool = True
+    refit_only: bool = False
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -56,6 +61,8 @@ class StanceTrainConfig:
             raise ValueError("dev_split must be 'story' or 'body'")
         if not 0 < self.dev_fraction < 0.5:
             raise ValueError("dev_fraction must be in (0, 0.5)")
+        if self.refit_only and self.init == "base":
+            raise ValueError("refit_only needs --stance-init (shipped or a model folder)")
         if self.max_length < 16:
             raise ValueError("max_length must be at least 16")
 
@@ -210,13 +217,28 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         pred = dev_logits().argmax(1).tolist()
         return classification_report([it.label for it in dev_items], pred, list(range(len(pair_labels))))["macro_f1"]
 
-    result = train_loop(pairs, train_items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
-                        resume=resume)
+    if config.refit_only:
+        result = None
+        tqdm.write(f"refit only: pair classifier kept from {config.init}, dev pair macro-F1 {evaluate():.4f}")
+    else:
+        result = train_loop(pairs, train_items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
+                            resume=resume)
     if config.tune_offsets and dev_items:
         pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
 
     # Threshold tuning and dev report for the whole model.
     model = StanceModel(pairs, gate, unrelated, config.evidence)
+    stack_note = None
+    if config.stack:
+        from training.stance_stack import stack_model
+
+        stacked = stack_model(model, dev, views, claim_vecs, loop.seed)
+        if stacked is not None:
+            stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c,
+                          "pair_classifier_macro_f1": round(stacked.pair_only_macro_f1, 4),
+                          "stacked_out_of_fold_macro_f1": round(stacked.folds_macro_f1, 4)}
+            tqdm.write(f"stacker on {stacked.n_pairs} dev pairs: related macro-F1 {stacked.pair_only_macro_f1:.4f} "
+                       f"(pair classifier) -> {stacked.folds_macro_f1:.4f} (stacked, out of fold), C={stacked.c}")
     dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
                              [views[e.body_id] for e in dev.examples])
     if gate is not None:
@@ -235,8 +257,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "class_weight_power": config.class_weight_power,
                                              "dev_fraction": config.dev_fraction},
         "dev_metrics": dev_report,
-        "loop": {"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
-                 "steps": result.steps, "history": result.history},
+        "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
+                  "steps": result.steps, "history": result.history} if result else {"refit_only": config.init}),
+        "stacker": stack_note,
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),
     }

@@ -58,3 +58,24 @@ def test_unknown_task_and_mode_are_rejected(tiny_analyzer, seed_text):
         tiny_analyzer.analyze(seed_text, tasks=("sentiment",))
     with pytest.raises(InputError, match="summary mode"):
         tiny_analyzer.analyze(seed_text, summary_mode="poem")
+
+
+def test_abstractive_mode_falls_back_with_a_note_when_no_generator_is_shipped(tiny_models, seed_text, tmp_path):
+    from model.analyzer import Analyzer
+
+    analyzer = Analyzer(stance=None, event=None, summary=tiny_models["summary"], threads=1,
+                        abstractive=tmp_path / "no-adapter-here")
+    summary = analyzer.analyze(seed_text, summary_mode="abstractive").summary
+    assert summary.mode == "extractive" and summary.text and "no abstractive summariser" in summary.note
+
+
+def test_guard_withholds_an_unfaithful_generation(tiny_analyzer, seed_text, monkeypatch):
+    generator = tiny_analyzer.generator()
+    assert generator is not None
+    monkeypatch.setattr(generator, "summarize", lambda articles: ["Obama sends 9,999 troops to Paris."])
+    summary = tiny_analyzer.analyze(seed_text, summary_mode="abstractive").summary
+    assert summary.mode == "extractive" and {"Obama", "9,999", "Paris"} <= set(summary.flagged)
+    assert "withheld" in summary.note
+    monkeypatch.setattr(generator, "summarize", lambda articles: ["Putin orders the pull-out of Russian troops from Syria."])
+    summary = tiny_analyzer.analyze(seed_text, summary_mode="abstractive").summary
+    assert summary.mode == "abstractive" and summary.flagged == [] and summary.text.startswith("Putin")

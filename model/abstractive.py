@@ -1,0 +1,73 @@
+"""One-sentence abstractive summaries from the small generator with a LoRA adapter (or zero-shot without one)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from model.errors import ModelNotFoundError
+from model.faithfulness import unsupported_terms
+from model.generator import GENERATOR_NAME, GenerationSettings, build_prompt, converted_checkpoint, first_sentence
+
+ADAPTER_FILE = "adapter_model.safetensors"
+
+
+class AbstractiveSummarizer:
+    """Loads the generator once (adapter merged into the weights for speed); ``summarize`` is greedy by default."""
+
+    def __init__(self, model, tokenizer, settings: GenerationSettings, base_model: str, adapter: Path | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.base_model = base_model
+        self.adapter = adapter
+
+    @classmethod
+    def load(cls, folder: Path | None = None, base_model: str | None = None, dtype: torch.dtype = torch.bfloat16,
+             log=None) -> "AbstractiveSummarizer":
+        """The adapter in ``folder`` (config.json + adapter files) on its base, or the base alone (zero-shot)."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        config = {}
+        if folder is not None:
+            folder = Path(folder)
+            if not (folder / "config.json").exists() or not (folder / ADAPTER_FILE).exists():
+                raise ModelNotFoundError(f"{folder} holds no abstractive summariser (config.json and {ADAPTER_FILE})")
+            config = json.loads((folder / "config.json").read_text())
+        base = base_model or config.get("base_model", GENERATOR_NAME)
+        path = converted_checkpoint(base, log=log)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        if folder is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, folder).merge_and_unload()
+        settings = GenerationSettings(**config.get("generation", {}))
+        return cls(model, tokenizer, settings, base, folder)
+
+    @torch.inference_mode()
+    def summarize(self, articles: Sequence[str]) -> list[str]:
+        """One summary sentence per article (articles are generated one at a time: no padding waste)."""
+        out = []
+        s = self.settings
+        for article in articles:
+            prompt = build_prompt(self.tokenizer, article, s.max_input_tokens)
+            enc = self.tokenizer(prompt, return_tensors="pt")
+            ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], max_new_tokens=s.max_new_tokens, num_beams=s.num_beams, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
+            text = self.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            out.append(first_sentence(text, s.max_words))
+        return out
+
+    def config(self) -> dict:
+        return {"task": "summary-abstractive", "base_model": self.base_model, "generation": asdict(self.settings)}
+
+
+def guard(summary: str, article: str) -> list[str]:
+    """Terms of ``summary`` not supported by ``article``; an empty summary is flagged as such."""
+    if not summary.strip():
+        return ["(empty summary)"]
+    return unsupported_terms(summary, article)

@@ -1,0 +1,47 @@
+"""A linear stacker over the pair classifier's output, the relatedness features and lexical cues.
+
+Fitted on pairs from stories the pair classifier never saw, it learns how far to trust the classifier on
+new claims and how the body's framing (hedging, refuting) shifts agree / disagree / discuss."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class LinearStacker:
+    """Multinomial logistic regression over standardised features, with tuned per-class offsets."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # (labels, features)
+    intercept: np.ndarray  # (labels,)
+    offsets: np.ndarray  # (labels,)
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(features) - self.mean) / self.scale
+        return z @ self.coef.T + self.intercept
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """(n, labels) probabilities with the offsets applied."""
+        z = self.logits(features) + self.offsets
+        z = z - z.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        return {f"stacker.{k}": np.asarray(getattr(self, k), dtype=np.float32)
+                for k in ("mean", "scale", "coef", "intercept", "offsets")}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict) -> "LinearStacker | None":
+        if "stacker.coef" not in tensors:
+            return None
+        get = lambda k: np.asarray(tensors[f"stacker.{k}"], dtype=np.float32)  # noqa: E731
+        return cls(get("mean"), get("scale"), get("coef"), get("intercept"), get("offsets"))
+
+
+def stack_features(pair_probs: np.ndarray, relatedness: np.ndarray, cues: np.ndarray) -> np.ndarray:
+    """Rows of [log pair probabilities, relatedness features, cue features]."""
+    return np.hstack([np.log(np.clip(pair_probs, 1e-6, 1.0)), relatedness, cues]).astype(np.float32)

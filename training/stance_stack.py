@@ -1,0 +1,88 @@
+"""Fit the stance stacker on dev pairs the pair classifier never trained on, choosing its settings by grouped CV."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from model.stance import ArticleView, StanceModel
+from model.stance_stacker import LinearStacker
+from training.data.stance_data import StanceData
+from training.metrics import classification_report
+
+
+@dataclass
+class StackResult:
+    stacker: LinearStacker
+    folds_macro_f1: float  # out-of-fold macro-F1 over the related labels, with the stacker
+    pair_only_macro_f1: float  # same pairs, the pair classifier alone
+    c: float
+    n_pairs: int
+
+
+def dev_stack_inputs(model: StanceModel, dev: StanceData, views: dict[str, ArticleView], claim_vecs: dict):
+    """Features and gold label indices for the dev pairs whose label the pair classifier knows."""
+    index = {label: i for i, label in enumerate(model.pairs.labels)}
+    rows = [e for e in dev.examples if e.label in index]
+    claims = [e.claim for e in rows]
+    articles = [views[e.body_id] for e in rows]
+    vecs = np.stack([claim_vecs[c] for c in claims])
+    evidence = [model.select(c, v, a) for c, v, a in zip(claims, vecs, articles)]
+    related = model.relatedness(claims, vecs, articles)
+    probs = model.pair_probabilities(claims, articles, evidence, related, use_stacker=False)
+    feats = model.stack_features(claims, articles, evidence, related, probs)
+    return feats, np.array([index[e.label] for e in rows]), probs.numpy(), claims
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, n_labels: int, seed: int) -> LinearStacker:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed).fit((x - mean) / scale, y)
+    coef = np.zeros((n_labels, x.shape[1]), dtype=np.float32)
+    intercept = np.full(n_labels, -30.0, dtype=np.float32)  # a label absent from dev is never chosen
+    coef[clf.classes_] = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2])
+    intercept[clf.classes_] = clf.intercept_ if len(clf.classes_) > 2 else [-clf.intercept_[0] / 2, clf.intercept_[0] / 2]
+    return LinearStacker(mean.astype(np.float32), scale.astype(np.float32), coef, intercept,
+                         np.zeros(n_labels, dtype=np.float32))
+
+
+def fit_stacker(feats: np.ndarray, gold: np.ndarray, groups: list[str], n_labels: int, seed: int,
+                folds: int = 5, grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)) -> tuple[LinearStacker, float, float]:
+    """Pick C by grouped k-fold macro-F1, tune offsets on the out-of-fold logits, refit on everything.
+
+    Returns the stacker, its out-of-fold macro-F1 (before offsets) and C."""
+    from sklearn.model_selection import GroupKFold
+
+    from training.stance import tune_offsets
+
+    labels = list(range(n_labels))
+    splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
+    best = (-1.0, grid[0], None)
+    for c in grid:
+        oof = np.zeros((len(gold), n_labels), dtype=np.float32)
+        for tr, te in splitter.split(feats, gold, groups):
+            oof[te] = _fit(feats[tr], gold[tr], c, n_labels, seed).logits(feats[te])
+        score = classification_report(gold.tolist(), oof.argmax(1).tolist(), labels)["macro_f1"]
+        if score > best[0]:
+            best = (score, c, oof)
+    score, c, oof = best
+    stacker = _fit(feats, gold, c, n_labels, seed)
+    stacker.offsets = tune_offsets(torch.from_numpy(oof), gold.tolist(), n_labels).numpy().astype(np.float32)
+    return stacker, score, c
+
+
+MIN_STACK_PAIRS = 100  # below this a 21-feature regression only memorises noise
+
+
+def stack_model(model: StanceModel, dev: StanceData, views, claim_vecs, seed: int) -> StackResult | None:
+    """Give ``model`` a stacker fitted on ``dev``; None (model unchanged) when dev is too small to fit one."""
+    feats, gold, probs, claims = dev_stack_inputs(model, dev, views, claim_vecs)
+    if len(gold) < MIN_STACK_PAIRS or len(set(claims)) < 5 or len(set(gold.tolist())) < 2:
+        return None
+    n_labels = len(model.pairs.labels)
+    stacker, score, c = fit_stacker(feats, gold, claims, n_labels, seed)
+    pair_only = classification_report(gold.tolist(), probs.argmax(1).tolist(), list(range(n_labels)))["macro_f1"]
+    model.stacker = stacker
+    return StackResult(stacker, score, pair_only, c, len(gold))
