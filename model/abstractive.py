@@ -24,6 +24,8 @@ class AbstractiveSummarizer:
         self.settings = settings
         self.base_model = base_model
         self.adapter = adapter
+        newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
+        self.stop_strings = ["\n"] if newline and "\n" in tokenizer.decode(newline) else None  # stop at the line end
 
     @classmethod
     def load(cls, folder: Path | None = None, base_model: str | None = None, dtype: torch.dtype = torch.bfloat16,
@@ -57,6 +59,7 @@ class AbstractiveSummarizer:
             prompt = build_prompt(self.tokenizer, article, s.max_input_tokens)
             enc = self.tokenizer(prompt, return_tensors="pt")
             ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], max_new_tokens=s.max_new_tokens, num_beams=s.num_beams, do_sample=False,
+                                      stop_strings=self.stop_strings, tokenizer=self.tokenizer,
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
             text = self.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
             out.append(first_sentence(text, s.max_words))
