@@ -1,5 +1,7 @@
 """`newslens bench`: throughput, latency, memory and cold start of NewsLens against a plain-pipeline baseline,
-both run in this process on the same real articles; writes JSON and a row in BENCHMARKS.md."""
+both run in this process on the same real articles; each speed step of the shared encoder on its own
+(serve/bench_steps.py); optionally Ray scaling of the batch path (serve/bench_ray.py). Writes JSON and a section
+of BENCHMARKS.md."""
 from __future__ import annotations
 
 import json
@@ -17,6 +19,8 @@ from typing import Callable, Sequence
 from model.analyzer import Analyzer, ArticleInput
 from model.resolve import REPO_ROOT
 from model.storage import atomic_write_text
+from serve.bench_ray import format_ray, parse_workers, ray_scaling
+from serve.bench_steps import format_shared, format_steps, shared_pass_effect
 
 TASK_SETS = {"full": ("stance", "event", "summary"), "stance": ("stance",), "event": ("event",), "summary": ("summary",)}
 
@@ -29,8 +33,15 @@ class BenchConfig:
     latency_runs: articles analysed one at a time for p50/p95 latency.
     backend: torch or onnx (int8 ONNX Runtime; needs the onnx extra) for the NewsLens path.
     batch_size: articles per analyze_batch call on the NewsLens path.
-    quick: a small run (8 articles, 5 latency runs, no cold-start subprocesses) for CI.
+    quick: a small run (8 articles, 5 latency runs, no cold-start subprocesses, speed steps on 2 articles without
+    ONNX) for CI.
     threads: torch threads (default: all cores).
+    steps: measure each speed step of the shared encoder on its own (pipeline baseline, batch 1, batching,
+    bucketing, inference_mode, 1 thread vs all cores, int8 ONNX) on the sentences of the first 24 articles.
+    ray_workers: comma-separated Ray worker counts, e.g. 1,2: rows/s of `newslens predict --backend ray` on the
+    bench articles at each count, beside the local runner (needs the ray extra; empty: skipped).
+    abstractive: articles for the abstractive summariser's speed (s/article against a plain fp32 text-generation
+    pipeline, and the generator's cold load in a fresh process); 0 or --quick: skipped.
     """
 
     articles: int = 96
@@ -39,10 +50,14 @@ class BenchConfig:
     batch_size: int = 32
     quick: bool = False
     threads: int | None = None
+    steps: bool = True
+    ray_workers: str = ""
+    abstractive: int = 8
 
     def __post_init__(self):
         if self.backend not in ("torch", "onnx"):
             raise ValueError("backend must be torch or onnx")
+        parse_workers(self.ray_workers)  # raises ValueError for a bad list
         if self.quick:
             self.articles, self.latency_runs = min(self.articles, 8), min(self.latency_runs, 5)
 
@@ -163,6 +178,25 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
         row["baseline_latency"] = _latencies(lambda i: baseline.analyze(i, tasks), lat[: max(3, len(lat) // 2)])
         report["tasks"][name] = row
 
+    shared = shared_pass_effect(report["tasks"])
+    if shared:
+        report["shared_pass"] = shared
+    if config.steps:
+        report["steps"] = run_steps(config, analyzer, items)
+    workers = parse_workers(config.ray_workers)
+    if workers:
+        from serve.model_flags import ModelSpec
+
+        report["ray"] = ray_scaling(items, analyzer, ModelSpec(threads=config.threads), workers,
+                                    threads_per_worker=config.threads)
+        report["ray"]["local_backend"] = config.backend
+    if config.abstractive and not config.quick:
+        from model.resolve import SHIPPED_WEIGHTS
+        from serve.bench_generator import bench_generator
+
+        folder = SHIPPED_WEIGHTS / "summary-abstractive"
+        report["abstractive"] = (bench_generator(folder, [str(i.article) for i in items[: config.abstractive]])
+                                 if (folder / "config.json").exists() else {"error": f"no adapter at {folder}"})
     if not config.quick:
         sample = items[:16]
         backend = repr(config.backend)
@@ -177,6 +211,27 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     return report
 
 
+STEPS_ARTICLES = 24  # like the baseline rows: the pipeline at batch 1 is slow
+
+
+def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleInput]) -> dict:
+    """The speed-step ladder (serve/bench_steps.py) on the body sentences of the first articles of the sample,
+    at 1 thread and at the bench's thread count (all cores by default)."""
+    import os
+
+    from model.encoder import SentenceEncoder
+    from serve.bench_steps import bench_sentences, measure_steps
+
+    encoder = SentenceEncoder(analyzer.encoder.config)  # the torch module, whatever --backend says
+    chosen = items[: 2 if config.quick else STEPS_ARTICLES]
+    many = config.threads or min(os.cpu_count() or 1, 8)  # as configure_threads
+    steps = measure_steps(encoder, bench_sentences(chosen, encoder), threads=(1, many), articles=len(chosen),
+                          repeats=1 if config.quick else 2, onnx=not config.quick)
+    if config.quick:
+        steps["notes"].append("(g) ONNX skipped under --quick")
+    return steps
+
+
 def machine_line() -> str:
     import os
 
@@ -187,6 +242,23 @@ def machine_line() -> str:
 
 
 def format_bench(report: dict) -> str:
+    """The task table, then the speed steps (with the shared-pass line) and Ray scaling when measured."""
+    parts = [format_tasks(report)]
+    steps = [format_steps(report["steps"])] if "steps" in report else []
+    if "shared_pass" in report:
+        steps.append(format_shared(report["shared_pass"]))
+    if steps:
+        parts.append("\n".join(steps))
+    if "ray" in report:
+        parts.append(format_ray(report["ray"]))
+    if "abstractive" in report:
+        from serve.bench_generator import format_generator
+
+        parts.append(format_generator(report["abstractive"]))
+    return "\n\n".join(parts)
+
+
+def format_tasks(report: dict) -> str:
     lines = [f"{'task':<8}{'NewsLens art/s':>16}{'baseline art/s':>16}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}{'base p50':>10}"]
     for name, row in report["tasks"].items():
         lines.append(f"{name:<8}{row['newslens_articles_per_s']:>16.1f}{row['baseline_articles_per_s']:>16.2f}"
