@@ -7,12 +7,26 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+from transformers import StoppingCriteria
 
 from model.errors import ModelNotFoundError
 from model.faithfulness import unsupported_terms
 from model.generator import GENERATOR_NAME, GenerationSettings, build_prompt, converted_checkpoint, first_sentence
 
 ADAPTER_FILE = "adapter_model.safetensors"
+
+
+class LineEnd(StoppingCriteria):
+    """Stop generating once a line of text is complete (leading blank lines do not count)."""
+
+    def __init__(self, tokenizer, prompt_length: int):
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
+        text = self.tokenizer.decode(input_ids[0, self.prompt_length:], skip_special_tokens=True).lstrip()
+        done = bool(text) and "\n" in text
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
 
 
 class AbstractiveSummarizer:
@@ -24,8 +38,6 @@ class AbstractiveSummarizer:
         self.settings = settings
         self.base_model = base_model
         self.adapter = adapter
-        newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
-        self.stop_strings = ["\n"] if newline and "\n" in tokenizer.decode(newline) else None  # stop at the line end
 
     @classmethod
     def load(cls, folder: Path | None = None, base_model: str | None = None, dtype: torch.dtype = torch.bfloat16,
@@ -59,7 +71,7 @@ class AbstractiveSummarizer:
             prompt = build_prompt(self.tokenizer, article, s.max_input_tokens)
             enc = self.tokenizer(prompt, return_tensors="pt")
             ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], max_new_tokens=s.max_new_tokens, num_beams=s.num_beams, do_sample=False,
-                                      stop_strings=self.stop_strings, tokenizer=self.tokenizer,
+                                      stopping_criteria=[LineEnd(self.tokenizer, enc["input_ids"].shape[1])],
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
             text = self.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
             out.append(first_sentence(text, s.max_words))

@@ -106,7 +106,7 @@ def first_sentence(text: str, max_words: int) -> str:
     """The generated text up to its first newline and first sentence end, at most ``max_words`` words."""
     from model.text import split_sentences
 
-    line = text.strip().split("\n")[0].strip()
+    line = text.strip().split("\n")[0].strip()  # the first non-empty line
     sentences = split_sentences(line)
     out = sentences[0] if sentences else line
     words = out.split()

@@ -67,3 +67,25 @@ def test_loading_a_folder_without_an_adapter_is_a_clear_error(tmp_path):
 
     with pytest.raises(ModelNotFoundError, match="holds no abstractive summariser"):
         AbstractiveSummarizer.load(tmp_path)
+
+
+def test_generation_stops_at_the_end_of_the_first_non_empty_line(tiny_generator):
+    import torch
+    from transformers import AutoTokenizer
+
+    from model.abstractive import LineEnd
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_generator)
+
+    class Lines:  # decode() of fixed texts, to drive the criterion
+        def __init__(self, text):
+            self.text = text
+
+        def decode(self, ids, skip_special_tokens=True):
+            return self.text
+
+    ids = torch.zeros((1, 5), dtype=torch.long)
+    assert not bool(LineEnd(Lines("\n\n"), 2)(ids, None)[0])
+    assert not bool(LineEnd(Lines("\nTroops leave"), 2)(ids, None)[0])
+    assert bool(LineEnd(Lines("\nTroops leave Syria.\n"), 2)(ids, None)[0])
+    assert LineEnd(tokenizer, 0)(ids, None).shape == (1,)
