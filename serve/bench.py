@@ -201,7 +201,8 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
         sample = items[:16]
         backend = repr(config.backend)
         report["process"] = {
-            "newslens": _subprocess_cost(f"a = Analyzer(backend={backend})", "a.analyze", sample),
+            "newslens": _subprocess_cost(f"a = Analyzer(backend={backend})\none = lambda item: a.analyze_batch([item])",
+                                         "one", sample),
             "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\nb = PipelineBaseline(Analyzer())",
                                          "b.analyze", sample),
         }

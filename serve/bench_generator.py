@@ -30,7 +30,7 @@ def generator_cold_load(folder: Path) -> dict:
 
 
 def bench_generator(folder: Path, articles: Sequence[str]) -> dict:
-    """Seconds per article: NewsLens (bf16, adapter merged, one sentence) vs a plain fp32 pipeline, same prompt."""
+    """Seconds per article: NewsLens (adapter merged, stops at the line end) vs a plain fp32 pipeline, same prompt."""
     import torch
     from transformers import pipeline
 
