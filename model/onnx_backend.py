@@ -14,10 +14,11 @@ import torch
 from torch import nn
 
 from model.errors import NewsLensError
+from model.resolve import cache_root
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("NEWSLENS_CACHE", Path.home() / ".cache" / "newslens")) / "onnx"
+    return cache_root() / "onnx"
 
 
 def _fingerprint(module: nn.Module) -> str:

