@@ -1,8 +1,10 @@
 """The prediction API: load once, then analyse articles for stance, event type and summary."""
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +23,7 @@ TASKS = ("stance", "event", "summary")
 SUMMARY_MODES = ("extractive", "abstractive", "none")
 MAX_CLAIMS = 50
 MAX_CLAIM_CHARS = 2000
+MAX_CACHED_BODY_CHARS = 200_000  # a huge body is read again rather than held in the cache
 
 
 @dataclass
@@ -49,7 +52,8 @@ class SummaryResult:
 
 @dataclass
 class Analysis:
-    """Everything NewsLens says about one article. ``sentences`` are the body sentences that indices refer to."""
+    """Everything NewsLens says about one article. ``sentences`` are the body sentences that indices refer to
+    (only the opening ones when event type was the only task asked for: that is all the event model reads)."""
 
     headline: str | None
     sentences: list[str]
@@ -119,7 +123,8 @@ def _load_optional(kind, spec: str | Path | None, default_name: str, task: str, 
 
 
 class Analyzer:
-    """Loads the task models and the shared encoder once; ``analyze`` and ``analyze_batch`` reuse them."""
+    """Loads the task models and the shared encoder once; ``analyze`` and ``analyze_batch`` reuse them.
+    ``article_cache``: how many article views (sentences and their vectors) to keep for bodies seen again (0: none)."""
 
     def __init__(
         self,
@@ -130,6 +135,7 @@ class Analyzer:
         summary_budget: SummaryBudget | None = None,
         backend: str = "torch",
         abstractive: str | Path | None = "summary-abstractive",
+        article_cache: int = 256,
     ):
         started = time.perf_counter()
         configure_threads(threads)
@@ -148,6 +154,9 @@ class Analyzer:
         self.abstractive_spec = abstractive
         self._generator = None  # loaded on the first abstractive request: it is large and most calls never need it
         self._generator_lock = threading.Lock()
+        self.article_cache_size = max(article_cache, 0)
+        self._article_cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
         if backend == "onnx":
             from model.onnx_backend import onnx_encoder
 
@@ -176,10 +185,10 @@ class Analyzer:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         prepared = [prepare_article(item, f"article {i + 1}" if len(items) > 1 else "article") for i, item in enumerate(items)]
-        views = read_articles([p.body for p in prepared], self.encoder)
+        want_stance = "stance" in tasks and self.stance is not None
+        views = self._read_bodies([p.body for p in prepared], self._sentences_needed(tasks, want_stance))
         timings["article_pass"] = time.perf_counter() - clock
 
-        want_stance = "stance" in tasks and self.stance is not None
         heads = [p.headline or "" for p in prepared]
         short_texts = sorted({c for p in prepared for c in p.claims} | {h for h in heads if h})
         clock = time.perf_counter()
@@ -216,6 +225,39 @@ class Analyzer:
         share = {k: v / max(len(prepared), 1) for k, v in timings.items()}
         return [Analysis(p.headline, v.sentences, s, e, m, dict(share), dict(unavailable))
                 for p, v, s, e, m in zip(prepared, views, stances, events, summaries)]
+
+    def _sentences_needed(self, tasks: Sequence[str], want_stance: bool) -> int | None:
+        """How many opening body sentences the requested tasks read (None: all). The event head alone reads only
+        the lead, so an event-only request encodes just those sentences."""
+        if want_stance or "summary" in tasks or self.event is None or self.event.features.use_body:
+            return None
+        return self.event.features.lead_sentences
+
+    def _read_bodies(self, bodies: Sequence[str], max_sentences: int | None) -> list[ArticleView]:
+        """The article pass, once per distinct body: a file of claim-body pairs repeats each body for many claims,
+        so bodies read recently come from a small LRU cache (``article_cache`` entries) instead of the encoder."""
+        keys = [(hashlib.sha1(b.encode("utf-8")).hexdigest(), max_sentences) for b in bodies]
+        views: dict = {}
+        with self._cache_lock:
+            for key in keys:
+                if key in self._article_cache:
+                    self._article_cache.move_to_end(key)
+                    views[key] = self._article_cache[key]
+        todo = {k: b for k, b in zip(keys, bodies) if k not in views}
+        if todo:
+            views.update(zip(todo, read_articles(list(todo.values()), self.encoder, max_sentences)))
+            with self._cache_lock:
+                for key, body in todo.items():
+                    if len(body) <= MAX_CACHED_BODY_CHARS:
+                        self._article_cache[key] = views[key]
+                while len(self._article_cache) > self.article_cache_size:
+                    self._article_cache.popitem(last=False)
+        return [views[k] for k in keys]
+
+    def clear_cache(self) -> None:
+        """Forget the article views read so far (benchmarks call this between timed runs)."""
+        with self._cache_lock:
+            self._article_cache.clear()
 
     @staticmethod
     def _with_headline(view: ArticleView, headline: str, vecs: dict) -> ArticleView:

@@ -35,8 +35,8 @@ class PipelineBaseline:
         v = hidden.mean(0)
         return (v / max(np.linalg.norm(v), 1e-9)).astype(np.float32)
 
-    def _view(self, body: str) -> ArticleView:
-        sentences = article_sentences(body, self.analyzer.encoder)
+    def _view(self, body: str, max_sentences: int | None = None) -> ArticleView:
+        sentences = article_sentences(body, self.analyzer.encoder)[:max_sentences]
         vectors = np.stack([self._vector(s) for s in sentences]) if sentences else np.zeros((0, 1), np.float32)
         return ArticleView(sentences, vectors, self.analyzer.encoder.token_counts(sentences))
 
@@ -60,7 +60,8 @@ class PipelineBaseline:
                 else:
                     out["stance"].append(stance.pairs.labels[int(logits.argmax())])
         if "event" in tasks and self.analyzer.event is not None:
-            view = self._view(prepared.body)
+            features = self.analyzer.event.features  # a plain user also feeds only what the head reads
+            view = self._view(prepared.body, None if features.use_body else features.lead_sentences)
             if prepared.headline:
                 view = ArticleView([prepared.headline] + view.sentences,
                                    np.vstack([self._vector(prepared.headline)[None], view.vectors]), [0] + view.token_counts)

@@ -42,6 +42,9 @@ class BenchConfig:
     bench articles at each count, beside the local runner (needs the ray extra; empty: skipped).
     abstractive: articles for the abstractive summariser's speed (s/article against a plain fp32 text-generation
     pipeline, and the generator's cold load in a fresh process); 0 or --quick: skipped.
+    pair_bodies: for the 'pairs' row (stance over a file of claim-body pairs, as in FNC-1), this many FNC-1
+    competition-test bodies with all their claims, rows shuffled; the article cache then serves repeated bodies.
+    0: skipped.
     """
 
     articles: int = 96
@@ -53,6 +56,7 @@ class BenchConfig:
     steps: bool = True
     ray_workers: str = ""
     abstractive: int = 8
+    pair_bodies: int = 16
 
     def __post_init__(self):
         if self.backend not in ("torch", "onnx"):
@@ -60,6 +64,7 @@ class BenchConfig:
         parse_workers(self.ray_workers)  # raises ValueError for a bad list
         if self.quick:
             self.articles, self.latency_runs = min(self.articles, 8), min(self.latency_runs, 5)
+            self.pair_bodies = min(self.pair_bodies, 2)
 
 
 def bench_articles(data_dir: Path, n: int, seed: int = 7) -> list[ArticleInput]:
@@ -73,6 +78,27 @@ def bench_articles(data_dir: Path, n: int, seed: int = 7) -> list[ArticleInput]:
     rows.sort(key=lambda r: r["id"])
     random.Random(seed).shuffle(rows)
     return [ArticleInput(r["article"]) for r in rows[:n]]
+
+
+def bench_pairs(data_dir: Path, n_bodies: int, seed: int = 7) -> list[ArticleInput]:
+    """Claim-body pairs as a stance batch file holds them: every FNC-1 competition-test claim of ``n_bodies``
+    randomly chosen bodies, one row per pair, rows in random order."""
+    import csv
+
+    folder = data_dir / "fnc1"
+    stances, bodies_file = folder / "competition_test_stances.csv", folder / "competition_test_bodies.csv"
+    if not (stances.exists() and bodies_file.exists()):
+        from model.errors import InputError
+
+        raise InputError(f"benchmark pairs not found in {folder}; pass --data-dir or --pair-bodies 0")
+    with bodies_file.open(encoding="utf-8", newline="") as handle:
+        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
+    chosen = set(random.Random(seed).sample(sorted(bodies), n_bodies))
+    with stances.open(encoding="utf-8", newline="") as handle:
+        pairs = [(row["Headline"], row["Body ID"]) for row in csv.DictReader(handle) if row["Body ID"] in chosen]
+    pairs.sort()
+    random.Random(seed).shuffle(pairs)
+    return [ArticleInput(bodies[body], claims=[claim]) for claim, body in pairs]
 
 
 def _throughput(run: Callable[[], object], n: int, repeats: int = 2) -> float:
@@ -154,7 +180,8 @@ def demo_ready_seconds(article: str, timeout: float = 180.0) -> dict:
 def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     from serve.baseline import PipelineBaseline
 
-    analyzer = Analyzer(threads=config.threads, backend=config.backend)
+    # no article cache on the article rows: the timed runs repeat the same articles, which a cache would serve
+    analyzer = Analyzer(threads=config.threads, backend=config.backend, article_cache=0)
     items = bench_articles(data_dir, config.articles)
     baseline = PipelineBaseline(Analyzer(threads=config.threads))
     analyzer.analyze_batch(items[:2])  # warm-up: first calls allocate
@@ -180,6 +207,10 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
         row["baseline_latency"] = _latencies(lambda i: baseline.analyze(i, tasks), lat[: max(3, len(lat) // 2)])
         report["tasks"][name] = row
 
+    if config.pair_bodies:
+        pairs = bench_pairs(data_dir, config.pair_bodies)
+        report["tasks"]["pairs"] = _pairs_row(config, analyzer, baseline, pairs)
+        report["pairs"] = {"bodies": config.pair_bodies, "pairs": len(pairs)}
     shared = shared_pass_effect(report["tasks"])
     if shared:
         report["shared_pass"] = shared
@@ -189,7 +220,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     if workers:
         from serve.model_flags import ModelSpec
 
-        report["ray"] = ray_scaling(items, analyzer, ModelSpec(threads=config.threads), workers,
+        report["ray"] = ray_scaling(items, analyzer, ModelSpec(threads=config.threads, article_cache=0), workers,
                                     threads_per_worker=config.threads)
         report["ray"]["local_backend"] = config.backend
     if config.abstractive and not config.quick:
@@ -212,6 +243,35 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     report["machine"] = machine_line()
     report["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return report
+
+
+def _pairs_row(config: BenchConfig, analyzer: Analyzer, baseline, pairs: Sequence[ArticleInput]) -> dict:
+    """Stance over claim-body pair rows with the article cache on (cleared before every timed run), against the
+    pipeline baseline, which reads the body again for each pair as a plain script would."""
+    analyzer.article_cache_size = 1024
+
+    def ours():
+        analyzer.clear_cache()
+        for i in range(0, len(pairs), config.batch_size):
+            analyzer.analyze_batch(pairs[i : i + config.batch_size], ("stance",))
+
+    def one(item):
+        analyzer.clear_cache()
+        analyzer.analyze_batch([item], ("stance",))
+
+    base_items = pairs[: min(len(pairs), 24)]
+    try:
+        row = {"newslens_articles_per_s": _throughput(ours, len(pairs)),
+               "baseline_articles_per_s": _throughput(lambda: [baseline.analyze(i, ("stance",)) for i in base_items],
+                                                      len(base_items), 1)}
+        row["speedup"] = row["newslens_articles_per_s"] / row["baseline_articles_per_s"]
+        lat = pairs[: config.latency_runs]
+        row["newslens_latency"] = _latencies(one, lat)  # an uncached body each time: the cost of a new article
+        row["baseline_latency"] = _latencies(lambda i: baseline.analyze(i, ("stance",)), lat[: max(3, len(lat) // 2)])
+    finally:
+        analyzer.article_cache_size = 0
+        analyzer.clear_cache()
+    return row
 
 
 STEPS_ARTICLES = 24  # like the baseline rows: the pipeline at batch 1 is slow
@@ -267,6 +327,9 @@ def format_tasks(report: dict) -> str:
         lines.append(f"{name:<8}{row['newslens_articles_per_s']:>16.1f}{row['baseline_articles_per_s']:>16.2f}"
                      f"{row['speedup']:>7.1f}x{row['newslens_latency']['p50_ms']:>9.0f}{row['newslens_latency']['p95_ms']:>9.0f}"
                      f"{row['baseline_latency']['p50_ms']:>10.0f}")
+    if "pairs" in report:
+        lines.append(f"pairs: stance only, rows are claim-body pairs (all {report['pairs']['pairs']} FNC-1 "
+                     f"competition-test claims of {report['pairs']['bodies']} bodies, shuffled); rates are pairs/s")
     if "demo" in report:
         demo = report["demo"]
         lines.append(f"demo: first answer {demo['demo_ready_s']:.1f} s after `newslens demo` started"

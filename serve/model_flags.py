@@ -20,13 +20,14 @@ class ModelSpec:
     summary: str | None = "summary-extractive"
     abstractive: str | None = "summary-abstractive"
     threads: int | None = None
+    article_cache: int = 256
 
     def load(self):
         """Build the Analyzer (imports torch lazily so `--help` stays fast)."""
         from model.analyzer import Analyzer
 
         return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
-                        abstractive=self.abstractive)
+                        abstractive=self.abstractive, article_cache=self.article_cache)
 
 
 def _folder_or_off(value: str) -> str | None:

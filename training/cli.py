@@ -275,7 +275,8 @@ def add_evaluate_parser(sub) -> None:
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("--model", help="model folder (default: the shipped weights for the task)")
     parser.add_argument("--split", help="stance: train|competition_test (default competition_test); "
-                                        "event/summary: dev|test of the built split (default test)")
+                                        "event/summary: dev|test of the built split (default test); event also outside-a|outside-b "
+                                        "(+ -clear) (hand-labelled FNC-1 news bodies, a corpus the event model never trains on)")
     parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
     parser.add_argument("--output", type=Path, help="write the report as JSON here")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
@@ -336,6 +337,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
             frame = read_table(args.data, [args.text_column, args.label_column])
             texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
             train = None
+        elif args.split and args.split.startswith("outside"):  # training/data/event_outside.py
+            from training.data.event_outside import load_outside
+
+            part = load_outside(default_data_dir(), args.split)
+            texts, gold = [e.text for e in part], [e.label for e in part]
+            train = load_event_data(args, args.seed, 0.1)[0]["train"] if args.baselines else None
+            source = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)"
         else:
             splits, source = load_event_data(args, args.seed, 0.1)
             part = splits[args.split or "test"]

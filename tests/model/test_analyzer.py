@@ -79,3 +79,74 @@ def test_guard_withholds_an_unfaithful_generation(tiny_analyzer, seed_text, monk
     monkeypatch.setattr(generator, "summarize", lambda articles: ["Putin orders the pull-out of Russian troops from Syria."])
     summary = tiny_analyzer.analyze(seed_text, summary_mode="abstractive").summary
     assert summary.mode == "abstractive" and summary.flagged == [] and summary.text.startswith("Putin")
+
+
+def test_event_only_request_reads_the_lead_and_agrees_with_the_full_pass(tiny_models, seed_text, tmp_path):
+    from model.heads import EventFeatures, EventModel, MLPHead
+    from model.labels import EVENT_LABELS
+
+    lead_only = EventFeatures(lead_sentences=3, use_body=False)
+    tiny = EventModel.load(tiny_models["event"])
+    dim = tiny.head.in_dim // 2
+    EventModel(MLPHead(lead_only.dim(dim), len(EVENT_LABELS), 16), EVENT_LABELS, lead_only, tiny.base_model).save(
+        tmp_path / "event")
+    analyzer = Analyzer(stance=tiny_models["stance"], event=tmp_path / "event", summary=tiny_models["summary"],
+                        threads=1, abstractive=None)
+    full = analyzer.analyze(seed_text)
+    alone = analyzer.analyze(seed_text, tasks=("event",))
+    assert len(alone.sentences) == 3 < len(full.sentences)
+    assert alone.sentences == full.sentences[:3]
+    assert alone.event.label == full.event.label
+    assert alone.event.scores == pytest.approx(full.event.scores, abs=1e-4)
+    from serve.baseline import PipelineBaseline
+
+    assert PipelineBaseline(analyzer).analyze(ArticleInput(seed_text), ("event",))["event"] == alone.event.label
+
+
+def test_repeated_bodies_are_read_once_and_give_the_same_results(tiny_analyzer, seed_text, monkeypatch):
+    import model.analyzer as analyzer_module
+
+    seen = []
+    real = analyzer_module.read_articles
+
+    def counting(texts, encoder, max_sentences=None):
+        seen.append(len(texts))
+        return real(texts, encoder, max_sentences)
+
+    monkeypatch.setattr(analyzer_module, "read_articles", counting)
+    other = "Floods hit the city. Many homes were lost."
+    items = [ArticleInput(seed_text, claims=["Putin visits Syria"]), ArticleInput(other),
+             ArticleInput(seed_text, claims=["Russia sends more troops to Syria"])]
+    tiny_analyzer.clear_cache()
+    batch = tiny_analyzer.analyze_batch(items)
+    assert seen == [2]
+    for item, result in zip(items, batch):
+        alone = tiny_analyzer.analyze(item.article, claims=item.claims)
+        assert [s.label for s in result.stances] == [s.label for s in alone.stances]
+        assert result.event.scores == pytest.approx(alone.event.scores, abs=1e-5)
+        assert result.summary.text == alone.summary.text
+
+
+def test_article_cache_is_bounded_and_can_be_cleared(tiny_models, seed_text, monkeypatch):
+    import model.analyzer as analyzer_module
+
+    seen = []
+    real = analyzer_module.read_articles
+    monkeypatch.setattr(analyzer_module, "read_articles",
+                        lambda texts, encoder, max_sentences=None: seen.append(len(texts)) or real(texts, encoder, max_sentences))
+    analyzer = Analyzer(stance=tiny_models["stance"], event=tiny_models["event"], summary=tiny_models["summary"],
+                        threads=1, abstractive=None, article_cache=1)
+    first = analyzer.analyze(seed_text, tasks=("summary",))
+    again = analyzer.analyze(seed_text, claims=["Putin visits Syria"])
+    assert seen == [1] and again.summary.text == first.summary.text and again.sentences == first.sentences
+    analyzer.analyze("Floods hit the city. Many homes were lost.")  # pushes the seed article out (size 1)
+    analyzer.analyze(seed_text)
+    assert seen == [1, 1, 1]
+    analyzer.clear_cache()
+    analyzer.analyze(seed_text)
+    assert seen == [1, 1, 1, 1]
+    uncached = Analyzer(stance=None, event=tiny_models["event"], summary=None, threads=1, abstractive=None,
+                        article_cache=0)
+    uncached.analyze(seed_text)
+    uncached.analyze(seed_text)
+    assert seen[-2:] == [1, 1]

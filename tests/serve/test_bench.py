@@ -56,13 +56,32 @@ def test_quick_bench_writes_a_report(shared_data, tmp_path):
     assert [r["key"] for r in steps["rows"]] == ["a", "b", "c", "d", "e"]  # one thread; no ONNX under --quick
     assert steps["articles"] == 2 and steps["sentences"] > 0
     assert all(r["sentences_per_s"] > 0 and r["min_cosine_vs_a"] > 0.99 for r in steps["rows"])
-    if set(report["tasks"]) == {"full", "stance", "event", "summary"}:
+    if {"full", "stance", "event", "summary"} <= set(report["tasks"]):
         assert report["shared_pass"]["newslens"]["gain"] > 0
+    if "stance" in report["tasks"]:
+        assert report["pairs"]["bodies"] == 2 and report["tasks"]["pairs"]["newslens_articles_per_s"] > 0
     ray = report["ray"]
     assert ray["workers"] == [1]
     assert ("note" in ray) != ("runs" in ray)
     text = md.read_text()
     assert "NewsLens art/s" in text and "speed steps" in text and "ray scaling" in text
+
+
+def test_bench_pairs_are_every_claim_of_the_chosen_bodies(shared_data):
+    import csv
+
+    from serve.bench import bench_pairs
+
+    pairs = bench_pairs(shared_data, 3)
+    bodies = {p.article for p in pairs}
+    assert len(bodies) == 3
+    with (shared_data / "fnc1" / "competition_test_bodies.csv").open(encoding="utf-8", newline="") as handle:
+        ids = {row["articleBody"]: row["Body ID"] for row in csv.DictReader(handle)}
+    with (shared_data / "fnc1" / "competition_test_stances.csv").open(encoding="utf-8", newline="") as handle:
+        expected = sorted((r["Headline"], r["Body ID"]) for r in csv.DictReader(handle) if r["Body ID"] in
+                          {ids[b] for b in bodies})
+    assert sorted((p.claims[0], ids[p.article]) for p in pairs) == expected
+    assert [p.claims for p in pairs] != [[c] for c, _ in expected]  # rows shuffled, not grouped by body
 
 
 # ---------------------------------------------------------------- speed steps (serve/bench_steps.py)

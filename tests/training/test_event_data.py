@@ -65,3 +65,23 @@ def test_lead_snippets_keep_label_and_group():
     lead = lead_of(doc)
     assert lead.text.startswith("Title here\n") and lead.label == "protest" and lead.group == "g"
     assert lead_of(corpora.EventExample("y", "Short. Text.", "protest", "s", "h")) is None
+
+
+@pytest.mark.parametrize("split, seed, bodies_file", [("outside-a", 2026, "competition_test_bodies.csv"),
+                                                      ("outside-b", 2027, "train_bodies.csv")])
+def test_outside_sets_are_the_documented_sample_all_labelled_in_the_taxonomy(shared_data, split, seed, bodies_file):
+    import csv
+    import random
+
+    from model.labels import EVENT_LABELS
+    from training.data.event_outside import load_outside
+
+    with (shared_data / "fnc1" / bodies_file).open(encoding="utf-8", newline="") as handle:
+        ids = sorted(int(row["Body ID"]) for row in csv.DictReader(handle))
+    examples = load_outside(shared_data, split)
+    assert [int(e.id.split(":")[1]) for e in examples] == random.Random(seed).sample(ids, 260)
+    assert {e.label for e in examples} <= set(EVENT_LABELS) and all(e.text for e in examples)
+    clear = load_outside(shared_data, split + "-clear")
+    assert 0 < len(clear) < len(examples)
+    with pytest.raises(Exception, match="unknown outside split"):
+        load_outside(shared_data, "outside-z")
