@@ -53,7 +53,8 @@ class SummaryResult:
 @dataclass
 class Analysis:
     """Everything NewsLens says about one article. ``sentences`` are the body sentences that indices refer to
-    (only the opening ones when event type was the only task asked for: that is all the event model reads)."""
+    (only the opening ones, or none, when event type was the only task asked for: that is all the event model
+    reads)."""
 
     headline: str | None
     sentences: list[str]
@@ -163,6 +164,8 @@ class Analyzer:
             self.encoder.module = onnx_encoder(self.encoder.module)
             if self.stance is not None:
                 self.stance.pairs.encoder = onnx_encoder(self.stance.pairs.encoder)
+            if self.event is not None and not self.event.reads_vectors:
+                self.event.classifier.encoder = onnx_encoder(self.event.classifier.encoder)
         elif backend != "torch":
             raise InputError(f"unknown backend '{backend}'; choose torch or onnx")
         self.backend = backend
@@ -190,7 +193,9 @@ class Analyzer:
         timings["article_pass"] = time.perf_counter() - clock
 
         heads = [p.headline or "" for p in prepared]
-        short_texts = sorted({c for p in prepared for c in p.claims} | {h for h in heads if h})
+        wants_headlines = "event" in tasks and self.event is not None and self.event.reads_vectors
+        short_texts = sorted(({c for p in prepared for c in p.claims} if want_stance else set())
+                             | ({h for h in heads if h} if wants_headlines else set()))
         clock = time.perf_counter()
         short_vecs = dict(zip(short_texts, self.encoder.embed(short_texts))) if short_texts else {}
         timings["claim_pass"] = time.perf_counter() - clock
@@ -210,8 +215,10 @@ class Analyzer:
         events: list[EventResult | None] = [None] * len(prepared)
         if "event" in tasks and self.event is not None:
             clock = time.perf_counter()
-            lead_views = [self._with_headline(v, h, short_vecs) for v, h in zip(views, heads)]
-            for i, pred in enumerate(self.event.predict(lead_views)):
+            lead_views = ([self._with_headline(v, h, short_vecs) for v, h in zip(views, heads)]
+                          if self.event.reads_vectors else None)
+            texts = [f"{p.headline}\n{p.body}" if p.headline else p.body for p in prepared]
+            for i, pred in enumerate(self.event.predict(lead_views, texts)):
                 events[i] = EventResult(pred.label, pred.scores)
             timings["event"] = time.perf_counter() - clock
 
@@ -228,10 +235,11 @@ class Analyzer:
 
     def _sentences_needed(self, tasks: Sequence[str], want_stance: bool) -> int | None:
         """How many opening body sentences the requested tasks read (None: all). The event head alone reads only
-        the lead, so an event-only request encodes just those sentences."""
+        the lead, so an event-only request encodes just those sentences (none for a fine-tuned event model,
+        which reads the text itself)."""
         if want_stance or "summary" in tasks or self.event is None or self.event.features.use_body:
             return None
-        return self.event.features.lead_sentences
+        return self.event.features.lead_sentences if self.event.reads_vectors else 0
 
     def _read_bodies(self, bodies: Sequence[str], max_sentences: int | None) -> list[ArticleView]:
         """The article pass, once per distinct body: a file of claim-body pairs repeats each body for many claims,

@@ -32,6 +32,8 @@ def article_sentences(text: str, encoder: SentenceEncoder) -> list[str]:
 def read_articles(texts: Sequence[str], encoder: SentenceEncoder, max_sentences: int | None = None) -> list[ArticleView]:
     """One ArticleView per text; all sentences of all texts go through the encoder in shared batches.
     ``max_sentences`` keeps only each article's opening sentences (for models that read only the lead)."""
+    if max_sentences == 0:  # nothing reads the vectors (a fine-tuned event model reads the text itself)
+        return [ArticleView([], np.zeros((0, encoder.dim), dtype=np.float32), []) for _ in texts]
     per_article = [article_sentences(t, encoder)[:max_sentences] for t in texts]
     flat = [s for sentences in per_article for s in sentences]
     vectors = encoder.embed(flat) if flat else np.zeros((0, encoder.dim), dtype=np.float32)

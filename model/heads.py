@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from model.labels import check_labels
+from model.lexical import LexicalClassifier, log_softmax
 from model.stance import ArticleView
 from model.storage import load_checkpoint, save_checkpoint
 from model.errors import ModelNotFoundError
@@ -65,39 +66,68 @@ class EventPrediction:
 
 
 class EventModel:
-    """Event type from the lead and body vectors of the article pass."""
+    """Event type from the lead (and body) vectors of the article pass; optionally blended with word evidence
+    (``lexical``, TF-IDF + a linear classifier over the whole text): log p = blend * head + (1 - blend) * words."""
 
-    def __init__(self, head: MLPHead, labels: Sequence[str], features: EventFeatures, base_model: str):
+    reads_vectors = True  # it reads the article pass (EventReader reads the text instead)
+
+    def __init__(self, head: MLPHead, labels: Sequence[str], features: EventFeatures, base_model: str,
+                 lexical: LexicalClassifier | None = None, blend: float = 1.0):
         self.head = head.eval()
         self.labels = check_labels(labels)
         self.features = features
         self.base_model = base_model
+        self.lexical = lexical
+        self.blend = blend if lexical is not None else 1.0
 
     def vectors(self, views: Sequence[ArticleView]) -> np.ndarray:
         return np.stack([self.features.vector(v, self.head.in_dim // (2 if self.features.use_body else 1)) for v in views])
 
     @torch.inference_mode()
-    def predict(self, views: Sequence[ArticleView]) -> list[EventPrediction]:
+    def head_log_probabilities(self, views: Sequence[ArticleView]) -> np.ndarray:
+        return torch.log_softmax(self.head(torch.from_numpy(self.vectors(views))), -1).numpy()
+
+    def predict(self, views: Sequence[ArticleView], texts: Sequence[str] | None = None) -> list[EventPrediction]:
+        """One prediction per view; ``texts`` (the whole article, headline first) feed the word evidence."""
         if not views:
             return []
-        probs = torch.softmax(self.head(torch.from_numpy(self.vectors(views))), -1).tolist()
+        scores = self.head_log_probabilities(views)
+        if self.lexical is not None:
+            if texts is None or len(texts) != len(views):
+                raise ValueError("this event model also reads words: pass the article texts")
+            scores = self.blend * scores + (1 - self.blend) * self.lexical.log_probabilities(texts)
+        probs = np.exp(log_softmax(scores)).tolist()
         return [EventPrediction(self.labels[int(np.argmax(p))], dict(zip(self.labels, p))) for p in probs]
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         config = {"task": "event", "labels": list(self.labels), "base_model": self.base_model,
                   "features": asdict(self.features), "head": {"in_dim": self.head.in_dim, "hidden": self.head.hidden},
                   **(extra_config or {})}
-        save_checkpoint(folder, {f"head.{k}": v for k, v in self.head.state_dict().items()}, config)
+        tensors = {f"head.{k}": v for k, v in self.head.state_dict().items()}
+        if self.lexical is not None:
+            config["lexical"] = {"blend": self.blend, "ngram_max": self.lexical.ngram_max}
+            tensors.update({k: torch.from_numpy(v) for k, v in self.lexical.tensors().items()})
+            self.lexical.save_vocabulary(folder)
+        save_checkpoint(folder, tensors, config)
 
     @classmethod
     def load(cls, folder: Path) -> "EventModel":
+        """The event model in ``folder``: this class, or an ``EventReader`` when the folder holds a fine-tuned one."""
         tensors, config = load_checkpoint(folder)
         if config.get("task") != "event":
             raise ModelNotFoundError(f"{folder} holds a '{config.get('task')}' model, not an event model")
+        if config.get("kind") == "fine-tuned":
+            from model.event_reader import EventReader
+
+            return EventReader.from_checkpoint(folder, tensors, config)
         labels = check_labels(config["labels"])
         head = MLPHead(config["head"]["in_dim"], len(labels), config["head"]["hidden"])
         head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
-        return cls(head, labels, EventFeatures(**config["features"]), config["base_model"])
+        lexical, blend = None, 1.0
+        if "lexical" in config:
+            lexical = LexicalClassifier.load(folder, tensors, config["lexical"]["ngram_max"])
+            blend = float(config["lexical"]["blend"])
+        return cls(head, labels, EventFeatures(**config["features"]), config["base_model"], lexical, blend)
 
 
 def sentence_features(view: ArticleView) -> np.ndarray:

@@ -24,7 +24,11 @@ class PipelineBaseline:
         enc = analyzer.encoder
         self.embed_pipe = pipeline("feature-extraction", model=enc.module, tokenizer=enc.tokenizer, framework="pt",
                                    device="cpu")
-        self.pair_pipe = None
+        self.pair_pipe = self.event_pipe = None
+        event = analyzer.event
+        if event is not None and not event.reads_vectors:
+            self.event_pipe = pipeline("feature-extraction", model=event.classifier.encoder,
+                                       tokenizer=event.classifier.tokenizer, framework="pt", device="cpu")
         if analyzer.stance is not None:
             pairs = analyzer.stance.pairs
             self.pair_pipe = pipeline("feature-extraction", model=pairs.encoder, tokenizer=pairs.tokenizer,
@@ -59,16 +63,36 @@ class PipelineBaseline:
                     out["stance"].append(stance.unrelated_label)
                 else:
                     out["stance"].append(stance.pairs.labels[int(logits.argmax())])
-        if "event" in tasks and self.analyzer.event is not None:
+        if "event" in tasks and self.analyzer.event is not None and not self.analyzer.event.reads_vectors:
+            out["event"] = self._read_event(prepared)
+        elif "event" in tasks and self.analyzer.event is not None:
             features = self.analyzer.event.features  # a plain user also feeds only what the head reads
             view = self._view(prepared.body, None if features.use_body else features.lead_sentences)
             if prepared.headline:
                 view = ArticleView([prepared.headline] + view.sentences,
                                    np.vstack([self._vector(prepared.headline)[None], view.vectors]), [0] + view.token_counts)
-            out["event"] = self.analyzer.event.predict([view])[0].label
+            text = f"{prepared.headline}\n{prepared.body}" if prepared.headline else prepared.body
+            out["event"] = self.analyzer.event.predict([view], [text])[0].label
         if "summary" in tasks and self.analyzer.scorer is not None:
             view = self._view(prepared.body)
             with torch.no_grad():
                 scores = self.analyzer.scorer.head(torch.from_numpy(sentence_features(view))).squeeze(-1).numpy() if view.sentences else []
             out["summary"] = pick_within_budget(scores, view.sentences, self.analyzer.summary_budget)
         return out
+
+    def _read_event(self, prepared) -> str:
+        """The fine-tuned event model through a feature-extraction pipeline: (headline, lead), batch 1."""
+        from model.event_reader import headline_and_lead
+        from model.lexical import log_softmax
+
+        event = self.analyzer.event
+        text = f"{prepared.headline}\n{prepared.body}" if prepared.headline else prepared.body
+        headline, lead = headline_and_lead(text, event.features.lead_sentences)
+        hidden = np.asarray(self.event_pipe(headline, tokenize_kwargs={"text_pair": lead, "truncation": "only_second",
+                                                                       "max_length": event.classifier.max_length})[0])
+        with torch.no_grad():
+            logits = event.classifier.head(torch.from_numpy(hidden.mean(0)).float()[None]).numpy()
+        scores = log_softmax(logits)
+        if event.lexical is not None:
+            scores = event.blend * scores + (1 - event.blend) * event.lexical.log_probabilities([text])
+        return event.labels[int(scores.argmax())]

@@ -52,13 +52,21 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
 
 
 def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str], backend: str = "torch") -> dict:
-    encoder = sentence_encoder(model.base_model, backend)
     unknown = sorted(set(gold) - set(model.labels))
     if unknown:
         from model.errors import InputError
 
         raise InputError(f"labels {unknown} are not labels of this model ({', '.join(model.labels)})")
-    predicted = [p.label for p in model.predict(read_articles(list(texts), encoder))]
+    if not model.reads_vectors:  # a fine-tuned event model reads the text through its own encoder
+        views = None
+        if backend == "onnx":
+            from model.onnx_backend import onnx_encoder
+
+            model.classifier.encoder = onnx_encoder(model.classifier.encoder)
+    else:
+        encoder = sentence_encoder(model.base_model, backend)
+        views = read_articles(list(texts), encoder, None if model.features.use_body else model.features.lead_sentences)
+    predicted = [p.label for p in model.predict(views, list(texts))]
     return classification_report(list(gold), predicted, list(model.labels))
 
 

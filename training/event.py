@@ -1,4 +1,5 @@
-"""Train the event-type head on vectors from the frozen article pass (any label set)."""
+"""Train the event-type model (any label set): a head on vectors from the frozen article pass, or a fine-tuned
+encoder reading the headline and opening; either blended with word evidence chosen on dev."""
 from __future__ import annotations
 
 import random
@@ -14,8 +15,11 @@ from tqdm.auto import tqdm
 
 from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
+from model.event_reader import EventReader, headline_and_lead
 from model.heads import EventFeatures, EventModel, MLPHead
 from model.labels import check_labels
+from model.lexical import LexicalClassifier
+from model.pair_classifier import PairClassifier
 from model.resolve import BASE_ENCODER
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
@@ -26,21 +30,39 @@ from training.metrics import classification_report
 class EventTrainConfig:
     """What the event trainer builds.
 
-    base_model: frozen encoder whose sentence vectors the head reads.
-    hidden: hidden units of the head (0: a linear head).
-    dropout: dropout before each layer of the head.
+    reader: 'frozen' (an MLP head on the frozen encoder's sentence vectors, which the article pass computes anyway)
+        or 'fine-tune' (fine-tune the encoder on the headline and opening as text: one more encoder pass per
+        article; use a transformer learning rate such as 5e-5, batch size 16 and a few epochs).
+    base_model: encoder whose sentence vectors the head reads, or that is fine-tuned.
+    max_length: tokens of (headline, opening) read by the fine-tuned encoder.
+    hidden: hidden units of the head (0: a linear head; frozen reader only).
+    dropout: dropout before each layer of the head (frozen reader only).
     class_weight_power: class weights are (largest class / class count) ** power (0 turns weighting off).
     dev_fraction: share of a user file held out for dev when no dev split is given.
     init: start the head from scratch ('base'), from the shipped event model ('shipped') or from a model folder.
+    lexical: also fit word evidence (TF-IDF 1-2 grams + logistic regression over the whole text) and blend it with
+    the head; the blend weight is chosen on dev (macro-F1) from BLEND_GRID.
     """
 
+    reader: str = "frozen"
     base_model: str = BASE_ENCODER
+    max_length: int = 128
     hidden: int = 256
     dropout: float = 0.2
     class_weight_power: float = 0.5
     dev_fraction: float = 0.1
     init: str = "base"
+    lexical: bool = True
     features: EventFeatures = field(default_factory=EventFeatures)
+
+    def __post_init__(self):
+        if self.reader not in ("frozen", "fine-tune"):
+            raise ValueError("reader must be 'frozen' or 'fine-tune'")
+        if self.max_length < 16:
+            raise ValueError("max_length must be at least 16")
+
+
+BLEND_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # weight of the embedding head against the words
 
 
 @dataclass
@@ -73,35 +95,67 @@ def event_vectors(texts: Sequence[str], encoder: SentenceEncoder, features: Even
 
 
 def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output: Path, config: EventTrainConfig,
-                loop: LoopConfig, resume: bool = False, extra_card: dict | None = None) -> tuple[EventModel, dict]:
-    """Fit the head on ``train``, keep the best by dev macro-F1, save to ``output``."""
+                loop: LoopConfig, resume: bool = False, extra_card: dict | None = None):
+    """Fit the event model on ``train``, keep the best by dev macro-F1, save to ``output``; returns (model, card)."""
     started = time.time()
     labels = check_labels(sorted({e.label for e in train}))
     index = {label: i for i, label in enumerate(labels)}
     unknown = sorted({e.label for e in dev} - set(labels))
     if unknown:
         raise ValueError(f"dev labels {unknown} never occur in train")
+    y_train = torch.tensor([index[e.label] for e in train])
+    y_dev = [index[e.label] for e in dev]
+    counts = np.bincount(y_train.numpy(), minlength=len(labels)).astype(np.float64)
+    weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
+    torch.manual_seed(loop.seed)
+    fit = _fit_reader if config.reader == "fine-tune" else _fit_head
+    model, result, head_scores = fit(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume)
+    blend_report = {}
+    dev_scores = head_scores
+    if config.lexical:
+        tqdm.write("fitting the word evidence (TF-IDF + logistic regression)")
+        lexical = LexicalClassifier.fit([e.text for e in train], y_train.tolist(), len(labels), loop.seed)
+        blend = 0.5
+        if dev:
+            words = lexical.log_probabilities([e.text for e in dev])
+            blend_report = {str(w): classification_report(y_dev, (w * head_scores + (1 - w) * words).argmax(1).tolist(),
+                                                          list(range(len(labels))))["macro_f1"] for w in BLEND_GRID}
+            blend = float(max(BLEND_GRID, key=lambda w: (blend_report[str(w)], w)))  # ties: more embedding
+            dev_scores = blend * head_scores + (1 - blend) * words
+        model.lexical, model.blend = lexical, blend
+    dev_pred = [labels[i] for i in dev_scores.argmax(1).tolist()]
+    card = {
+        "labels": list(labels),
+        "trained_on": {"train": len(train), "dev": len(dev), "train_counts": dict(zip(labels, counts.astype(int).tolist()))},
+        "train_config": config_dict(loop) | {k: v for k, v in asdict(config).items()},
+        "dev_metrics": classification_report([e.label for e in dev], dev_pred, list(labels)),
+        "loop": {"best_dev_macro_f1": result.best_metric, "best_step": result.best_step, "steps": result.steps,
+                 "history": result.history},
+        **({"blend": {"chosen": model.blend, "dev_macro_f1_by_weight": blend_report}} if config.lexical else {}),
+        "train_seconds": round(time.time() - started, 1),
+        **(extra_card or {}),
+    }
+    if distributed.is_main():
+        model.save(output, {"training": card})
+    return model, card
+
+
+def _fit_head(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume):
+    """MLP head over frozen sentence vectors of the lead (and body); returns (model, loop result, dev log-probs)."""
     encoder = SentenceEncoder(EncoderConfig(name=config.base_model))
     tqdm.write(f"embedding {len(train)} train and {len(dev)} dev texts")
     x_train = torch.from_numpy(event_vectors([e.text for e in train], encoder, config.features))
     x_dev = torch.from_numpy(event_vectors([e.text for e in dev], encoder, config.features))
-    y_train = torch.tensor([index[e.label] for e in train])
-    y_dev = [index[e.label] for e in dev]
-    torch.manual_seed(loop.seed)
     head = MLPHead(x_train.shape[1], len(labels), config.hidden, config.dropout)
     if config.init != "base":
-        from training.init import init_folder
-
-        start = EventModel.load(init_folder(config.init, "event"))
-        if start.labels != labels or start.head.hidden != config.hidden:
+        start = _init_model(config)
+        if not isinstance(start, EventModel) or start.labels != labels or start.head.hidden != config.hidden:
             from model.errors import InputError
 
-            raise InputError(f"--init model has labels {list(start.labels)} and {start.head.hidden} hidden units; "
-                             f"the data has {list(labels)} and the config {config.hidden}")
+            raise InputError(f"--init model has labels {list(start.labels)} and is not a frozen-encoder head with "
+                             f"{config.hidden} hidden units; the data has {list(labels)}")
         head.load_state_dict(start.head.state_dict())
-    counts = np.bincount(y_train.numpy(), minlength=len(labels)).astype(np.float64)
-    weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
-    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
 
     def batch_loss(batch: list[int]) -> torch.Tensor:
         idx = torch.tensor(batch)
@@ -114,18 +168,47 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
 
     result = train_loop(head, list(range(len(train))), batch_loss, evaluate, loop,
                         checkpoint_dir=output / "checkpoints", resume=resume, progress=False)
-    model = EventModel(head, labels, config.features, config.base_model)
     with torch.inference_mode():
-        dev_pred = [labels[i] for i in head.eval()(x_dev).argmax(1).tolist()]
-    card = {
-        "labels": list(labels),
-        "trained_on": {"train": len(train), "dev": len(dev), "train_counts": dict(zip(labels, counts.astype(int).tolist()))},
-        "train_config": config_dict(loop) | {k: v for k, v in asdict(config).items()},
-        "dev_metrics": classification_report([e.label for e in dev], dev_pred, list(labels)),
-        "loop": {"best_dev_macro_f1": result.best_metric, "best_step": result.best_step, "steps": result.steps},
-        "train_seconds": round(time.time() - started, 1),
-        **(extra_card or {}),
-    }
-    if distributed.is_main():
-        model.save(output, {"training": card})
-    return model, card
+        dev_scores = torch.log_softmax(head.eval()(x_dev), -1).numpy()
+    return EventModel(head, labels, config.features, config.base_model), result, dev_scores
+
+
+def _fit_reader(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume):
+    """Fine-tune the encoder on (headline, lead) text pairs; returns (model, loop result, dev log-probs)."""
+    classifier = PairClassifier(config.base_model, labels, config.max_length)
+    if config.init != "base":
+        start = _init_model(config)
+        if not isinstance(start, EventReader) or start.labels != labels:
+            from model.errors import InputError
+
+            raise InputError(f"--init model has labels {list(start.labels)} and must be a fine-tuned event model; "
+                             f"the data has {list(labels)}")
+        classifier.load_trained_state(start.classifier.trained_state(torch.float32), config.init)
+    classifier.train()
+    lead = config.features.lead_sentences
+    items = [(*headline_and_lead(e.text, lead), int(y)) for e, y in zip(train, y_train.tolist())]
+    dev_inputs = [headline_and_lead(e.text, lead) for e in dev]
+    tqdm.write(f"fine-tuning {config.base_model} on {len(items)} (headline, first {lead} sentences) texts, "
+               f"{len(dev_inputs)} dev")
+
+    def batch_loss(batch: list[tuple[str, str, int]]) -> torch.Tensor:
+        enc = classifier.tokenize([b[0] for b in batch], [b[1] for b in batch])
+        return loss_fn(classifier(**enc), torch.tensor([b[2] for b in batch]))
+
+    def dev_log_probs() -> np.ndarray:
+        probs = classifier.predict_proba([h for h, _ in dev_inputs], [b for _, b in dev_inputs])
+        return torch.log(probs.clamp_min(1e-9)).numpy()
+
+    def evaluate() -> float:
+        return classification_report(y_dev, dev_log_probs().argmax(1).tolist(), list(range(len(labels))))["macro_f1"]
+
+    result = train_loop(classifier, items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
+                        resume=resume)
+    reader = EventReader(classifier, lead)
+    return reader, result, dev_log_probs() if dev_inputs else np.zeros((0, len(labels)), np.float32)
+
+
+def _init_model(config: "EventTrainConfig"):
+    from training.init import init_folder
+
+    return EventModel.load(init_folder(config.init, "event"))

@@ -1,0 +1,89 @@
+"""Event type from a fine-tuned encoder that reads the headline and opening of the article as text (rather than
+the frozen sentence vectors of the article pass); optionally blended with word evidence like ``EventModel``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from model.heads import EventFeatures, EventPrediction
+from model.labels import check_labels
+from model.lexical import LexicalClassifier, log_softmax
+from model.pair_classifier import PairClassifier
+from model.stance import ArticleView
+from model.storage import load_checkpoint, save_checkpoint
+from model.text import split_headline, split_sentences
+
+KIND = "fine-tuned"
+
+
+def headline_and_lead(text: str, lead_sentences: int) -> tuple[str, str]:
+    """(headline or '', the first ``lead_sentences`` body sentences) of an article whose first line may be a title."""
+    headline, body = split_headline(text)
+    return headline or "", " ".join(split_sentences(body)[:lead_sentences])
+
+
+class EventReader:
+    """A ``PairClassifier`` over (headline, lead) fine-tuned for event type. Same ``predict`` as ``EventModel``;
+    it needs the article texts, not the article pass (``reads_vectors`` is False)."""
+
+    reads_vectors = False
+
+    def __init__(self, classifier: PairClassifier, lead_sentences: int = 3, lexical: LexicalClassifier | None = None,
+                 blend: float = 1.0):
+        self.classifier = classifier.eval()
+        self.labels = check_labels(classifier.labels)
+        self.features = EventFeatures(lead_sentences=lead_sentences, use_body=False)
+        self.base_model = classifier.base_model
+        self.lexical = lexical
+        self.blend = blend if lexical is not None else 1.0
+
+    def inputs(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
+        pairs = [headline_and_lead(t, self.features.lead_sentences) for t in texts]
+        return [h for h, _ in pairs], [lead for _, lead in pairs]
+
+    def reader_log_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), labels) log-probabilities of the fine-tuned encoder alone (no decision offsets)."""
+        heads, leads = self.inputs(texts)
+        probs = self.classifier.predict_proba(heads, leads)
+        return torch.log(probs.clamp_min(1e-9)).numpy()
+
+    def predict(self, views: Sequence[ArticleView] | None, texts: Sequence[str] | None = None) -> list[EventPrediction]:
+        """One prediction per text (headline first line, then body); ``views`` are accepted and not read."""
+        if texts is None:
+            raise ValueError("the fine-tuned event model reads the article texts: pass them")
+        if not texts:
+            return []
+        scores = self.reader_log_probabilities(texts)
+        if self.lexical is not None:
+            scores = self.blend * scores + (1 - self.blend) * self.lexical.log_probabilities(texts)
+        probs = np.exp(log_softmax(scores)).tolist()
+        return [EventPrediction(self.labels[int(np.argmax(p))], dict(zip(self.labels, p))) for p in probs]
+
+    def save(self, folder: Path, extra_config: dict | None = None) -> None:
+        config = {"task": "event", "kind": KIND, "labels": list(self.labels), "base_model": self.base_model,
+                  "max_length": self.classifier.max_length, "lead_sentences": self.features.lead_sentences,
+                  **(extra_config or {})}
+        tensors = {f"reader.{k}": v for k, v in self.classifier.trained_state().items()}
+        if self.lexical is not None:
+            config["lexical"] = {"blend": self.blend, "ngram_max": self.lexical.ngram_max}
+            tensors.update({k: torch.from_numpy(v) for k, v in self.lexical.tensors().items()})
+            self.lexical.save_vocabulary(folder)
+        save_checkpoint(folder, tensors, config)
+
+    @classmethod
+    def from_checkpoint(cls, folder: Path, tensors: dict, config: dict) -> "EventReader":
+        classifier = PairClassifier(config["base_model"], check_labels(config["labels"]), int(config["max_length"]))
+        classifier.load_trained_state({k[7:]: v for k, v in tensors.items() if k.startswith("reader.")}, str(folder))
+        lexical, blend = None, 1.0
+        if "lexical" in config:
+            lexical = LexicalClassifier.load(folder, tensors, config["lexical"]["ngram_max"])
+            blend = float(config["lexical"]["blend"])
+        return cls(classifier, int(config["lead_sentences"]), lexical, blend)
+
+    @classmethod
+    def load(cls, folder: Path) -> "EventReader":
+        tensors, config = load_checkpoint(folder)
+        return cls.from_checkpoint(folder, tensors, config)
