@@ -19,8 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Average the token vectors of ``hidden`` (batch, tokens, dim) where ``mask`` is 1."""
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    weights = mask.unsqueeze(1).to(hidden.dtype)  # (batch, 1, tokens): one batched matmul does the masked sum
+    return torch.bmm(weights, hidden).squeeze(1) / weights.sum(-1).clamp(min=1e-9)
 
 
 @functools.lru_cache(maxsize=8)
@@ -104,6 +104,34 @@ class SentenceEncoder:
             hidden = self.module(**batch).last_hidden_state
             pooled = torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), dim=-1)
             out[idx] = pooled.float().numpy()
+        return out
+
+
+    @torch.inference_mode()
+    def embed_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        """Like ``embed`` for texts already tokenised (word-piece ids without special tokens, at most
+        max_length - 2 each): the article pass tokenises once and reuses the ids."""
+        tok = self.tokenizer
+        cls, sep = tok.cls_token_id, tok.sep_token_id
+        if cls is None or sep is None:  # not a BERT-style vocabulary: let the tokenizer frame the texts itself
+            return self.embed([tok.decode(list(i)) for i in ids])
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        wants_types = "token_type_ids" in tok.model_input_names
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for lo in range(0, len(order), self.config.batch_size):
+            idx = order[lo : lo + self.config.batch_size]
+            rows = [[cls, *list(ids[i])[: self.config.max_length - 2], sep] for i in idx]
+            width = max(len(r) for r in rows)
+            input_ids = torch.full((len(rows), width), tok.pad_token_id or 0, dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for j, row in enumerate(rows):
+                input_ids[j, : len(row)] = torch.tensor(row)
+                mask[j, : len(row)] = 1
+            batch = {"input_ids": input_ids, "attention_mask": mask}
+            if wants_types:
+                batch["token_type_ids"] = torch.zeros_like(input_ids)
+            hidden = self.module(**batch).last_hidden_state
+            out[idx] = torch.nn.functional.normalize(mean_pool(hidden, mask), dim=-1).float().numpy()
         return out
 
 
