@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from model.article import read_articles
+from model.backends import check_backend, fast_encoder
 from model.encoder import EncoderConfig, SentenceEncoder, configure_threads
 from model.errors import InputError, ModelNotFoundError
 from model.heads import EventModel, SentenceScorer, SummaryBudget
@@ -158,16 +159,12 @@ class Analyzer:
         self.article_cache_size = max(article_cache, 0)
         self._article_cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
-        if backend == "onnx":
-            from model.onnx_backend import onnx_encoder
-
-            self.encoder.module = onnx_encoder(self.encoder.module)
-            if self.stance is not None:
-                self.stance.pairs.encoder = onnx_encoder(self.stance.pairs.encoder)
-            if self.event is not None and not self.event.reads_vectors:
-                self.event.classifier.encoder = onnx_encoder(self.event.classifier.encoder)
-        elif backend != "torch":
-            raise InputError(f"unknown backend '{backend}'; choose torch or onnx")
+        check_backend(backend)
+        self.encoder.module = fast_encoder(self.encoder.module, backend)
+        if self.stance is not None:
+            self.stance.pairs.encoder = fast_encoder(self.stance.pairs.encoder, backend)
+        if self.event is not None and not self.event.reads_vectors:
+            self.event.classifier.encoder = fast_encoder(self.event.classifier.encoder, backend)
         self.backend = backend
         self.load_seconds = time.perf_counter() - started
 

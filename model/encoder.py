@@ -19,8 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Average the token vectors of ``hidden`` (batch, tokens, dim) where ``mask`` is 1."""
-    weights = mask.unsqueeze(1).to(hidden.dtype)  # (batch, 1, tokens): one batched matmul does the masked sum
-    return torch.bmm(weights, hidden).squeeze(1) / weights.sum(-1).clamp(min=1e-9)
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
 @functools.lru_cache(maxsize=8)

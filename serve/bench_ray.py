@@ -136,5 +136,5 @@ def format_ray(ray_report: dict) -> str:
         else:
             lines.append(f"{label:<22}{run['rows_per_s']:>10.2f}{run['vs_local']:>9.2f}x{run['first_run_s']:>13.1f}")
     if ray_report.get("local_backend", "torch") != "torch":
-        lines.append(f"note: the local runner used the {ray_report['local_backend']} backend, Ray workers use torch")
+        lines.append(f"encoders: {ray_report['local_backend']} backend, locally and in every Ray worker")
     return "\n".join(lines)

@@ -5,6 +5,8 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.backends import BACKEND_HELP, BACKENDS
+
 OFF = "none"
 
 
@@ -21,13 +23,14 @@ class ModelSpec:
     abstractive: str | None = "summary-abstractive"
     threads: int | None = None
     article_cache: int = 256
+    runtime: str = "torch"  # how the encoders run: see model/backends.py
 
     def load(self):
         """Build the Analyzer (imports torch lazily so `--help` stays fast)."""
         from model.analyzer import Analyzer
 
         return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
-                        abstractive=self.abstractive, article_cache=self.article_cache)
+                        abstractive=self.abstractive, article_cache=self.article_cache, backend=self.runtime)
 
 
 def _folder_or_off(value: str) -> str | None:
@@ -44,6 +47,7 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
                        help="generator adapter for --summary-mode abstractive, loaded on first use "
                             "(default: shipped weights/summary-abstractive)")
     group.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    group.add_argument("--runtime", choices=BACKENDS, default="torch", help="run the encoders with " + BACKEND_HELP)
 
 
 def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
@@ -53,4 +57,5 @@ def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
 
     return ModelSpec(stance=pick(args.stance_model, "stance"), event=pick(args.event_model, "event"),
                      summary=pick(args.summary_model, "summary-extractive"),
-                     abstractive=pick(args.abstractive_model, "summary-abstractive"), threads=args.threads)
+                     abstractive=pick(args.abstractive_model, "summary-abstractive"), threads=args.threads,
+                     runtime=args.runtime)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from model.errors import InputError
+from model.backends import BACKEND_HELP, BACKENDS
 from model.resolve import SHIPPED_WEIGHTS
 from model.storage import atomic_write_text
 from training.card import command_line, data_fingerprint, write_model_card
@@ -281,8 +282,7 @@ def add_evaluate_parser(sub) -> None:
     parser.add_argument("--output", type=Path, help="write the report as JSON here")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
-                        help="run the encoders with torch (default) or int8 ONNX Runtime (the onnx extra)")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch", help="run the encoders with " + BACKEND_HELP)
     parser.add_argument("--record", action="store_true",
                         help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",

@@ -9,6 +9,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from model.article import read_articles
+from model.backends import fast_encoder
 from model.encoder import EncoderConfig, SentenceEncoder
 from model.heads import EventModel, SentenceScorer, SummaryBudget
 from model.stance import StanceModel
@@ -17,12 +18,9 @@ from training.metrics import classification_report, rouge_scores, stance_report
 
 
 def sentence_encoder(name: str, backend: str = "torch") -> SentenceEncoder:
-    """The frozen encoder, optionally as int8 ONNX Runtime (the accuracy guard evaluates both)."""
+    """The frozen encoder as ``backend`` runs it (the accuracy guard evaluates each backend)."""
     encoder = SentenceEncoder(EncoderConfig(name=name))
-    if backend == "onnx":
-        from model.onnx_backend import onnx_encoder
-
-        encoder.module = onnx_encoder(encoder.module)
+    encoder.module = fast_encoder(encoder.module, backend)
     return encoder
 
 
@@ -32,10 +30,7 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
     check_stance_labels(data, model.labels, where)
     started = time.time()
     encoder = sentence_encoder(model.pairs.base_model, backend)
-    if backend == "onnx":
-        from model.onnx_backend import onnx_encoder
-
-        model.pairs.encoder = onnx_encoder(model.pairs.encoder)
+    model.pairs.encoder = fast_encoder(model.pairs.encoder, backend)
     body_ids = sorted(data.bodies)
     views = dict(zip(body_ids, read_articles([data.bodies[b] for b in body_ids], encoder)))
     claims = sorted({e.claim for e in data.examples})
@@ -59,10 +54,7 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
         raise InputError(f"labels {unknown} are not labels of this model ({', '.join(model.labels)})")
     if not model.reads_vectors:  # a fine-tuned event model reads the text through its own encoder
         views = None
-        if backend == "onnx":
-            from model.onnx_backend import onnx_encoder
-
-            model.classifier.encoder = onnx_encoder(model.classifier.encoder)
+        model.classifier.encoder = fast_encoder(model.classifier.encoder, backend)
     else:
         encoder = sentence_encoder(model.base_model, backend)
         views = read_articles(list(texts), encoder, None if model.features.use_body else model.features.lead_sentences)

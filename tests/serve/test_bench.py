@@ -26,18 +26,29 @@ def test_baseline_and_optimised_paths_agree(tiny_analyzer, seed_text):
         assert plain["summary"] == fast.summary.sentence_indices
 
 
-def test_onnx_backend_agrees_with_torch(tiny_models, tiny_analyzer, seed_text, tmp_path, monkeypatch):
-    pytest.importorskip("onnxruntime")
+@pytest.mark.parametrize("backend", ["onnx", "bf16"])
+def test_fast_backends_agree_with_torch(backend, tiny_models, tiny_analyzer, seed_text, tmp_path, monkeypatch):
+    if backend == "onnx":
+        pytest.importorskip("onnxruntime")
     from model.analyzer import Analyzer
 
     monkeypatch.setenv("NEWSLENS_CACHE", str(tmp_path))
     fast = Analyzer(stance=tiny_models["stance"], event=tiny_models["event"], summary=tiny_models["summary"],
-                    threads=1, backend="onnx")
+                    threads=1, backend=backend)
     for text in [seed_text] + ARTICLES:
         a, b = tiny_analyzer.analyze(text), fast.analyze(text)
         assert [s.label for s in a.stances] == [s.label for s in b.stances]
         assert a.event.label == b.event.label
         assert a.event.scores == pytest.approx(b.event.scores, abs=0.02)
+        assert a.summary.sentence_indices == b.summary.sentence_indices
+
+
+def test_unknown_backend_is_named(tiny_models):
+    from model.analyzer import Analyzer
+    from model.errors import InputError
+
+    with pytest.raises(InputError, match="unknown backend 'gpu'"):
+        Analyzer(stance=None, event=tiny_models["event"], summary=None, threads=1, backend="gpu")
 
 
 def test_quick_bench_writes_a_report(shared_data, tmp_path):
