@@ -8,12 +8,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from model.heads import EventFeatures, EventPrediction
+from model.heads import EventFeatures, EventPrediction, blended_predictions, load_word_evidence, save_event_checkpoint
 from model.labels import check_labels
-from model.lexical import LexicalClassifier, log_softmax
+from model.lexical import LexicalClassifier
 from model.pair_classifier import PairClassifier
 from model.stance import ArticleView
-from model.storage import load_checkpoint, save_checkpoint
+from model.storage import load_checkpoint
 from model.text import split_headline, split_sentences
 
 KIND = "fine-tuned"
@@ -56,31 +56,20 @@ class EventReader:
             raise ValueError("the fine-tuned event model reads the article texts: pass them")
         if not texts:
             return []
-        scores = self.reader_log_probabilities(texts)
-        if self.lexical is not None:
-            scores = self.blend * scores + (1 - self.blend) * self.lexical.log_probabilities(texts)
-        probs = np.exp(log_softmax(scores)).tolist()
-        return [EventPrediction(self.labels[int(np.argmax(p))], dict(zip(self.labels, p))) for p in probs]
+        return blended_predictions(self.labels, self.reader_log_probabilities(texts), self.lexical, self.blend, texts)
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         config = {"task": "event", "kind": KIND, "labels": list(self.labels), "base_model": self.base_model,
                   "max_length": self.classifier.max_length, "lead_sentences": self.features.lead_sentences,
                   **(extra_config or {})}
         tensors = {f"reader.{k}": v for k, v in self.classifier.trained_state().items()}
-        if self.lexical is not None:
-            config["lexical"] = {"blend": self.blend, "ngram_max": self.lexical.ngram_max}
-            tensors.update({k: torch.from_numpy(v) for k, v in self.lexical.tensors().items()})
-            self.lexical.save_vocabulary(folder)
-        save_checkpoint(folder, tensors, config)
+        save_event_checkpoint(folder, tensors, config, self.lexical, self.blend)
 
     @classmethod
     def from_checkpoint(cls, folder: Path, tensors: dict, config: dict) -> "EventReader":
         classifier = PairClassifier(config["base_model"], check_labels(config["labels"]), int(config["max_length"]))
         classifier.load_trained_state({k[7:]: v for k, v in tensors.items() if k.startswith("reader.")}, str(folder))
-        lexical, blend = None, 1.0
-        if "lexical" in config:
-            lexical = LexicalClassifier.load(folder, tensors, config["lexical"]["ngram_max"])
-            blend = float(config["lexical"]["blend"])
+        lexical, blend = load_word_evidence(folder, tensors, config)
         return cls(classifier, int(config["lead_sentences"]), lexical, blend)
 
     @classmethod

@@ -65,6 +65,32 @@ class EventPrediction:
     scores: dict[str, float]
 
 
+def blended_predictions(labels: Sequence[str], scores: np.ndarray, lexical: LexicalClassifier | None, blend: float,
+                        texts: Sequence[str]) -> list[EventPrediction]:
+    """Predictions from model log-probabilities ``scores``, blended with the word evidence when there is one."""
+    if lexical is not None:
+        scores = blend * scores + (1 - blend) * lexical.log_probabilities(texts)
+    probs = np.exp(log_softmax(scores)).tolist()
+    return [EventPrediction(labels[int(np.argmax(p))], dict(zip(labels, p))) for p in probs]
+
+
+def save_event_checkpoint(folder: Path, tensors: dict, config: dict, lexical: LexicalClassifier | None,
+                          blend: float) -> None:
+    """Write an event model's tensors and config, with its word evidence (weights, blend, vocabulary) if any."""
+    if lexical is not None:
+        config["lexical"] = {"blend": blend, "ngram_max": lexical.ngram_max}
+        tensors.update({k: torch.from_numpy(v) for k, v in lexical.tensors().items()})
+        lexical.save_vocabulary(folder)
+    save_checkpoint(folder, tensors, config)
+
+
+def load_word_evidence(folder: Path, tensors: dict, config: dict) -> tuple[LexicalClassifier | None, float]:
+    """(word evidence, blend weight) stored with an event model; (None, 1.0) when it has none."""
+    if "lexical" not in config:
+        return None, 1.0
+    return LexicalClassifier.load(folder, tensors, config["lexical"]["ngram_max"]), float(config["lexical"]["blend"])
+
+
 class EventModel:
     """Event type from the lead (and body) vectors of the article pass; optionally blended with word evidence
     (``lexical``, TF-IDF + a linear classifier over the whole text): log p = blend * head + (1 - blend) * words."""
@@ -91,24 +117,16 @@ class EventModel:
         """One prediction per view; ``texts`` (the whole article, headline first) feed the word evidence."""
         if not views:
             return []
-        scores = self.head_log_probabilities(views)
-        if self.lexical is not None:
-            if texts is None or len(texts) != len(views):
-                raise ValueError("this event model also reads words: pass the article texts")
-            scores = self.blend * scores + (1 - self.blend) * self.lexical.log_probabilities(texts)
-        probs = np.exp(log_softmax(scores)).tolist()
-        return [EventPrediction(self.labels[int(np.argmax(p))], dict(zip(self.labels, p))) for p in probs]
+        if self.lexical is not None and (texts is None or len(texts) != len(views)):
+            raise ValueError("this event model also reads words: pass the article texts")
+        return blended_predictions(self.labels, self.head_log_probabilities(views), self.lexical, self.blend, texts)
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         config = {"task": "event", "labels": list(self.labels), "base_model": self.base_model,
                   "features": asdict(self.features), "head": {"in_dim": self.head.in_dim, "hidden": self.head.hidden},
                   **(extra_config or {})}
         tensors = {f"head.{k}": v for k, v in self.head.state_dict().items()}
-        if self.lexical is not None:
-            config["lexical"] = {"blend": self.blend, "ngram_max": self.lexical.ngram_max}
-            tensors.update({k: torch.from_numpy(v) for k, v in self.lexical.tensors().items()})
-            self.lexical.save_vocabulary(folder)
-        save_checkpoint(folder, tensors, config)
+        save_event_checkpoint(folder, tensors, config, self.lexical, self.blend)
 
     @classmethod
     def load(cls, folder: Path) -> "EventModel":
@@ -123,10 +141,7 @@ class EventModel:
         labels = check_labels(config["labels"])
         head = MLPHead(config["head"]["in_dim"], len(labels), config["head"]["hidden"])
         head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
-        lexical, blend = None, 1.0
-        if "lexical" in config:
-            lexical = LexicalClassifier.load(folder, tensors, config["lexical"]["ngram_max"])
-            blend = float(config["lexical"]["blend"])
+        lexical, blend = load_word_evidence(folder, tensors, config)
         return cls(head, labels, EventFeatures(**config["features"]), config["base_model"], lexical, blend)
 
 
