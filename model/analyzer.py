@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from model.article import read_articles
-from model.backends import check_backend, fast_encoder
+from model.backends import fast_encoder
 from model.encoder import EncoderConfig, SentenceEncoder, configure_threads
 from model.errors import InputError, ModelNotFoundError
 from model.heads import EventModel, SentenceScorer, SummaryBudget
@@ -81,6 +81,11 @@ class PreparedArticle:
     headline: str | None
     body: str
     claims: list[str]
+
+    @property
+    def text(self) -> str:
+        """Headline line (when there is one) and body: what the word evidence and a fine-tuned event model read."""
+        return f"{self.headline}\n{self.body}" if self.headline else self.body
 
 
 def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticle:
@@ -159,7 +164,6 @@ class Analyzer:
         self.article_cache_size = max(article_cache, 0)
         self._article_cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
-        check_backend(backend)
         self.encoder.module = fast_encoder(self.encoder.module, backend)
         if self.stance is not None:
             self.stance.pairs.encoder = fast_encoder(self.stance.pairs.encoder, backend)
@@ -214,7 +218,7 @@ class Analyzer:
             clock = time.perf_counter()
             lead_views = ([self._with_headline(v, h, short_vecs) for v, h in zip(views, heads)]
                           if self.event.reads_vectors else None)
-            texts = [f"{p.headline}\n{p.body}" if p.headline else p.body for p in prepared]
+            texts = [p.text for p in prepared]
             for i, pred in enumerate(self.event.predict(lead_views, texts)):
                 events[i] = EventResult(pred.label, pred.scores)
             timings["event"] = time.perf_counter() - clock

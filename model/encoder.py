@@ -17,6 +17,13 @@ from model.resolve import resolve_model
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@dataclass
+class EncoderOutput:
+    """What a drop-in inference encoder (bf16 copy, ONNX graph) returns: the ``.last_hidden_state`` callers read."""
+
+    last_hidden_state: torch.Tensor
+
+
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Average the token vectors of ``hidden`` (batch, tokens, dim) where ``mask`` is 1."""
     weights = mask.unsqueeze(-1).to(hidden.dtype)

@@ -13,7 +13,6 @@ from model.labels import check_labels
 from model.lexical import LexicalClassifier
 from model.pair_classifier import PairClassifier
 from model.stance import ArticleView
-from model.storage import load_checkpoint
 from model.text import split_headline, split_sentences
 
 KIND = "fine-tuned"
@@ -71,8 +70,3 @@ class EventReader:
         classifier.load_trained_state({k[7:]: v for k, v in tensors.items() if k.startswith("reader.")}, str(folder))
         lexical, blend = load_word_evidence(folder, tensors, config)
         return cls(classifier, int(config["lead_sentences"]), lexical, blend)
-
-    @classmethod
-    def load(cls, folder: Path) -> "EventReader":
-        tensors, config = load_checkpoint(folder)
-        return cls.from_checkpoint(folder, tensors, config)

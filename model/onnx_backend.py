@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from model.encoder import EncoderOutput
 from model.errors import NewsLensError
 from model.resolve import cache_root
 
@@ -86,11 +86,6 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True) -> Pa
     return target
 
 
-@dataclass
-class _Output:
-    last_hidden_state: torch.Tensor
-
-
 class OnnxEncoder(nn.Module):
     """Drop-in for a transformers encoder at inference: same call, returns ``.last_hidden_state``."""
 
@@ -111,13 +106,13 @@ class OnnxEncoder(nn.Module):
         self.config = config
         self.path = path
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None, **_) -> _Output:
+    def forward(self, input_ids, attention_mask, token_type_ids=None, **_) -> EncoderOutput:
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         feeds = {"input_ids": input_ids.numpy().astype("int64"), "attention_mask": attention_mask.numpy().astype("int64"),
                  "token_type_ids": token_type_ids.numpy().astype("int64")}
         (hidden,) = self.session.run(["hidden"], feeds)
-        return _Output(torch.from_numpy(hidden))
+        return EncoderOutput(torch.from_numpy(hidden))
 
 
 def onnx_encoder(module: nn.Module, quantize: bool = True, threads: int | None = None) -> OnnxEncoder:

@@ -71,8 +71,7 @@ class PipelineBaseline:
             if prepared.headline:
                 view = ArticleView([prepared.headline] + view.sentences,
                                    np.vstack([self._vector(prepared.headline)[None], view.vectors]), [0] + view.token_counts)
-            text = f"{prepared.headline}\n{prepared.body}" if prepared.headline else prepared.body
-            out["event"] = self.analyzer.event.predict([view], [text])[0].label
+            out["event"] = self.analyzer.event.predict([view], [prepared.text])[0].label
         if "summary" in tasks and self.analyzer.scorer is not None:
             view = self._view(prepared.body)
             with torch.no_grad():
@@ -83,16 +82,13 @@ class PipelineBaseline:
     def _read_event(self, prepared) -> str:
         """The fine-tuned event model through a feature-extraction pipeline: (headline, lead), batch 1."""
         from model.event_reader import headline_and_lead
+        from model.heads import blended_predictions
         from model.lexical import log_softmax
 
         event = self.analyzer.event
-        text = f"{prepared.headline}\n{prepared.body}" if prepared.headline else prepared.body
-        headline, lead = headline_and_lead(text, event.features.lead_sentences)
+        headline, lead = headline_and_lead(prepared.text, event.features.lead_sentences)
         hidden = np.asarray(self.event_pipe(headline, tokenize_kwargs={"text_pair": lead, "truncation": "only_second",
                                                                        "max_length": event.classifier.max_length})[0])
         with torch.no_grad():
             logits = event.classifier.head(torch.from_numpy(hidden.mean(0)).float()[None]).numpy()
-        scores = log_softmax(logits)
-        if event.lexical is not None:
-            scores = event.blend * scores + (1 - event.blend) * event.lexical.log_probabilities([text])
-        return event.labels[int(scores.argmax())]
+        return blended_predictions(event.labels, log_softmax(logits), event.lexical, event.blend, [prepared.text])[0].label

@@ -184,28 +184,25 @@ def _fit_reader(train, dev, y_train, y_dev, labels, loss_fn, output, config, loo
             raise InputError(f"--init model has labels {list(start.labels)} and must be a fine-tuned event model; "
                              f"the data has {list(labels)}")
         classifier.load_trained_state(start.classifier.trained_state(torch.float32), config.init)
-    classifier.train()
     lead = config.features.lead_sentences
+    reader = EventReader(classifier, lead)  # train_loop switches the classifier to training mode and back
     items = [(*headline_and_lead(e.text, lead), int(y)) for e, y in zip(train, y_train.tolist())]
-    dev_inputs = [headline_and_lead(e.text, lead) for e in dev]
+    dev_texts = [e.text for e in dev]
     tqdm.write(f"fine-tuning {config.base_model} on {len(items)} (headline, first {lead} sentences) texts, "
-               f"{len(dev_inputs)} dev")
+               f"{len(dev_texts)} dev")
 
     def batch_loss(batch: list[tuple[str, str, int]]) -> torch.Tensor:
         enc = classifier.tokenize([b[0] for b in batch], [b[1] for b in batch])
         return loss_fn(classifier(**enc), torch.tensor([b[2] for b in batch]))
 
-    def dev_log_probs() -> np.ndarray:
-        probs = classifier.predict_proba([h for h, _ in dev_inputs], [b for _, b in dev_inputs])
-        return torch.log(probs.clamp_min(1e-9)).numpy()
-
     def evaluate() -> float:
-        return classification_report(y_dev, dev_log_probs().argmax(1).tolist(), list(range(len(labels))))["macro_f1"]
+        pred = reader.reader_log_probabilities(dev_texts).argmax(1).tolist()
+        return classification_report(y_dev, pred, list(range(len(labels))))["macro_f1"]
 
     result = train_loop(classifier, items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
                         resume=resume)
-    reader = EventReader(classifier, lead)
-    return reader, result, dev_log_probs() if dev_inputs else np.zeros((0, len(labels)), np.float32)
+    dev_scores = reader.reader_log_probabilities(dev_texts) if dev_texts else np.zeros((0, len(labels)), np.float32)
+    return reader, result, dev_scores
 
 
 def _init_model(config: "EventTrainConfig"):
