@@ -20,6 +20,9 @@ from model.storage import atomic_write_text, save_checkpoint
 from training import distributed
 
 
+PRECISIONS = ("fp32", "bf16")
+
+
 @dataclass
 class LoopConfig:
     """Optimisation settings shared by all tasks.
@@ -34,6 +37,8 @@ class LoopConfig:
     patience: stop after this many evaluations without improvement (0: never stop early).
     checkpoint_every: write a resumable checkpoint every N steps (0: only at epoch ends).
     seed: seeds torch, python's random and the data order.
+    precision: 'fp32', or 'bf16' to run forward and backward passes under bfloat16 autocast (weights and
+        optimiser state stay fp32; about twice as fast on CPUs with native bfloat16, such as AVX512-BF16).
     """
 
     epochs: float = 2.0
@@ -46,6 +51,7 @@ class LoopConfig:
     patience: int = 0
     checkpoint_every: int = 200
     seed: int = 13
+    precision: str = "fp32"
 
     def __post_init__(self):
         if self.epochs <= 0:
@@ -56,6 +62,8 @@ class LoopConfig:
             raise ValueError("learning_rate must be in (0, 1)")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("warmup_ratio must be in [0, 1)")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
 
 
 @dataclass
@@ -259,7 +267,8 @@ def train_loop(
             batch = [items[i] for i in order[lo : lo + config.batch_size]]
             if shards > 1:
                 batch = batch[distributed.rank() :: shards] or batch[:1]
-            loss = batch_loss(batch)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+                loss = batch_loss(batch)
             loss.backward()
             distributed.average_gradients(list(_trainable(module).values()))
             if config.grad_clip:

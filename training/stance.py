@@ -38,6 +38,8 @@ class StanceTrainConfig:
         the training side only, never dev. Empty: none.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder.
     stack: fit the linear stacker (pair classifier output + relatedness + lexical cues) on dev after training.
+    attention_dropout: dropout on attention weights while fine-tuning (None: the base model's own, 0.1 for
+        MiniLM); 0 lets the fused attention kernel run, about 1.5x faster per step on this CPU.
     refit_only: take the pair classifier from --init as it is (no training steps) and refit the gate, offsets,
         stacker and threshold on this run's split.
     """
@@ -54,6 +56,7 @@ class StanceTrainConfig:
     init: str = "base"
     stack: bool = True
     refit_only: bool = False
+    attention_dropout: float | None = None
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -187,7 +190,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         gate = fit_gate(tr_feats, np.array([e.label != unrelated for e in train.examples]), loop.seed)
 
     torch.manual_seed(loop.seed)
-    pairs = PairClassifier(config.base_model, pair_labels, config.max_length)
+    pairs = PairClassifier(config.base_model, pair_labels, config.max_length, attention_dropout=config.attention_dropout)
     if config.init != "base":
         from training.init import init_folder
 
@@ -255,6 +258,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples)},
         "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
                                              "class_weight_power": config.class_weight_power,
+                                             "attention_dropout": config.attention_dropout,
                                              "dev_fraction": config.dev_fraction},
         "dev_metrics": dev_report,
         "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
