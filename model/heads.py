@@ -78,7 +78,7 @@ def save_event_checkpoint(folder: Path, tensors: dict, config: dict, lexical: Le
                           blend: float) -> None:
     """Write an event model's tensors and config, with its word evidence (weights, blend, vocabulary) if any."""
     if lexical is not None:
-        config["lexical"] = {"blend": blend, "ngram_max": lexical.ngram_max}
+        config["lexical"] = {"blend": blend, "ngram_max": lexical.ngram_max, "lead_sentences": lexical.lead_sentences}
         tensors.update({k: torch.from_numpy(v) for k, v in lexical.tensors().items()})
         lexical.save_vocabulary(folder)
     save_checkpoint(folder, tensors, config)
@@ -88,7 +88,9 @@ def load_word_evidence(folder: Path, tensors: dict, config: dict) -> tuple[Lexic
     """(word evidence, blend weight) stored with an event model; (None, 1.0) when it has none."""
     if "lexical" not in config:
         return None, 1.0
-    return LexicalClassifier.load(folder, tensors, config["lexical"]["ngram_max"]), float(config["lexical"]["blend"])
+    words = config["lexical"]
+    lexical = LexicalClassifier.load(folder, tensors, words["ngram_max"], int(words.get("lead_sentences", 0)))
+    return lexical, float(words["blend"])
 
 
 class EventModel:

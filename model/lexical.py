@@ -11,6 +11,7 @@ import numpy as np
 
 from model.errors import ModelNotFoundError
 from model.storage import atomic_write_text
+from model.text import split_headline, split_sentences
 
 VOCABULARY_FILE = "vocabulary.json"
 
@@ -24,6 +25,16 @@ def _vectorizer(ngram_max: int, vocabulary: Sequence[str] | None = None, max_fea
                            vocabulary={t: i for i, t in enumerate(vocabulary)} if vocabulary else None)
 
 
+def lead_text(text: str, lead_sentences: int) -> str:
+    """The headline (when the first line reads as one) and the first ``lead_sentences`` body sentences; the whole
+    text when ``lead_sentences`` is 0."""
+    if lead_sentences <= 0:
+        return text
+    headline, body = split_headline(text)
+    lead = " ".join(split_sentences(body)[:lead_sentences])
+    return f"{headline}\n{lead}" if headline else lead
+
+
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -31,13 +42,15 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 @dataclass
 class LexicalClassifier:
-    """Multinomial logistic regression over TF-IDF features of the whole text (headline and body)."""
+    """Multinomial logistic regression over TF-IDF features of the text: the headline and the first
+    ``lead_sentences`` sentences (what the article reports, by the taxonomy's rule), or all of it when 0."""
 
     vocabulary: list[str]
     idf: np.ndarray
     coef: np.ndarray  # (labels, vocabulary)
     intercept: np.ndarray  # (labels,)
     ngram_max: int = 2
+    lead_sentences: int = 0
 
     def __post_init__(self):
         self._vec = _vectorizer(self.ngram_max, self.vocabulary)
@@ -45,17 +58,18 @@ class LexicalClassifier:
 
     def log_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), labels) log-probabilities."""
-        features = self._vec.transform(list(texts))
+        features = self._vec.transform([lead_text(t, self.lead_sentences) for t in texts])
         return log_softmax(np.asarray(features @ self.coef.T) + self.intercept)
 
     @classmethod
     def fit(cls, texts: Sequence[str], targets: Sequence[int], n_labels: int, seed: int = 13,
-            max_features: int = 50_000, c: float = 5.0, ngram_max: int = 2) -> "LexicalClassifier":
+            max_features: int = 50_000, c: float = 5.0, ngram_max: int = 2,
+            lead_sentences: int = 0) -> "LexicalClassifier":
         """Fit on ``texts`` with integer ``targets`` in range(n_labels); classes weighted to balance."""
         from sklearn.linear_model import LogisticRegression
 
         vec = _vectorizer(ngram_max, max_features=max_features, min_df=2 if len(texts) >= 200 else 1)
-        features = vec.fit_transform(list(texts))
+        features = vec.fit_transform([lead_text(t, lead_sentences) for t in texts])
         clf = LogisticRegression(max_iter=3000, C=c, class_weight="balanced", random_state=seed)
         clf.fit(features, list(targets))
         coef = np.zeros((n_labels, features.shape[1]), np.float32)
@@ -64,7 +78,8 @@ class LexicalClassifier:
             coef[clf.classes_[1]], intercept[clf.classes_] = clf.coef_[0], (0.0, clf.intercept_[0])
         else:
             coef[clf.classes_], intercept[clf.classes_] = clf.coef_, clf.intercept_
-        return cls(vec.get_feature_names_out().tolist(), vec.idf_.astype(np.float32), coef, intercept, ngram_max)
+        return cls(vec.get_feature_names_out().tolist(), vec.idf_.astype(np.float32), coef, intercept, ngram_max,
+                   lead_sentences)
 
     def tensors(self) -> dict[str, np.ndarray]:
         return {"lexical.idf": self.idf.astype(np.float32), "lexical.coef": self.coef.astype(np.float32),
@@ -75,7 +90,7 @@ class LexicalClassifier:
         atomic_write_text(Path(folder) / VOCABULARY_FILE, json.dumps(self.vocabulary, ensure_ascii=False) + "\n")
 
     @classmethod
-    def load(cls, folder: Path, tensors: dict, ngram_max: int) -> "LexicalClassifier":
+    def load(cls, folder: Path, tensors: dict, ngram_max: int, lead_sentences: int = 0) -> "LexicalClassifier":
         path = Path(folder) / VOCABULARY_FILE
         if not path.exists():
             raise ModelNotFoundError(f"{folder}: the event model has word features but no {VOCABULARY_FILE}")
@@ -83,4 +98,4 @@ class LexicalClassifier:
         arrays = {k: np.asarray(tensors[f"lexical.{k}"], dtype=np.float32) for k in ("idf", "coef", "intercept")}
         if not (len(vocabulary) == arrays["idf"].shape[0] == arrays["coef"].shape[1]):
             raise ModelNotFoundError(f"{folder}: {VOCABULARY_FILE} does not match the stored word weights")
-        return cls(vocabulary, arrays["idf"], arrays["coef"], arrays["intercept"], ngram_max)
+        return cls(vocabulary, arrays["idf"], arrays["coef"], arrays["intercept"], ngram_max, lead_sentences)

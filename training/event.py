@@ -39,9 +39,12 @@ class EventTrainConfig:
     dropout: dropout before each layer of the head (frozen reader only).
     class_weight_power: class weights are (largest class / class count) ** power (0 turns weighting off).
     dev_fraction: share of a user file held out for dev when no dev split is given.
+    attention_dropout: dropout on attention weights while fine-tuning (fine-tuned reader only; None: the base
+        model's own); 0 lets the fused attention kernel run, about 1.5x faster per step on CPU.
     init: start the head from scratch ('base'), from the shipped event model ('shipped') or from a model folder.
     lexical: also fit word evidence (TF-IDF 1-2 grams + logistic regression over the whole text) and blend it with
     the head; the blend weight is chosen on dev (macro-F1) from BLEND_GRID.
+    lexical_lead: the word evidence reads the headline and this many opening sentences (0: the whole text).
     """
 
     reader: str = "frozen"
@@ -51,8 +54,10 @@ class EventTrainConfig:
     dropout: float = 0.2
     class_weight_power: float = 0.5
     dev_fraction: float = 0.1
+    attention_dropout: float | None = None
     init: str = "base"
     lexical: bool = True
+    lexical_lead: int = 0
     features: EventFeatures = field(default_factory=EventFeatures)
 
     def __post_init__(self):
@@ -115,7 +120,8 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
     dev_scores = head_scores
     if config.lexical:
         tqdm.write("fitting the word evidence (TF-IDF + logistic regression)")
-        lexical = LexicalClassifier.fit([e.text for e in train], y_train.tolist(), len(labels), loop.seed)
+        lexical = LexicalClassifier.fit([e.text for e in train], y_train.tolist(), len(labels), loop.seed,
+                                        lead_sentences=config.lexical_lead)
         blend = 0.5
         if dev:
             words = lexical.log_probabilities([e.text for e in dev])
@@ -175,7 +181,7 @@ def _fit_head(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop,
 
 def _fit_reader(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume):
     """Fine-tune the encoder on (headline, lead) text pairs; returns (model, loop result, dev log-probs)."""
-    classifier = PairClassifier(config.base_model, labels, config.max_length)
+    classifier = PairClassifier(config.base_model, labels, config.max_length, attention_dropout=config.attention_dropout)
     if config.init != "base":
         start = _init_model(config)
         if not isinstance(start, EventReader) or start.labels != labels:

@@ -57,3 +57,21 @@ def test_event_model_blends_head_and_words_and_round_trips(tiny_models, seed_tex
     view = ArticleView(["a"], np.zeros((1, base.head.in_dim // 2), np.float32), [1])
     with pytest.raises(ValueError, match="pass the article texts"):
         loaded.predict([view])
+
+
+def test_lead_view_reads_only_the_headline_and_opening_and_round_trips(tiny_models, tmp_path):
+    from model.heads import EventModel
+    from model.lexical import lead_text
+
+    article = "Army ends its deployment\nThe last soldiers left the base. They flew home. Rebels shelled a town."
+    assert lead_text(article, 2) == "Army ends its deployment\nThe last soldiers left the base. They flew home."
+    assert lead_text(article, 0) == article
+    words = LexicalClassifier.fit(TEXTS, TARGETS, 3, lead_sentences=1)
+    probe = "Bank news\nThe central bank raised rates. Troops shelled the town overnight. Rebels attacked an army post."
+    assert words.log_probabilities([probe]).argmax() == 1  # the shelling after the lead is not read
+    assert LexicalClassifier.fit(TEXTS, TARGETS, 3).log_probabilities([probe]).argmax() == 0
+
+    base = EventModel.load(tiny_models["event"])
+    words = LexicalClassifier.fit(TEXTS, TARGETS, len(base.labels), lead_sentences=1)
+    EventModel(base.head, base.labels, base.features, base.base_model, words, 0.5).save(tmp_path / "event")
+    assert EventModel.load(tmp_path / "event").lexical.lead_sentences == 1
