@@ -16,7 +16,8 @@ def sentence_pieces(texts: Sequence[str], encoder: SentenceEncoder) -> list[tupl
     limit = encoder.config.max_length - 2
     per_text = [split_sentences(normalize_text(t)) for t in texts]
     flat = [s for sentences in per_text for s in sentences]
-    encoded = encoder.tokenizer(flat, add_special_tokens=False, return_offsets_mapping=True) if flat else None
+    encoded = encoder.tokenizer(flat, add_special_tokens=False, return_offsets_mapping=True,
+                                verbose=False) if flat else None  # long sentences are windowed below: no warning
     out, at = [], 0
     for sentences in per_text:
         pieces: list[str] = []

@@ -89,7 +89,7 @@ class SentenceEncoder:
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Number of word-piece tokens in each text (without special tokens)."""
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]]
 
     @torch.inference_mode()
     def embed(self, texts: Sequence[str]) -> np.ndarray:
