@@ -23,3 +23,14 @@ run a warm  # the ONNX export, if not cached yet
 start=$(date +%s.%N); run all one; one=$(echo "$(date +%s.%N) - $start" | bc)
 start=$(date +%s.%N); run a two & run b two; wait; two=$(echo "$(date +%s.%N) - $start" | bc)
 echo "one process, 384 rows: ${one} s; two processes, 192 rows each: ${two} s; ratio $(echo "scale=2; $one / $two" | bc)x"
+
+# The same question without NewsLens: one fixed single-threaded float32 matmul workload, once alone, then two
+# copies at once. If two copies do not finish in the time of one, the machine's cores do not scale independently.
+compute() { OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python -c '
+import numpy as np
+a = np.random.default_rng(0).standard_normal((512, 512), dtype=np.float32)
+for _ in range(1500): a @ a
+'; }
+start=$(date +%s.%N); compute; one=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s.%N); compute & compute; wait; two=$(echo "$(date +%s.%N) - $start" | bc)
+echo "matmul yardstick: one copy ${one} s; two copies at once ${two} s; throughput ratio $(echo "scale=2; 2 * $one / $two" | bc)x"
