@@ -13,15 +13,9 @@ from model.labels import check_labels
 from model.lexical import LexicalClassifier
 from model.pair_classifier import PairClassifier
 from model.stance import ArticleView
-from model.text import split_headline, split_sentences
+from model.text import headline_and_lead
 
 KIND = "fine-tuned"
-
-
-def headline_and_lead(text: str, lead_sentences: int) -> tuple[str, str]:
-    """(headline or '', the first ``lead_sentences`` body sentences) of an article whose first line may be a title."""
-    headline, body = split_headline(text)
-    return headline or "", " ".join(split_sentences(body)[:lead_sentences])
 
 
 class EventReader:

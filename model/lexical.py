@@ -11,7 +11,7 @@ import numpy as np
 
 from model.errors import ModelNotFoundError
 from model.storage import atomic_write_text
-from model.text import split_headline, split_sentences
+from model.text import headline_and_lead
 
 VOCABULARY_FILE = "vocabulary.json"
 
@@ -30,8 +30,7 @@ def lead_text(text: str, lead_sentences: int) -> str:
     text when ``lead_sentences`` is 0."""
     if lead_sentences <= 0:
         return text
-    headline, body = split_headline(text)
-    lead = " ".join(split_sentences(body)[:lead_sentences])
+    headline, lead = headline_and_lead(text, lead_sentences)
     return f"{headline}\n{lead}" if headline else lead
 
 

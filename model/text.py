@@ -109,6 +109,12 @@ def split_headline(text: str, max_words: int = 25) -> tuple[str | None, str]:
     return None, text
 
 
+def headline_and_lead(text: str, lead_sentences: int) -> tuple[str, str]:
+    """(headline or '', the first ``lead_sentences`` body sentences) of an article whose first line may be a title."""
+    headline, body = split_headline(text)
+    return headline or "", " ".join(split_sentences(body)[:lead_sentences])
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A window of token positions ``[start, end)`` of a tokenised article."""

@@ -81,7 +81,7 @@ class PipelineBaseline:
 
     def _read_event(self, prepared) -> str:
         """The fine-tuned event model through a feature-extraction pipeline: (headline, lead), batch 1."""
-        from model.event_reader import headline_and_lead
+        from model.text import headline_and_lead
         from model.heads import blended_predictions
         from model.lexical import log_softmax
 

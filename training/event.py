@@ -15,12 +15,13 @@ from tqdm.auto import tqdm
 
 from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
-from model.event_reader import EventReader, headline_and_lead
+from model.event_reader import EventReader
 from model.heads import EventFeatures, EventModel, MLPHead
 from model.labels import check_labels
 from model.lexical import LexicalClassifier
 from model.pair_classifier import PairClassifier
 from model.resolve import BASE_ENCODER
+from model.text import headline_and_lead
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import classification_report
