@@ -1,4 +1,5 @@
-"""ONNX Runtime path for the encoders: export once, quantise weights to int8 (dynamic), cache outside the repo.
+"""ONNX Runtime path for the encoders: export once, fuse BERT blocks, quantise weights to int8 (dynamic), cache
+outside the repo.
 
 Needs the `onnx` extra (onnxruntime, onnx). The exported graph replaces a torch encoder in inference only.
 """
@@ -39,14 +40,33 @@ def _require_onnxruntime():
         raise NewsLensError("the ONNX backend needs the onnx extra: pip install -e '.[onnx]'") from None
 
 
-def export_encoder(module: nn.Module, folder: Path, quantize: bool = True) -> Path:
-    """Write ``module`` as ONNX (dynamic batch and length) into ``folder``; returns the (int8) model path."""
+def graph_path(folder: Path, fuse: bool, quantize: bool) -> Path:
+    """Cache file of one variant: plain export, with fused BERT operators, and either one with int8 weights."""
+    return folder / ("encoder" + (".fused" if fuse else "") + (".int8-matmul" if quantize else "") + ".onnx")
+
+
+def export_encoder(module: nn.Module, folder: Path, quantize: bool = True, fuse: bool = True) -> Path:
+    """Write ``module`` as ONNX (dynamic batch and length) into ``folder``; returns the path of the variant asked
+    for (default: fused operators, int8 weights). Every intermediate graph stays cached beside it."""
     _require_onnxruntime()
     folder.mkdir(parents=True, exist_ok=True)
-    fp32, int8 = folder / "encoder.onnx", folder / "encoder.int8-per-channel.onnx"
-    target = int8 if quantize else fp32
+    target = graph_path(folder, fuse, quantize)
     if target.exists():
         return target
+    plain = graph_path(folder, False, False)
+    if not plain.exists():
+        _export_plain(module, plain)
+    source = plain
+    if fuse:
+        source = graph_path(folder, True, False)
+        if not source.exists():
+            fuse_bert_blocks(plain, source, module.config)
+    if quantize:
+        quantize_matmuls(source, target)
+    return target
+
+
+def _export_plain(module: nn.Module, path: Path) -> None:
     vocab = int(module.config.vocab_size)
     ids = torch.randint(5, min(vocab, 1000), (2, 16))
     mask = torch.ones_like(ids)
@@ -66,7 +86,7 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True) -> Pa
         module.config._attn_implementation = "eager"  # the exporter traces eager attention most reliably
     except Exception:
         pass
-    tmp = fp32.with_suffix(f".{os.getpid()}.tmp")  # per process: workers may export the same model at once
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # per process: workers may export the same model at once
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about masks that are constant for BERT
         torch.onnx.export(Wrapped(module).eval(), (ids, mask, types), str(tmp), dynamo=False,
@@ -75,15 +95,44 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True) -> Pa
                           opset_version=17)
     if previous is not None:
         module.config._attn_implementation = previous
-    os.replace(tmp, fp32)
-    if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    os.replace(tmp, path)
 
-        tmp = int8.with_suffix(f".{os.getpid()}.tmp.onnx")
-        # one scale per output channel: int8 weights then track fp32 closely enough for the accuracy guard
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
-        os.replace(tmp, int8)
-    return target
+
+def quantize_matmuls(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weights of every matrix product (one scale per output channel: int8 then
+    tracks fp32 closely enough for the accuracy guard). Embedding lookups stay fp32: int8 gains them no speed.
+    Fused operators carry no inferred output types, so the default type is named."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_suffix(f".{os.getpid()}.tmp.onnx")
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # 'consider pre-processing' note
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul", "Attention"],
+                     extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT
+    os.replace(tmp, target)
+
+
+def fuse_bert_blocks(source: Path, target: Path, config) -> None:
+    """Rewrite a BERT graph with ONNX Runtime's fused operators (embedding + LayerNorm, multi-head Attention,
+    bias + GELU, residual + LayerNorm); other architectures, or a graph the fuser cannot read, are copied as is."""
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        if getattr(config, "model_type", "") != "bert":
+            raise ValueError("not a BERT graph")
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fused = optimize_model(str(source), model_type="bert", num_heads=int(config.num_attention_heads),
+                                   hidden_size=int(config.hidden_size))
+        fused.save_model_to_file(str(tmp))
+    except Exception:  # fusion is an optimisation: the unfused graph computes the same
+        import shutil
+
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
 
 
 class OnnxEncoder(nn.Module):
@@ -115,7 +164,7 @@ class OnnxEncoder(nn.Module):
         return EncoderOutput(torch.from_numpy(hidden))
 
 
-def onnx_encoder(module: nn.Module, quantize: bool = True, threads: int | None = None) -> OnnxEncoder:
-    """The cached ONNX (int8 by default) version of ``module``, exported on first use."""
+def onnx_encoder(module: nn.Module, quantize: bool = True, threads: int | None = None, fuse: bool = True) -> OnnxEncoder:
+    """The cached ONNX version of ``module`` (fused operators, int8 weights by default), exported on first use."""
     folder = cache_dir() / _fingerprint(module)
-    return OnnxEncoder(export_encoder(module, folder, quantize), module.config, threads)
+    return OnnxEncoder(export_encoder(module, folder, quantize, fuse), module.config, threads)

@@ -292,7 +292,7 @@ def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleIn
     steps = measure_steps(encoder, bench_sentences(chosen, encoder), threads=(1, many), articles=len(chosen),
                           repeats=1 if config.quick else 2, onnx=not config.quick)
     if config.quick:
-        steps["notes"].append("(g) ONNX skipped under --quick")
+        steps["notes"].append("(g)-(i) ONNX skipped under --quick")
     return steps
 
 

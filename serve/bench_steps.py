@@ -9,7 +9,9 @@ timed in this process, end to end from text to unit vectors (tokenising included
 (d) + batches of 32 after sorting by length, so each batch is padded only to its own longest (bucketing)
 (e) + ``torch.inference_mode`` instead of ``no_grad`` (what ``SentenceEncoder.embed`` does)
 (f) the thread setting: the whole ladder runs at 1 thread and at all cores (one column each)
-(g) (e) with the encoder as an int8 ONNX Runtime graph (model/onnx_backend.py), when onnxruntime is importable
+(g) (e) with the encoder exported to an ONNX Runtime graph, fp32 (model/onnx_backend.py), when onnxruntime is
+    importable; (h) + BERT blocks rewritten with ONNX Runtime's fused operators; (i) + int8 weights (what
+    ``--backend onnx`` runs)
 
 Every row also records the smallest and the mean cosine between its vectors and those of (a) (at the first
 thread count) for the same sentence, so a faster setting that changed the answers would show. Timings are
@@ -71,7 +73,7 @@ def pipeline_embedder(encoder: SentenceEncoder) -> Embed:
 
 def module_embedder(encoder: SentenceEncoder, module=None, batch_size: int = 1, sort: bool = False,
                     inference_mode: bool = False) -> Embed:
-    """(b)-(e), (g): ``module`` (default: the encoder's torch module) on batches of ``batch_size`` texts, in input
+    """(b)-(e), (g)-(i): ``module`` (default: the encoder's torch module) on batches of ``batch_size`` texts, in input
     order or sorted by length, padded to the longest text of each batch, under no_grad or inference_mode."""
     module = module if module is not None else encoder.module
     tokenizer, max_length = encoder.tokenizer, encoder.config.max_length
@@ -104,13 +106,18 @@ def ladder(encoder: SentenceEncoder, batch_size: int = LADDER_BATCH) -> list[Ste
     ]
 
 
-def onnx_step(encoder: SentenceEncoder, threads: int, batch_size: int = LADDER_BATCH) -> Step:
-    """(g): setting (e) with the encoder exported to int8 ONNX Runtime (cached; exported on first use)."""
+ONNX_STEPS = (("g", "(e) as ONNX Runtime graph, fp32", False, False),
+              ("h", "+ fused BERT operators (Attention, ...)", True, False),
+              ("i", "+ int8 weights (--backend onnx)", True, True))
+
+
+def onnx_steps(encoder: SentenceEncoder, threads: int, batch_size: int = LADDER_BATCH) -> list[Step]:
+    """(g)-(i): setting (e) with the encoder as ONNX Runtime graphs (cached; exported on first use)."""
     from model.onnx_backend import onnx_encoder
 
-    module = onnx_encoder(encoder.module, threads=threads)
-    return Step("g", "(e) as int8 ONNX Runtime graph",
-                module_embedder(encoder, module, batch_size=batch_size, sort=True, inference_mode=True))
+    return [Step(key, setting, module_embedder(encoder, onnx_encoder(encoder.module, quantize, threads, fuse),
+                                               batch_size=batch_size, sort=True, inference_mode=True))
+            for key, setting, fuse, quantize in ONNX_STEPS]
 
 
 def onnx_available() -> bool:
@@ -140,7 +147,7 @@ def measure_steps(encoder: SentenceEncoder, sentences: Sequence[str], threads: S
     """Time every step of the ladder on ``sentences`` at each thread count; rows in ladder order per thread count.
 
     ``encoder`` must hold the torch module (not an ONNX one). ``articles`` is the number of articles the sentences
-    came from (for articles/s). ``onnx`` adds row (g) when onnxruntime is importable. ``keep_vectors`` puts each
+    came from (for articles/s). ``onnx`` adds rows (g)-(i) when onnxruntime is importable. ``keep_vectors`` puts each
     row's vectors in the result under ``vectors[(key, threads)]`` (for tests). The torch thread count is restored.
     """
     sentences = list(sentences)
@@ -152,7 +159,7 @@ def measure_steps(encoder: SentenceEncoder, sentences: Sequence[str], threads: S
     vectors: dict[tuple[str, int], np.ndarray] = {}
     want_onnx = onnx and onnx_available()
     if onnx and not want_onnx:
-        result["notes"].append("(g) skipped: onnxruntime is not installed (pip install -e '.[onnx]')")
+        result["notes"].append("(g)-(i) skipped: onnxruntime is not installed (pip install -e '.[onnx]')")
     reference: np.ndarray | None = None
     previous = torch.get_num_threads()
     try:
@@ -160,7 +167,7 @@ def measure_steps(encoder: SentenceEncoder, sentences: Sequence[str], threads: S
             torch.set_num_threads(n)
             steps = ladder(encoder, batch_size)
             if want_onnx:
-                steps.append(onnx_step(encoder, n, batch_size))
+                steps.extend(onnx_steps(encoder, n, batch_size))
             base_rate = None
             for step in steps:
                 step.embed(sentences[:4])  # warm-up: the first calls allocate

@@ -119,7 +119,7 @@ def test_speed_steps_give_the_same_vectors_as_the_pipeline(tiny_encoder, seed_te
                            keep_vectors=True)
     assert torch.get_num_threads() == threads_before
     vectors = result.pop("vectors")
-    keys = ["a", "b", "c", "d", "e"] + (["g"] if onnx_available() else [])
+    keys = ["a", "b", "c", "d", "e"] + (["g", "h", "i"] if onnx_available() else [])
     assert [r["key"] for r in result["rows"]] == keys
     assert result["sentences"] == len(sentences) and result["threads"] == [1]
     for row in result["rows"]:
@@ -132,7 +132,9 @@ def test_speed_steps_give_the_same_vectors_as_the_pipeline(tiny_encoder, seed_te
         assert min_cosine(reference, vectors[(key, 1)]) > 0.99, key
     assert min_cosine(reference, tiny_encoder.embed(sentences)) > 0.99  # the product path, too
     if "g" in keys:
-        assert min_cosine(reference, vectors[("g", 1)]) > 0.95  # int8 weights: close, not equal
+        for key in ("g", "h"):  # the same fp32 arithmetic, reordered
+            assert min_cosine(reference, vectors[(key, 1)]) > 0.99, key
+        assert min_cosine(reference, vectors[("i", 1)]) > 0.95  # int8 weights: close, not equal
     json.dumps(result)  # the report is plain JSON
     table = format_steps(result)
     assert "(a) pipeline" in table and "(e) + torch.inference_mode" in table and "only 1 thread" in table
