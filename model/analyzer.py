@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from model.article import read_articles
-from model.backends import fast_encoder
+from model.backends import fast_encoder, resolve_backend
 from model.encoder import EncoderConfig, SentenceEncoder, configure_threads
 from model.errors import InputError, ModelNotFoundError
 from model.heads import EventModel, SentenceScorer, SummaryBudget
@@ -140,7 +140,7 @@ class Analyzer:
         summary: str | Path | None = "summary-extractive",
         threads: int | None = None,
         summary_budget: SummaryBudget | None = None,
-        backend: str = "torch",
+        backend: str = "auto",
         abstractive: str | Path | None = "summary-abstractive",
         article_cache: int = 256,
     ):
@@ -164,6 +164,7 @@ class Analyzer:
         self.article_cache_size = max(article_cache, 0)
         self._article_cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        backend = resolve_backend(backend)  # 'auto' becomes this machine's choice (model/backends.py)
         self.encoder.module = fast_encoder(self.encoder.module, backend)
         if self.stance is not None:
             self.stance.pairs.encoder = fast_encoder(self.stance.pairs.encoder, backend)

@@ -1,14 +1,18 @@
-"""How the transformer encoders run at inference: torch fp32, torch bfloat16, or int8 ONNX Runtime.
+"""How the transformer encoders run at inference: torch fp32, torch bfloat16, or int8 ONNX Runtime; 'auto' picks.
 
 Every path that predicts (Analyzer, evaluate, bench) converts its encoders with ``fast_encoder``, so the accuracy
 guard measures exactly what users run.
 """
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from model.errors import InputError
 
-BACKENDS = ("torch", "bf16", "onnx")
-BACKEND_HELP = ("torch (fp32, default), bf16 (torch bfloat16: fast on CPUs with AVX512-BF16 or AMX, slow elsewhere) "
+BACKENDS = ("auto", "torch", "bf16", "onnx")
+BACKEND_HELP = ("auto (bf16 on CPUs that compute bfloat16 natively, else onnx when its extra is installed, else "
+                "torch), torch (fp32), bf16 (torch bfloat16: fast on CPUs with AVX512-BF16 or AMX, slow elsewhere) "
                 "or onnx (int8 ONNX Runtime; the onnx extra)")
 
 
@@ -18,9 +22,53 @@ def check_backend(backend: str) -> str:
     return backend
 
 
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU feature flags the kernel reports (empty where there is no /proc/cpuinfo)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+def onnx_installed() -> bool:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+def choose_backend(flags: set[str], onnx: bool) -> str:
+    """bf16 where the CPU computes bfloat16 natively, else int8 ONNX when installed, else fp32 torch. On 2 cores of
+    a Xeon with AMX (BENCHMARKS.md, 2026-12-02) bf16 ran the full analysis fastest; without native bfloat16 it is
+    slower than fp32, and int8 ONNX is the fast path."""
+    if flags & NATIVE_BF16_FLAGS:
+        return "bf16"
+    return "onnx" if onnx else "torch"
+
+
+@functools.lru_cache(maxsize=1)
+def auto_backend() -> str:
+    """What 'auto' means on this machine."""
+    return choose_backend(cpu_flags(), onnx_installed())
+
+
+def resolve_backend(backend: str) -> str:
+    """``backend`` with 'auto' replaced by the machine's choice."""
+    return auto_backend() if check_backend(backend) == "auto" else backend
+
+
 def fast_encoder(module, backend: str):
     """``module`` as ``backend`` runs it (inference only); 'torch' returns it unchanged."""
-    check_backend(backend)
+    backend = resolve_backend(backend)
     if backend == "bf16":
         from model.bf16_backend import Bf16Encoder
 

@@ -66,8 +66,9 @@ class PairClassifier(nn.Module):
         return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
     @torch.inference_mode()
-    def predict_proba(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = 32) -> torch.Tensor:
-        """(n, labels) probabilities, with the decision offsets applied; inputs are length-sorted into batches."""
+    def predict_proba(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = 8) -> torch.Tensor:
+        """(n, labels) probabilities, with the decision offsets applied; inputs are length-sorted into batches.
+        Pairs are long (up to 256 tokens): batches of 8 ran 10-30% faster than 32 on 2 cores (bf16, int8, fp32)."""
         self.eval()
         n = len(firsts)
         out = torch.zeros(n, len(self.labels))

@@ -18,8 +18,12 @@ class PipelineBaseline:
     """Full analysis (stance for the headline, event type, extractive summary) with plain pipelines."""
 
     def __init__(self, analyzer: Analyzer):
+        """``analyzer`` supplies the weights; it must run the plain torch modules (backend 'torch')."""
         from transformers import pipeline
 
+        if analyzer.backend != "torch":
+            raise ValueError(f"the pipeline baseline runs the fp32 torch modules; this Analyzer runs {analyzer.backend} "
+                             "(build it with backend='torch')")
         self.analyzer = analyzer
         enc = analyzer.encoder
         self.embed_pipe = pipeline("feature-extraction", model=enc.module, tokenizer=enc.tokenizer, framework="pt",

@@ -32,13 +32,15 @@ class BenchConfig:
 
     articles: number of real articles (BBC News Summary, fixed sample) timed for throughput.
     latency_runs: articles analysed one at a time for p50/p95 latency.
-    backend: torch, bf16 or onnx (see model/backends.py) for the NewsLens path; the baseline is always torch fp32.
+    backend: auto, torch, bf16 or onnx (see model/backends.py) for the NewsLens path; the baseline is always torch
+        fp32. The report names what 'auto' chose.
     batch_size: articles per analyze_batch call on the NewsLens path.
     quick: a small run (8 articles, 5 latency runs, no cold-start subprocesses, speed steps on 2 articles without
     ONNX) for CI.
     threads: torch threads (default: all cores).
     steps: measure each speed step of the shared encoder on its own (pipeline baseline, batch 1, batching,
-    bucketing, inference_mode, 1 thread vs all cores, int8 ONNX) on the sentences of the first 24 articles.
+    bucketing, inference_mode, 1 thread vs all cores, ONNX Runtime plain, fused and int8) on the sentences of the
+    first 24 articles.
     ray_workers: comma-separated Ray worker counts, e.g. 1,2: rows/s of `newslens predict --backend ray` on the
     bench articles at each count, beside the local runner (needs the ray extra; empty: skipped).
     abstractive: articles for the abstractive summariser's speed (s/article against a plain fp32 text-generation
@@ -50,7 +52,7 @@ class BenchConfig:
 
     articles: int = 96
     latency_runs: int = 24
-    backend: str = "torch"
+    backend: str = "auto"
     batch_size: int = 32
     quick: bool = False
     threads: int | None = None
@@ -178,16 +180,22 @@ def demo_ready_seconds(article: str, timeout: float = 180.0) -> dict:
         proc.wait(timeout=30)
 
 
+def _backend_name(report: dict) -> str:
+    asked, ran = report["config"]["backend"], report.get("backend", report["config"]["backend"])
+    return f"{ran} ('{asked}' chose it)" if asked != ran else ran
+
+
 def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     from serve.baseline import PipelineBaseline
 
     # no article cache on the article rows: the timed runs repeat the same articles, which a cache would serve
     analyzer = Analyzer(threads=config.threads, backend=config.backend, article_cache=0)
     items = bench_articles(data_dir, config.articles)
-    baseline = PipelineBaseline(Analyzer(threads=config.threads))
+    baseline = PipelineBaseline(Analyzer(threads=config.threads, backend="torch"))  # always the plain fp32 modules
     analyzer.analyze_batch(items[:2])  # warm-up: first calls allocate
     baseline.analyze(items[0])
-    report: dict = {"config": asdict(config), "articles": len(items), "unavailable": analyzer.unavailable, "tasks": {}}
+    report: dict = {"config": asdict(config), "backend": analyzer.backend, "articles": len(items),
+                    "unavailable": analyzer.unavailable, "tasks": {}}
 
     def ours(tasks):
         return lambda: [analyzer.analyze_batch(items[i : i + config.batch_size], tasks)
@@ -223,7 +231,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
 
         report["ray"] = ray_scaling(items, analyzer, ModelSpec(threads=config.threads, article_cache=0, runtime=config.backend), workers,
                                     threads_per_worker=config.threads)
-        report["ray"]["local_backend"] = config.backend
+        report["ray"]["local_backend"] = analyzer.backend
     if config.abstractive and not config.quick:
         from model.resolve import SHIPPED_WEIGHTS
         from serve.bench_generator import bench_generator
@@ -237,7 +245,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
         report["process"] = {
             "newslens": _subprocess_cost(f"a = Analyzer(backend={backend})\none = lambda item: a.analyze_batch([item])",
                                          "one", sample),
-            "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\nb = PipelineBaseline(Analyzer())",
+            "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\nb = PipelineBaseline(Analyzer(backend='torch'))",
                                          "b.analyze", sample),
         }
         report["demo"] = demo_ready_seconds(items[0].article)
@@ -348,7 +356,7 @@ def append_markdown(report: dict, command: str, path: Path) -> None:
     head = "# Benchmarks\n\nEvery section is one `newslens bench` run: NewsLens and the baseline measured in the same process.\n"
     text = path.read_text(encoding="utf-8") if path.exists() else head
     block = [f"\n## {report['date']}: `{command}`\n", f"Machine: {report['machine']}. Articles: {report['articles']} "
-             f"(BBC News Summary sample), backend {report['config']['backend']}.\n", "```", format_bench(report), "```\n"]
+             f"(BBC News Summary sample), backend {_backend_name(report)}.\n", "```", format_bench(report), "```\n"]
     atomic_write_text(path, text + "\n".join(block))
 
 

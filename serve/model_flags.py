@@ -23,7 +23,7 @@ class ModelSpec:
     abstractive: str | None = "summary-abstractive"
     threads: int | None = None
     article_cache: int = 256
-    runtime: str = "torch"  # how the encoders run: see model/backends.py
+    runtime: str = "auto"  # how the encoders run: see model/backends.py
 
     def load(self):
         """Build the Analyzer (imports torch lazily so `--help` stays fast)."""
@@ -47,7 +47,7 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
                        help="generator adapter for --summary-mode abstractive, loaded on first use "
                             "(default: shipped weights/summary-abstractive)")
     group.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
-    group.add_argument("--runtime", choices=BACKENDS, default="torch", help="run the encoders with " + BACKEND_HELP)
+    group.add_argument("--runtime", choices=BACKENDS, default="auto", help="run the encoders with " + BACKEND_HELP)
 
 
 def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:

@@ -91,7 +91,7 @@ def tiny_analyzer(tiny_models):
     from model.analyzer import Analyzer
 
     return Analyzer(stance=tiny_models["stance"], event=tiny_models["event"], summary=tiny_models["summary"], threads=1,
-                    abstractive=tiny_models["abstractive"])
+                    abstractive=tiny_models["abstractive"], backend="torch")
 
 
 def build_tiny_generator(folder: Path) -> Path:

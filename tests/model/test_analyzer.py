@@ -91,7 +91,7 @@ def test_event_only_request_reads_the_lead_and_agrees_with_the_full_pass(tiny_mo
     EventModel(MLPHead(lead_only.dim(dim), len(EVENT_LABELS), 16), EVENT_LABELS, lead_only, tiny.base_model).save(
         tmp_path / "event")
     analyzer = Analyzer(stance=tiny_models["stance"], event=tmp_path / "event", summary=tiny_models["summary"],
-                        threads=1, abstractive=None)
+                        threads=1, abstractive=None, backend="torch")
     full = analyzer.analyze(seed_text)
     alone = analyzer.analyze(seed_text, tasks=("event",))
     assert len(alone.sentences) == 3 < len(full.sentences)

@@ -15,7 +15,8 @@ def test_save_then_load_gives_identical_outputs(tiny_models, tiny_analyzer, seed
     first = tiny_analyzer.analyze(seed_text, claims=["Russia pulls troops from Syria"])
     StanceModel.load(tiny_models["stance"]).save(tmp_path / "stance")
     EventModel.load(tiny_models["event"]).save(tmp_path / "event")
-    again = Analyzer(stance=tmp_path / "stance", event=tmp_path / "event", summary=tiny_models["summary"], threads=1)
+    again = Analyzer(stance=tmp_path / "stance", event=tmp_path / "event", summary=tiny_models["summary"], threads=1,
+                     backend="torch")
     second = again.analyze(seed_text, claims=["Russia pulls troops from Syria"])
     assert second.stances[0].probabilities == pytest.approx(first.stances[0].probabilities, abs=2e-3)
     assert second.event.scores == pytest.approx(first.event.scores, abs=1e-6)

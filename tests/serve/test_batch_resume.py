@@ -40,7 +40,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 def predict_process(tiny_models, source: Path, output: Path, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "serve.cli", "predict", str(source), "-o", str(output), "--quiet",
                "--stance-model", str(tiny_models["stance"]), "--event-model", str(tiny_models["event"]),
-               "--summary-model", str(tiny_models["summary"]), "--threads", "1", *extra]
+               "--summary-model", str(tiny_models["summary"]), "--threads", "1", "--runtime", "torch", *extra]
     return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

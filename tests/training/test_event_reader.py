@@ -45,7 +45,7 @@ def test_analyzer_and_baseline_agree_and_event_only_skips_the_article_pass(train
     from serve.baseline import PipelineBaseline
 
     _, out = trained_reader
-    analyzer = Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None)
+    analyzer = Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None, backend="torch")
     only_event = analyzer.analyze(seed_text, tasks=("event",))
     assert only_event.sentences == [] and set(only_event.event.scores) == {"war", "peace", "sport"}
     assert abs(sum(only_event.event.scores.values()) - 1) < 1e-5
@@ -61,8 +61,8 @@ def test_onnx_backend_gives_the_same_labels(trained_reader):
 
     _, out = trained_reader
     items = [ArticleInput(f"{label.title()} news\n{' '.join(texts)}") for label, texts in EVENTS.items()]
-    torch_labels = [a.event.label for a in Analyzer(stance=None, event=out, summary=None, threads=1,
-                                                    abstractive=None).analyze_batch(items, tasks=("event",))]
+    torch_labels = [a.event.label for a in Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None,
+                                                    backend="torch").analyze_batch(items, tasks=("event",))]
     onnx = Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None, backend="onnx")
     assert [a.event.label for a in onnx.analyze_batch(items, tasks=("event",))] == torch_labels
 
