@@ -12,6 +12,8 @@ timed in this process, end to end from text to unit vectors (tokenising included
 (g) (e) with the encoder exported to an ONNX Runtime graph, fp32 (model/onnx_backend.py), when onnxruntime is
     importable; (h) + int8 weights (what ``--backend onnx`` runs); (i) (h) with the BERT blocks rewritten as ONNX
     Runtime's fused operators (measured, not used: no faster here)
+(j) (e) with the encoder as a bfloat16 torch module (what ``--backend bf16`` runs, and 'auto' on CPUs with native
+    bfloat16)
 
 Every row also records the smallest and the mean cosine between its vectors and those of (a) (at the first
 thread count) for the same sentence, so a faster setting that changed the answers would show. Timings are
@@ -112,6 +114,15 @@ ONNX_STEPS = (("g", "(e) as ONNX Runtime graph, fp32", False, False),
               ("i", "(h) with fused BERT operators", True, True))
 
 
+def bf16_step(encoder: SentenceEncoder, batch_size: int = LADDER_BATCH) -> Step:
+    """(j): setting (e) with a bfloat16 copy of the encoder (model/bf16_backend.py)."""
+    from model.bf16_backend import Bf16Encoder
+
+    return Step("j", "(e) as bfloat16 torch module (--backend bf16)",
+                module_embedder(encoder, Bf16Encoder(encoder.module), batch_size=batch_size, sort=True,
+                                inference_mode=True))
+
+
 def onnx_steps(encoder: SentenceEncoder, threads: int, batch_size: int = LADDER_BATCH) -> list[Step]:
     """(g)-(i): setting (e) with the encoder as ONNX Runtime graphs (cached; exported on first use)."""
     from model.onnx_backend import onnx_encoder
@@ -139,7 +150,7 @@ def measure_steps(encoder: SentenceEncoder, sentences: Sequence[str], threads: S
     """Time every step of the ladder on ``sentences`` at each thread count; rows in ladder order per thread count.
 
     ``encoder`` must hold the torch module (not an ONNX one). ``articles`` is the number of articles the sentences
-    came from (for articles/s). ``onnx`` adds rows (g)-(i) when onnxruntime is importable. ``keep_vectors`` puts each
+    came from (for articles/s). ``onnx`` adds rows (g)-(i) when onnxruntime is importable; (j) always runs. ``keep_vectors`` puts each
     row's vectors in the result under ``vectors[(key, threads)]`` (for tests). The torch thread count is restored.
     """
     sentences = list(sentences)
@@ -160,6 +171,7 @@ def measure_steps(encoder: SentenceEncoder, sentences: Sequence[str], threads: S
             steps = ladder(encoder, batch_size)
             if want_onnx:
                 steps.extend(onnx_steps(encoder, n, batch_size))
+            steps.append(bf16_step(encoder, batch_size))
             base_rate = None
             for step in steps:
                 step.embed(sentences[:4])  # warm-up: the first calls allocate

@@ -64,7 +64,7 @@ def test_quick_bench_writes_a_report(shared_data, tmp_path):
         assert row["speedup"] == pytest.approx(row["newslens_articles_per_s"] / row["baseline_articles_per_s"])
         assert row["newslens_latency"]["p50_ms"] <= row["newslens_latency"]["p95_ms"]
     steps = report["steps"]
-    assert [r["key"] for r in steps["rows"]] == ["a", "b", "c", "d", "e"]  # one thread; no ONNX under --quick
+    assert [r["key"] for r in steps["rows"]] == ["a", "b", "c", "d", "e", "j"]  # one thread; no ONNX under --quick
     assert steps["articles"] == 2 and steps["sentences"] > 0
     assert all(r["sentences_per_s"] > 0 and r["min_cosine_vs_a"] > 0.99 for r in steps["rows"])
     if {"full", "stance", "event", "summary"} <= set(report["tasks"]):
@@ -119,7 +119,7 @@ def test_speed_steps_give_the_same_vectors_as_the_pipeline(tiny_encoder, seed_te
                            keep_vectors=True)
     assert torch.get_num_threads() == threads_before
     vectors = result.pop("vectors")
-    keys = ["a", "b", "c", "d", "e"] + (["g", "h", "i"] if onnx_available() else [])
+    keys = ["a", "b", "c", "d", "e"] + (["g", "h", "i"] if onnx_available() else []) + ["j"]
     assert [r["key"] for r in result["rows"]] == keys
     assert result["sentences"] == len(sentences) and result["threads"] == [1]
     for row in result["rows"]:
@@ -135,6 +135,7 @@ def test_speed_steps_give_the_same_vectors_as_the_pipeline(tiny_encoder, seed_te
         assert min_cosine(reference, vectors[("g", 1)]) > 0.99  # the same fp32 arithmetic
         for key in ("h", "i"):
             assert min_cosine(reference, vectors[(key, 1)]) > 0.95, key  # int8 weights: close, not equal
+    assert min_cosine(reference, vectors[("j", 1)]) > 0.95  # bfloat16: close, not equal
     json.dumps(result)  # the report is plain JSON
     table = format_steps(result)
     assert "(a) pipeline" in table and "(e) + torch.inference_mode" in table and "only 1 thread" in table
