@@ -17,8 +17,9 @@ While running, rows go to OUTPUT.partial (Parquet: OUTPUT.parts/) and progress t
 every chunk; OUTPUT appears when the run completes. ``--resume`` continues an interrupted run exactly where the
 last complete chunk ended: no row is duplicated or dropped.
 
-``--backend ray`` runs the same per-chunk function on Ray Data workers (``pip install 'newslens[ray]'``), on a
-local Ray cluster bound to 127.0.0.1; reading, writing and resume stay in this process::
+``--backend ray`` runs the same per-chunk function on Ray actors, one per worker with its own models
+(serve/batch_ray.py; ``pip install 'newslens[ray]'``), on a local Ray cluster bound to 127.0.0.1; reading, writing
+and resume stay in this process::
 
     newslens predict articles.jsonl -o results.jsonl --backend ray --workers 4
 """
@@ -26,15 +27,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import logging
-import pickle
 import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator, Sequence
+from typing import Callable, ContextManager, Iterator, Sequence
 
 from model.analyzer import SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, prepare_article
 from model.errors import InputError
@@ -185,68 +183,6 @@ def local_runner(analyzer: Analyzer, tasks: Sequence[str], summary_mode: str,
     return run
 
 
-# ---------------------------------------------------------------- Ray Data backend
-
-_WORKER_ANALYZERS: dict[ModelSpec, Analyzer] = {}
-
-
-def _ray_predict_batch(batch: dict, spec: ModelSpec, tasks: Sequence[str], summary_mode: str) -> dict:
-    """Ray Data batch function: each item is one pickled chunk; runs ``predict_rows`` on it.
-    Ray reuses worker processes between datasets, so the models load once per worker, not per window."""
-    import numpy as np
-
-    if spec not in _WORKER_ANALYZERS:
-        _WORKER_ANALYZERS[spec] = spec.load()
-    analyzer = _WORKER_ANALYZERS[spec]
-    records = [json.dumps(predict_rows(analyzer, pickle.loads(blob), tasks, summary_mode), ensure_ascii=False)
-               for blob in batch["chunk"]]
-    return {"index": np.asarray(batch["index"]), "records": np.asarray(records, dtype=object)}
-
-
-def _windows(chunks: Iterable[list[InputRow]], size: int) -> Iterator[list[list[InputRow]]]:
-    window: list[list[InputRow]] = []
-    for chunk in chunks:
-        window.append(chunk)
-        if len(window) == size:
-            yield window
-            window = []
-    if window:
-        yield window
-
-
-def ray_runner(spec: ModelSpec, tasks: Sequence[str], summary_mode: str, workers: int) -> ChunkRunner:
-    """Windows of chunks mapped by Ray Data (bounded memory), results put back in input order."""
-    try:
-        import ray
-        import ray.data  # noqa: F401 - the data extra, not only ray core
-    except ImportError:
-        raise InputError("--backend ray needs Ray Data: pip install 'newslens[ray]' (ray[data]==2.60.0)") from None
-
-    def run(chunks: Iterator[list[InputRow]]) -> Iterator[Records]:
-        started_here = not ray.is_initialized()
-        if started_here:
-            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", num_cpus=workers,
-                     log_to_driver=False)
-        # Our own progress bar counts rows; Ray's per-window bars and execution logs would drown it.
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        try:
-            for window in _windows(chunks, 4 * workers):
-                items = [{"index": i, "chunk": pickle.dumps(chunk)} for i, chunk in enumerate(window)]
-                mapped = ray.data.from_items(items).map_batches(
-                    _ray_predict_batch, fn_kwargs={"spec": spec, "tasks": tuple(tasks), "summary_mode": summary_mode},
-                    batch_size=1, batch_format="numpy", num_cpus=1)
-                for result in sorted(mapped.take_all(), key=lambda r: int(r["index"])):
-                    yield json.loads(result["records"])
-        finally:
-            if started_here:
-                ray.shutdown()
-
-    return run
-
-
 # ---------------------------------------------------------------- the run
 
 def choose_tasks(requested: Sequence[str] | None,
@@ -294,6 +230,8 @@ def run_batch(config: BatchConfig, analyzer: Analyzer, *, model_spec: ModelSpec 
     if config.backend == "ray":
         if model_spec is None:
             raise InputError("the Ray backend needs the model spec to load models in its workers")
+        from serve.batch_ray import ray_runner
+
         runner = ray_runner(model_spec, tasks, config.summary_mode, config.workers)
     else:
         runner = local_runner(analyzer, tasks, config.summary_mode, lock)
@@ -368,7 +306,7 @@ def add_predict_parser(sub) -> None:
     parser.add_argument("--summary-mode", choices=SUMMARY_MODES, default="extractive")
     parser.add_argument("--chunk-size", type=int, default=64, help="rows per model batch and per checkpoint")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
-    parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (Ray Data)")
+    parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
     parser.add_argument("--workers", type=int, default=2, help="Ray workers (with --backend ray)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_flags(parser)

@@ -1,5 +1,5 @@
 """Ray scaling for `newslens bench --ray-workers 1,2`: the batch-inference path of `newslens predict` (serve/batch.py)
-on a temporary JSONL of the bench articles, locally and with the Ray Data runner at each worker count.
+on a temporary JSONL of the bench articles, locally and with the Ray runner (serve/batch_ray.py) at each worker count.
 
 Ray is an optional extra (``pip install 'newslens[ray]'``); without it the report holds a note instead of rows.
 Each worker count gets its own local Ray cluster bound to 127.0.0.1 with that many CPUs. The same file is run
