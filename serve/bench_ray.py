@@ -126,15 +126,17 @@ def format_ray(ray_report: dict) -> str:
     local = ray_report["local"]
     lines = [f"ray scaling: `newslens predict` on {ray_report['articles']} articles, chunks of "
              f"{ray_report['chunk_size']}, Ray on 127.0.0.1",
-             f"{'runner':<22}{'rows/s':>10}{'vs local':>10}{'first run s':>13}",
+             f"{'runner':<22}{'rows/s':>10}{'vs local':>10}{'vs 1 worker':>13}{'first run s':>13}",
              f"{'local 1 x ' + str(local['threads']) + ' thr':<22}{local['rows_per_s']:>10.2f}{1.0:>9.2f}x"
-             f"{local['first_run_s']:>13.1f}"]
+             f"{'':>13}{local['first_run_s']:>13.1f}"]
+    one = next((r["rows_per_s"] for r in ray_report["runs"] if r.get("workers") == 1 and "error" not in r), None)
     for run in ray_report["runs"]:
         label = f"ray {run['workers']} x {run['threads_per_worker']} thr"
         if "error" in run:
             lines.append(f"{label:<22} failed: {run['error']}")
         else:
-            lines.append(f"{label:<22}{run['rows_per_s']:>10.2f}{run['vs_local']:>9.2f}x{run['first_run_s']:>13.1f}")
+            scale = f"{run['rows_per_s'] / one:>12.2f}x" if one else f"{'-':>13}"
+            lines.append(f"{label:<22}{run['rows_per_s']:>10.2f}{run['vs_local']:>9.2f}x{scale}{run['first_run_s']:>13.1f}")
     if ray_report.get("local_backend", "torch") != "torch":
         lines.append(f"encoders: {ray_report['local_backend']} backend, locally and in every Ray worker")
     return "\n".join(lines)
