@@ -63,7 +63,7 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True, fuse:
         if not source.exists():
             fuse_bert_blocks(plain, source, module.config)
     if quantize:
-        quantize_matmuls(source, target)
+        quantize_weights(source, target)
     return target
 
 
@@ -99,7 +99,7 @@ def _export_plain(module: nn.Module, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def quantize_matmuls(source: Path, target: Path) -> None:
+def quantize_weights(source: Path, target: Path) -> None:
     """Dynamic int8 quantisation of the weights (one scale per output channel: int8 then tracks fp32 closely enough
     for the accuracy guard). Fused operators carry no inferred output types, so the default type is named."""
     import logging
@@ -107,9 +107,14 @@ def quantize_matmuls(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = target.with_suffix(f".{os.getpid()}.tmp.onnx")
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # 'consider pre-processing' note
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))  # the quantiser logs a 'consider pre-processing' note to the root logger
+    try:
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT
+    finally:
+        root.setLevel(level)
     os.replace(tmp, target)
 
 

@@ -35,8 +35,12 @@ def _import_ray():
     return ray
 
 
+def _pool_key(ray, spec: ModelSpec, workers: int) -> tuple:
+    return ray.get_runtime_context().get_job_id(), spec, workers
+
+
 def _pool(ray, spec: ModelSpec, workers: int) -> list:
-    key = (ray.get_runtime_context().get_job_id(), spec, workers)
+    key = _pool_key(ray, spec, workers)
     if key not in _POOLS:
         remote = ray.remote(num_cpus=1)(ChunkWorker)
         _POOLS[key] = [remote.remote(spec) for _ in range(workers)]
@@ -87,8 +91,7 @@ def ray_runner(spec: ModelSpec, tasks: Sequence[str], summary_mode: str, workers
             yield from stream_chunks(ray, _pool(ray, spec, workers), chunks, tasks, summary_mode)
         finally:
             if started_here:
-                for key in [k for k in _POOLS if k[1] == spec and k[2] == workers]:
-                    del _POOLS[key]
+                _POOLS.pop(_pool_key(ray, spec, workers), None)  # its actors end with this Ray session
                 ray.shutdown()
 
     return run

@@ -115,11 +115,11 @@ ONNX_STEPS = (("g", "(e) as ONNX Runtime graph, fp32", False, False),
 
 
 def bf16_step(encoder: SentenceEncoder, batch_size: int = LADDER_BATCH) -> Step:
-    """(j): setting (e) with a bfloat16 copy of the encoder (model/bf16_backend.py)."""
-    from model.bf16_backend import Bf16Encoder
+    """(j): setting (e) with the encoder as ``--backend bf16`` runs it (model/backends.py)."""
+    from model.backends import fast_encoder
 
     return Step("j", "(e) as bfloat16 torch module (--backend bf16)",
-                module_embedder(encoder, Bf16Encoder(encoder.module), batch_size=batch_size, sort=True,
+                module_embedder(encoder, fast_encoder(encoder.module, "bf16"), batch_size=batch_size, sort=True,
                                 inference_mode=True))
 
 

@@ -155,7 +155,7 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
     return _finish(args, "NewsLens stance model", card, {
         "Data": f"{source}: {card['trained_on']['pairs']} training pairs; {card['trained_on']['dev_pairs']} dev pairs "
                 + ("held out by story (no claim and no body on both sides)" if config.dev_split == "story"
-                   else "held out by body") + f" (seed {loop.seed}). The test split was not used."
+                   else "held out by body") + f" (seed {card['trained_on']['split_seed']}). The test split was not used."
                 + (" A linear stacker (pair classifier output, relatedness features, lexical hedging/refuting cues) "
                    f"was fitted on the dev pairs: {card['stacker']}." if card.get("stacker") else ""),
         "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}" + (f", FNC {dev['fnc_percent']:.2f}% of max" if "fnc_percent" in dev else ""),

@@ -261,7 +261,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
 
     dev_report = stance_report([e.label for e in dev.examples], [p.label for p in dev_pred], list(model.labels))
     card = {
-        "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples)},
+        "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples), "split_seed": split_seed},
         "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
