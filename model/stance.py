@@ -24,11 +24,13 @@ class EvidenceSettings:
     sentences: at most this many body sentences go to the pair classifier.
     tokens: word-piece budget for the evidence (the claim and special tokens come on top).
     lexical_weight: weight of content-word overlap against embedding cosine when ranking sentences.
+    lead: always include the article's first sentence (where a report often states or rejects the claim).
     """
 
     sentences: int = 5
     tokens: int = 100
     lexical_weight: float = 0.5
+    lead: bool = False
 
 
 @dataclass
@@ -57,6 +59,7 @@ def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray,
         lexical_weight=settings.lexical_weight,
         token_counts=article.token_counts,
         max_tokens=settings.tokens,
+        keep_first=settings.lead,
     )
 
 

@@ -186,13 +186,14 @@ def select_evidence(
     lexical_weight: float = 0.5,
     token_counts: Sequence[int] | None = None,
     max_tokens: int | None = None,
+    keep_first: bool = False,
 ) -> list[int]:
     """Indices (in article order) of up to ``k`` sentences most relevant to ``claim``.
 
     Relevance is the share of the claim's content words a sentence contains, blended with
     ``similarity`` (e.g. embedding cosines) when given. With ``token_counts`` and ``max_tokens``,
     sentences are taken in order of relevance while they fit the token budget (the best one always).
-    Ties keep the earlier sentence.
+    Ties keep the earlier sentence. With ``keep_first`` the article's first sentence is always taken.
     """
     if not sentences:
         return []
@@ -204,6 +205,8 @@ def select_evidence(
             raise ValueError("similarity must have one score per sentence")
         scores = [lexical_weight * a + (1 - lexical_weight) * float(b) for a, b in zip(lexical, similarity)]
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    if keep_first:
+        ranked = [0] + [i for i in ranked if i != 0]
     if token_counts is None or max_tokens is None:
         return sorted(ranked[:k])
     chosen, used = [], 0

@@ -138,7 +138,7 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
         "train_config": config_dict(loop) | {k: v for k, v in asdict(config).items()},
         "dev_metrics": classification_report([e.label for e in dev], dev_pred, list(labels)),
         "loop": {"best_dev_macro_f1": result.best_metric, "best_step": result.best_step, "steps": result.steps,
-                 "history": result.history},
+                 "averaged_states": result.averaged, "history": result.history},
         **({"blend": {"chosen": model.blend, "dev_macro_f1_by_weight": blend_report}} if config.lexical else {}),
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),

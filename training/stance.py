@@ -268,7 +268,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "dev_fraction": config.dev_fraction},
         "dev_metrics": dev_report,
         "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
-                  "steps": result.steps, "history": result.history} if result else {"refit_only": config.init}),
+                  "steps": result.steps, "averaged_states": result.averaged, "history": result.history}
+                 if result else {"refit_only": config.init}),
         "stacker": stack_note,
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),

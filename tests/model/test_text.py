@@ -52,6 +52,10 @@ def test_evidence_selection_picks_sentences_sharing_claim_words():
     claim = "Putin at the Syria airbase"
     assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=10) == [3]
     assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=20) == [1, 3]
+    # keep_first: the lead sentence comes first, the budget takes the most relevant of the rest
+    assert select_evidence(claim, sentences, k=2, keep_first=True) == [0, 3]
+    assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=14, keep_first=True) == [0, 3]
+    assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=10, keep_first=True) == [0, 2]
 
 
 def test_content_words_drop_stopwords_and_suffixes():
