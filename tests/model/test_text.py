@@ -67,3 +67,17 @@ def test_clean_article_rejects_empty_and_binary():
         clean_article("<p> </p>")
     with pytest.raises(InputError, match="binary"):
         clean_article(bytes(range(256)) * 10)
+
+
+def test_stance_evidence_settings_can_keep_the_lead_sentence():
+    import numpy as np
+
+    from model.stance import ArticleView, EvidenceSettings, pick_evidence
+
+    sentences = ["Officials called the report a hoax.", "Putin visited the airbase in Syria.", "Weather was fine."]
+    vectors = np.eye(3, dtype=np.float32)
+    view = ArticleView(sentences, vectors, [7, 7, 4])
+    claim_vec = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    claim = "Putin at the Syria airbase"
+    assert pick_evidence(EvidenceSettings(sentences=1, tokens=20), claim, claim_vec, view) == [1]
+    assert pick_evidence(EvidenceSettings(sentences=2, tokens=20, lead=True), claim, claim_vec, view) == [0, 1]
