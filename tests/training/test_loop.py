@@ -41,7 +41,7 @@ def test_unknown_precision_is_refused():
         LoopConfig(precision="fp16")
 
 
-def _averaging_run(metric_of_call, tmp_path=None, resume_after: int | None = None):
+def _averaging_run(metric_of_call, tmp_path=None, resume: bool = False):
     """8 steps, dev evaluation every 2 steps, weights averaged over the evaluations from step 4 on."""
     torch.manual_seed(0)
     x, y = torch.randn(32, 4), torch.randn(32, 1)
@@ -59,7 +59,7 @@ def _averaging_run(metric_of_call, tmp_path=None, resume_after: int | None = Non
     config = LoopConfig(epochs=2, batch_size=8, learning_rate=0.1, eval_every=2, checkpoint_every=2,
                         average_from=0.5, warmup_ratio=0.0)
     result = train_loop(module, list(range(32)), batch_loss, evaluate, config, progress=False,
-                        checkpoint_dir=tmp_path)
+                        checkpoint_dir=tmp_path, resume=resume)
     return result, module, snapshots
 
 
@@ -87,23 +87,8 @@ def test_weight_average_survives_a_resume(tmp_path):
     _averaging_run(lambda call: call / 10, tmp_path)
     for late in Checkpointer(tmp_path).complete()[1:]:  # keep only the checkpoint at step 6
         shutil.rmtree(late)
-    torch.manual_seed(0)
-    x, y = torch.randn(32, 4), torch.randn(32, 1)
-    module = torch.nn.Linear(4, 1)
-    calls = []
-
-    def batch_loss(batch):
-        idx = torch.tensor(batch)
-        return torch.nn.functional.mse_loss(module(x[idx]), y[idx])
-
-    def evaluate():
-        calls.append(1)
-        return (len(calls) + 3) / 10  # continues the increasing metric of the first run
-
-    config = LoopConfig(epochs=2, batch_size=8, learning_rate=0.1, eval_every=2, checkpoint_every=2,
-                        average_from=0.5, warmup_ratio=0.0)
-    resumed = train_loop(module, list(range(32)), batch_loss, evaluate, config, progress=False,
-                         checkpoint_dir=tmp_path, resume=True)
+    # the metric goes on rising from where the first run stood at step 6 (its third evaluation)
+    resumed, module, _ = _averaging_run(lambda call: (call + 3) / 10, tmp_path, resume=True)
     assert resumed.averaged == full.averaged == 3
     assert torch.allclose(module.weight, full_module.weight, atol=1e-6)
 
