@@ -91,6 +91,18 @@ def _trainable(module: nn.Module) -> dict[str, nn.Parameter]:
     return {name: p for name, p in module.named_parameters() if p.requires_grad}
 
 
+def _snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A detached copy of the trainable weights."""
+    return {name: p.detach().clone() for name, p in _trainable(module).items()}
+
+
+def _load_trainable(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str = "") -> None:
+    """Copy ``tensors[prefix + name]`` into each trainable weight of ``module``."""
+    with torch.no_grad():
+        for name, param in _trainable(module).items():
+            param.copy_(tensors[prefix + name])
+
+
 def _optimizer(module: nn.Module, config: LoopConfig) -> torch.optim.Optimizer:
     decay, no_decay = [], []
     for name, param in _trainable(module).items():
@@ -144,17 +156,14 @@ class Checkpointer:
             shutil.rmtree(old, ignore_errors=True)
 
     def save_best(self, module: nn.Module, metric: float, step: int) -> None:
-        tensors = {k: v.detach().clone() for k, v in _trainable(module).items()}
-        save_checkpoint(self.folder / "best", tensors, {"kind": "best-weights", "metric": metric, "step": step})
+        save_checkpoint(self.folder / "best", _snapshot(module),
+                        {"kind": "best-weights", "metric": metric, "step": step})
 
     def load_best(self, module: nn.Module) -> bool:
         path = self.folder / "best" / "model.safetensors"
         if not path.exists():
             return False
-        tensors = load_file(str(path))
-        with torch.no_grad():
-            for name, param in _trainable(module).items():
-                param.copy_(tensors[name])
+        _load_trainable(module, load_file(str(path)))
         return True
 
     def complete(self) -> list[Path]:
@@ -170,10 +179,7 @@ class Checkpointer:
             except Exception as err:  # truncated or corrupt: warn and try the previous one
                 tqdm.write(f"checkpoint {path} is unreadable ({type(err).__name__}); trying an older one")
                 continue
-            trainable = _trainable(module)
-            with torch.no_grad():
-                for name, param in trainable.items():
-                    param.copy_(tensors[f"model.{name}"])
+            _load_trainable(module, tensors, prefix="model.")
             params = [p for group in optimizer.param_groups for p in group["params"]]
             for i, param in enumerate(params):
                 moments = {k.split(".", 2)[2]: v for k, v in tensors.items() if k.startswith(f"optim.{i}.")}
@@ -259,7 +265,7 @@ def train_loop(
         if metric > best:
             best, best_step, bad_evals = metric, step, 0
             best_memory.clear()
-            best_memory.update({k: v.detach().clone() for k, v in _trainable(module).items()})
+            best_memory.update(_snapshot(module))
             if checkpointer:
                 checkpointer.save_best(module, metric, step)
             if on_best:
@@ -319,9 +325,7 @@ def train_loop(
     if not history:  # resumed after the final step: nothing left to train
         run_eval()
     if best_memory:
-        with torch.no_grad():
-            for name, param in _trainable(module).items():
-                param.copy_(best_memory[name])
+        _load_trainable(module, best_memory)
     elif checkpointer:
         checkpointer.load_best(module)
     module.eval()
@@ -339,20 +343,15 @@ def _try_average(module: nn.Module, average: dict[str, torch.Tensor], count: int
                  best: float, history: list[dict], step: int) -> int:
     """Score the averaged weights on dev; keep them in ``module`` if they beat ``best`` (returns ``count``), else
     put the best single state back (returns 0)."""
-    trainable = _trainable(module)
-    kept = {k: v.detach().clone() for k, v in trainable.items()}
-    with torch.no_grad():
-        for name, param in trainable.items():
-            param.copy_(average[name])
+    kept = _snapshot(module)
+    _load_trainable(module, average)
     metric = float(evaluate())
     history.append({"step": step, "average_of": count, "dev": metric})
     if distributed.is_main():
         tqdm.write(f"mean of the weights at {count} evaluations: dev {metric:.4f} (best single state {best:.4f})")
     if metric > best:
         return count
-    with torch.no_grad():
-        for name, param in trainable.items():
-            param.copy_(kept[name])
+    _load_trainable(module, kept)
     return 0
 
 
