@@ -45,6 +45,9 @@ class StanceTrainConfig:
         stacker and threshold on this run's split.
     split_seed: seed of the dev split (None: the loop seed). Runs that differ only in their training seed keep
         one dev split this way, so their weights can be averaged (--stance-init A,B) and refitted on clean dev.
+    counterfactual: add training pairs whose claim is wrapped in a refutation ("It is not true that ..."), with
+        agree and disagree swapped; each of agree, disagree and discuss gets this many times the smallest of their
+        counts (0: none). Training side only, never dev.
     """
 
     base_model: str = BASE_ENCODER
@@ -61,6 +64,7 @@ class StanceTrainConfig:
     refit_only: bool = False
     attention_dropout: float | None = None
     split_seed: int | None = None
+    counterfactual: float = 0.0
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -72,6 +76,8 @@ class StanceTrainConfig:
             raise ValueError("refit_only needs --stance-init (shipped or a model folder)")
         if self.max_length < 16:
             raise ValueError("max_length must be at least 16")
+        if self.counterfactual < 0:
+            raise ValueError("counterfactual must be 0 or more")
 
 
 @dataclass
@@ -209,6 +215,12 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         pairs.train()
     train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)
     dev_items = pair_items(dev, views, claim_vecs, config.evidence, pair_labels)
+    if config.counterfactual:
+        from training.data.stance_counterfactual import counterfactual_items
+
+        made = counterfactual_items(train_items, pair_labels, config.counterfactual, loop.seed)
+        train_items += made
+        tqdm.write(f"added {len(made)} counterfactual pairs (refuted claims, agree and disagree swapped)")
     counts = np.bincount([it.label for it in train_items], minlength=len(pair_labels)).astype(np.float64)
     weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
@@ -265,7 +277,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
-                                             "dev_fraction": config.dev_fraction},
+                                             "dev_fraction": config.dev_fraction,
+                                             "counterfactual": config.counterfactual},
         "dev_metrics": dev_report,
         "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
                   "steps": result.steps, "averaged_states": result.averaged, "history": result.history}
