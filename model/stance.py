@@ -10,6 +10,7 @@ import torch
 
 from model.labels import check_labels
 from model.pair_classifier import PairClassifier
+from model.refutation import flip_permutation, mirror_claim
 from model.relatedness import FEATURES, RelatednessGate, relatedness_features
 from model.stance_cues import cue_features
 from model.stance_stacker import LinearStacker, stack_features
@@ -64,7 +65,12 @@ def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray,
 
 
 class StanceModel:
-    """Gate (related or not) + pair classifier over the related labels; works without a gate for any label set."""
+    """Gate (related or not) + pair classifier over the related labels; works without a gate for any label set.
+
+    mirror: also read each related pair with the claim refuted ("It is not true that ...") and agree and disagree
+    swapped back, a second view of which side the body takes; the stacker weighs both views (without a stacker
+    they are averaged). It doubles the pair classifier's work and needs agree, disagree and discuss labels.
+    """
 
     def __init__(
         self,
@@ -73,9 +79,13 @@ class StanceModel:
         unrelated_label: str | None = None,
         evidence: EvidenceSettings | None = None,
         stacker: LinearStacker | None = None,
+        mirror: bool = False,
     ):
         if (gate is None) != (unrelated_label is None):
             raise ValueError("a relatedness gate needs an unrelated label and vice versa")
+        if mirror and flip_permutation(pairs.labels) is None:
+            raise ValueError(f"mirror needs the labels agree, disagree and discuss; this model has {list(pairs.labels)}")
+        self.mirror = mirror
         self.pairs = pairs
         self.gate = gate
         self.unrelated_label = unrelated_label
@@ -127,19 +137,30 @@ class StanceModel:
             return np.zeros((0, len(FEATURES)), dtype=np.float32)
         return np.stack([relatedness_features(c, v, a.sentences, a.vectors) for c, v, a in zip(claims, claim_vecs, articles)])
 
+    def classifier_views(self, claims: Sequence[str], articles: Sequence[ArticleView],
+                         evidence: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The pair classifier's probabilities for each pair and, with ``mirror``, for its refuted claim (columns
+        swapped back to the claim's labels); None when not mirroring."""
+        texts = [" ".join(a.sentences[j] for j in ev) for a, ev in zip(articles, evidence)]
+        if not self.mirror:
+            return self.pairs.predict_proba(list(claims), texts), None
+        both = self.pairs.predict_proba(list(claims) + [mirror_claim(c) for c in claims], texts + texts)
+        return both[: len(claims)], both[len(claims):, flip_permutation(self.pairs.labels)]
+
     def pair_probabilities(self, claims: Sequence[str], articles: Sequence[ArticleView], evidence: Sequence[list[int]],
                            related_feats: np.ndarray, use_stacker: bool = True) -> torch.Tensor:
         """Probabilities over the related labels: the pair classifier, refined by the stacker when there is one."""
-        texts = [" ".join(a.sentences[j] for j in ev) for a, ev in zip(articles, evidence)]
-        probs = self.pairs.predict_proba(list(claims), texts)
+        probs, mirrored = self.classifier_views(claims, articles, evidence)
         if self.stacker is None or not use_stacker:
-            return probs
-        return torch.from_numpy(self.stacker.probability(self.stack_features(claims, articles, evidence, related_feats, probs)))
+            return probs if mirrored is None else (probs + mirrored) / 2
+        features = self.stack_features(claims, articles, evidence, related_feats, probs, mirrored)
+        return torch.from_numpy(self.stacker.probability(features))
 
     @staticmethod
-    def stack_features(claims, articles, evidence, related_feats: np.ndarray, probs: torch.Tensor) -> np.ndarray:
+    def stack_features(claims, articles, evidence, related_feats: np.ndarray, probs: torch.Tensor,
+                       mirrored: torch.Tensor | None = None) -> np.ndarray:
         cues = np.stack([cue_features(c, a.sentences, ev) for c, a, ev in zip(claims, articles, evidence)])
-        return stack_features(probs.numpy(), related_feats, cues)
+        return stack_features(probs.numpy(), related_feats, cues, None if mirrored is None else mirrored.numpy())
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         tensors = {f"pairs.{k}": v for k, v in self.pairs.trained_state().items()}
@@ -155,6 +176,7 @@ class StanceModel:
             "base_model": self.pairs.base_model,
             "max_length": self.pairs.max_length,
             "evidence": asdict(self.evidence_settings),
+            "mirror": self.mirror,
             **(extra_config or {}),
         }
         save_checkpoint(folder, tensors, config)
@@ -166,4 +188,5 @@ class StanceModel:
         pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))
         gate = RelatednessGate.from_tensors({k: v.numpy() for k, v in tensors.items()}) if "gate.coef" in tensors else None
         stacker = LinearStacker.from_tensors({k: v.numpy() for k, v in tensors.items()})
-        return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker)
+        return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker,
+                   mirror=bool(config.get("mirror", False)))

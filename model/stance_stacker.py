@@ -42,6 +42,10 @@ class LinearStacker:
         return cls(get("mean"), get("scale"), get("coef"), get("intercept"), get("offsets"))
 
 
-def stack_features(pair_probs: np.ndarray, relatedness: np.ndarray, cues: np.ndarray) -> np.ndarray:
-    """Rows of [log pair probabilities, relatedness features, cue features]."""
-    return np.hstack([np.log(np.clip(pair_probs, 1e-6, 1.0)), relatedness, cues]).astype(np.float32)
+def stack_features(pair_probs: np.ndarray, relatedness: np.ndarray, cues: np.ndarray,
+                   mirrored: np.ndarray | None = None) -> np.ndarray:
+    """Rows of [log pair probabilities, relatedness features, cue features], then the log probabilities of the
+    mirrored (refuted-claim) view when there is one."""
+    logs = lambda p: np.log(np.clip(p, 1e-6, 1.0))  # noqa: E731
+    parts = [logs(pair_probs), relatedness, cues] + ([] if mirrored is None else [logs(mirrored)])
+    return np.hstack(parts).astype(np.float32)

@@ -48,6 +48,8 @@ class StanceTrainConfig:
     counterfactual: add training pairs whose claim is wrapped in a refutation ("It is not true that ..."), with
         agree and disagree swapped; each of agree, disagree and discuss gets this many times the smallest of their
         counts (0: none). Training side only, never dev.
+    mirror: the model also reads each related pair with its claim refuted and the stacker weighs both views
+        (model.stance.StanceModel.mirror); twice the pair-classifier work at prediction, none in training steps.
     """
 
     base_model: str = BASE_ENCODER
@@ -65,6 +67,7 @@ class StanceTrainConfig:
     attention_dropout: float | None = None
     split_seed: int | None = None
     counterfactual: float = 0.0
+    mirror: bool = False
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def __post_init__(self):
@@ -248,7 +251,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
 
     # Threshold tuning and dev report for the whole model.
-    model = StanceModel(pairs, gate, unrelated, config.evidence)
+    model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror)
     stack_note = None
     if config.stack:
         from training.stance_stack import stack_model
@@ -258,8 +261,13 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c,
                           "pair_classifier_macro_f1": round(stacked.pair_only_macro_f1, 4),
                           "stacked_out_of_fold_macro_f1": round(stacked.folds_macro_f1, 4)}
+            if stacked.mirror_macro_f1 is not None:
+                stack_note["mirror_averaged_macro_f1"] = round(stacked.mirror_macro_f1, 4)
+            mirrored = ("" if stacked.mirror_macro_f1 is None
+                        else f", {stacked.mirror_macro_f1:.4f} (both views averaged)")
             tqdm.write(f"stacker on {stacked.n_pairs} dev pairs: related macro-F1 {stacked.pair_only_macro_f1:.4f} "
-                       f"(pair classifier) -> {stacked.folds_macro_f1:.4f} (stacked, out of fold), C={stacked.c}")
+                       f"(pair classifier{mirrored}) -> {stacked.folds_macro_f1:.4f} (stacked, out of fold), "
+                       f"C={stacked.c}")
     dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
                              [views[e.body_id] for e in dev.examples])
     if gate is not None:
@@ -278,7 +286,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
                                              "dev_fraction": config.dev_fraction,
-                                             "counterfactual": config.counterfactual},
+                                             "counterfactual": config.counterfactual, "mirror": config.mirror},
         "dev_metrics": dev_report,
         "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
                   "steps": result.steps, "averaged_states": result.averaged, "history": result.history}

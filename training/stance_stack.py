@@ -19,6 +19,7 @@ class StackResult:
     pair_only_macro_f1: float  # same pairs, the pair classifier alone
     c: float
     n_pairs: int
+    mirror_macro_f1: float | None = None  # the pair classifier's two views averaged (mirror on), no stacker
 
 
 def dev_stack_inputs(model: StanceModel, dev: StanceData, views: dict[str, ArticleView], claim_vecs: dict):
@@ -30,9 +31,9 @@ def dev_stack_inputs(model: StanceModel, dev: StanceData, views: dict[str, Artic
     vecs = np.stack([claim_vecs[c] for c in claims])
     evidence = [model.select(c, v, a) for c, v, a in zip(claims, vecs, articles)]
     related = model.relatedness(claims, vecs, articles)
-    probs = model.pair_probabilities(claims, articles, evidence, related, use_stacker=False)
-    feats = model.stack_features(claims, articles, evidence, related, probs)
-    return feats, np.array([index[e.label] for e in rows]), probs.numpy(), claims
+    probs, mirrored = model.classifier_views(claims, articles, evidence)
+    feats = model.stack_features(claims, articles, evidence, related, probs, mirrored)
+    return feats, np.array([index[e.label] for e in rows]), probs.numpy(), None if mirrored is None else mirrored.numpy(), claims
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float, n_labels: int, seed: int) -> LinearStacker:
@@ -78,11 +79,12 @@ MIN_STACK_PAIRS = 100  # below this a 21-feature regression only memorises noise
 
 def stack_model(model: StanceModel, dev: StanceData, views, claim_vecs, seed: int) -> StackResult | None:
     """Give ``model`` a stacker fitted on ``dev``; None (model unchanged) when dev is too small to fit one."""
-    feats, gold, probs, claims = dev_stack_inputs(model, dev, views, claim_vecs)
+    feats, gold, probs, mirrored, claims = dev_stack_inputs(model, dev, views, claim_vecs)
     if len(gold) < MIN_STACK_PAIRS or len(set(claims)) < 5 or len(set(gold.tolist())) < 2:
         return None
     n_labels = len(model.pairs.labels)
     stacker, score, c = fit_stacker(feats, gold, claims, n_labels, seed)
-    pair_only = classification_report(gold.tolist(), probs.argmax(1).tolist(), list(range(n_labels)))["macro_f1"]
+    macro = lambda p: classification_report(gold.tolist(), p.argmax(1).tolist(), list(range(n_labels)))["macro_f1"]  # noqa: E731
     model.stacker = stacker
-    return StackResult(stacker, score, pair_only, c, len(gold))
+    return StackResult(stacker, score, macro(probs), c, len(gold),
+                       None if mirrored is None else macro((probs + mirrored) / 2))

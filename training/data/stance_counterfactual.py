@@ -12,27 +12,11 @@ import random
 from dataclasses import replace
 from typing import Sequence, TypeVar
 
-REFUTATION_TEMPLATES = (
-    "It is not true that {claim}",
-    "Report that {claim} is false",
-    "Hoax: {claim}",
-    "Fake news: {claim}",
-    "Claims that {claim} are untrue",
-    "Debunked: {claim}",
-    "No, {claim}",
-    "Story that {claim} turns out to be a hoax",
-    "{claim}? Not true",
-    "False: {claim}",
-)
-FLIPPED = {"agree": "disagree", "disagree": "agree", "discuss": "discuss"}
+from model.refutation import FLIPPED, refute
+
+__all__ = ["counterfactual_items", "refute"]
 
 Item = TypeVar("Item")
-
-
-def refute(claim: str, rng: random.Random) -> str:
-    """``claim`` wrapped in a randomly chosen refutation."""
-    claim = claim.strip().rstrip(".!")
-    return rng.choice(REFUTATION_TEMPLATES).format(claim=claim)
 
 
 def counterfactual_items(items: Sequence[Item], labels: Sequence[str], share: float, seed: int) -> list[Item]:
