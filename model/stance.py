@@ -50,6 +50,12 @@ class StancePrediction:
     evidence: list[int] = field(default_factory=list)  # sentence indices, article order
 
 
+def averaged_views(probs, mirrored):
+    """What the pair classifier says without a stacker: its own view, or the mean of both views when mirroring
+    (tensors or arrays)."""
+    return probs if mirrored is None else (probs + mirrored) / 2
+
+
 def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray, article: ArticleView) -> list[int]:
     """Indices of the evidence sentences for ``claim`` in ``article`` (article order)."""
     return select_evidence(
@@ -152,7 +158,7 @@ class StanceModel:
         """Probabilities over the related labels: the pair classifier, refined by the stacker when there is one."""
         probs, mirrored = self.classifier_views(claims, articles, evidence)
         if self.stacker is None or not use_stacker:
-            return probs if mirrored is None else (probs + mirrored) / 2
+            return averaged_views(probs, mirrored)
         features = self.stack_features(claims, articles, evidence, related_feats, probs, mirrored)
         return torch.from_numpy(self.stacker.probability(features))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from model.stance import ArticleView, StanceModel
+from model.stance import ArticleView, StanceModel, averaged_views
 from model.stance_stacker import LinearStacker
 from training.data.stance_data import StanceData
 from training.metrics import classification_report
@@ -33,7 +33,8 @@ def dev_stack_inputs(model: StanceModel, dev: StanceData, views: dict[str, Artic
     related = model.relatedness(claims, vecs, articles)
     probs, mirrored = model.classifier_views(claims, articles, evidence)
     feats = model.stack_features(claims, articles, evidence, related, probs, mirrored)
-    return feats, np.array([index[e.label] for e in rows]), probs.numpy(), None if mirrored is None else mirrored.numpy(), claims
+    gold = np.array([index[e.label] for e in rows])
+    return feats, gold, probs.numpy(), None if mirrored is None else mirrored.numpy(), claims
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float, n_labels: int, seed: int) -> LinearStacker:
@@ -87,4 +88,4 @@ def stack_model(model: StanceModel, dev: StanceData, views, claim_vecs, seed: in
     macro = lambda p: classification_report(gold.tolist(), p.argmax(1).tolist(), list(range(n_labels)))["macro_f1"]  # noqa: E731
     model.stacker = stacker
     return StackResult(stacker, score, macro(probs), c, len(gold),
-                       None if mirrored is None else macro((probs + mirrored) / 2))
+                       None if mirrored is None else macro(averaged_views(probs, mirrored)))

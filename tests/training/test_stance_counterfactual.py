@@ -7,7 +7,8 @@ import pytest
 
 from serve.cli import main
 from tests.conftest import write_csv
-from training.data.stance_counterfactual import counterfactual_items, refute
+from model.refutation import refute
+from training.data.stance_counterfactual import counterfactual_items
 from training.stance import PairItem
 
 LABELS = ("agree", "disagree", "discuss")

@@ -14,8 +14,6 @@ from typing import Sequence, TypeVar
 
 from model.refutation import FLIPPED, refute
 
-__all__ = ["counterfactual_items", "refute"]
-
 Item = TypeVar("Item")
 
 
