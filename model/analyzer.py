@@ -149,6 +149,8 @@ class Analyzer:
         self.unavailable: dict[str, str] = {}
         self.stance: StanceModel | None = _load_optional(StanceModel, stance, "stance", "stance", self.unavailable)
         self.event: EventModel | None = _load_optional(EventModel, event, "event", "event", self.unavailable)
+        if self.event is not None and hasattr(self.event, "lm"):
+            self.event.lm  # an event model that reads a language model: load it now, not on the first request
         self.scorer: SentenceScorer | None = _load_optional(SentenceScorer, summary, "summary-extractive", "summary",
                                                             self.unavailable)
         bases = {m.base_model for m in (self.event, self.scorer) if m is not None}

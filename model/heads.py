@@ -132,7 +132,8 @@ class EventModel:
 
     @classmethod
     def load(cls, folder: Path) -> "EventModel":
-        """The event model in ``folder``: this class, or an ``EventReader`` when the folder holds a fine-tuned one."""
+        """The event model in ``folder``: this class, an ``EventReader`` (a fine-tuned encoder) or an ``EventLMModel``
+        (a linear classifier that also reads a language model), as the folder's config says."""
         tensors, config = load_checkpoint(folder)
         if config.get("task") != "event":
             raise ModelNotFoundError(f"{folder} holds a '{config.get('task')}' model, not an event model")
@@ -140,6 +141,10 @@ class EventModel:
             from model.event_reader import EventReader
 
             return EventReader.from_checkpoint(folder, tensors, config)
+        if config.get("kind") == "lm-linear":
+            from model.event_lm import EventLMModel
+
+            return EventLMModel.from_checkpoint(folder, tensors, config)
         labels = check_labels(config["labels"])
         head = MLPHead(config["head"]["in_dim"], len(labels), config["head"]["hidden"])
         head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})

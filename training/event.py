@@ -1,5 +1,6 @@
-"""Train the event-type model (any label set): a head on vectors from the frozen article pass, or a fine-tuned
-encoder reading the headline and opening; either blended with word evidence chosen on dev."""
+"""Train the event-type model (any label set): a head on vectors from the frozen article pass, a fine-tuned
+encoder reading the headline and opening, or a linear classifier that also reads a language model's middle layer;
+each blended with word evidence chosen on dev."""
 from __future__ import annotations
 
 import random
@@ -15,25 +16,32 @@ from tqdm.auto import tqdm
 
 from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
+from model.event_lm import EventLMModel, StandardizedLinear
 from model.event_reader import EventReader
 from model.heads import EventFeatures, EventModel, MLPHead
 from model.labels import check_labels
 from model.lexical import LexicalClassifier
+from model.lm_features import LMFeatureConfig, LMFeatureEncoder
 from model.pair_classifier import PairClassifier
 from model.resolve import BASE_ENCODER
 from model.text import headline_and_lead
 from training import distributed
-from training.loop import LoopConfig, config_dict, train_loop
+from training.loop import LoopConfig, LoopResult, config_dict, train_loop
 from training.metrics import classification_report
+
+
+READERS = ("frozen", "fine-tune", "lm-linear")
 
 
 @dataclass
 class EventTrainConfig:
     """What the event trainer builds.
 
-    reader: 'frozen' (an MLP head on the frozen encoder's sentence vectors, which the article pass computes anyway)
-        or 'fine-tune' (fine-tune the encoder on the headline and opening as text: one more encoder pass per
-        article; use a transformer learning rate such as 5e-5, batch size 16 and a few epochs).
+    reader: 'frozen' (an MLP head on the frozen encoder's sentence vectors, which the article pass computes anyway),
+        'fine-tune' (fine-tune the encoder on the headline and opening as text: one more encoder pass per
+        article; use a transformer learning rate such as 5e-5, batch size 16 and a few epochs) or 'lm-linear' (a
+        logistic regression over the frozen lead vector and a middle layer of a small language model, ``lm``:
+        one pass of half of Gemma-3-270M per article; the loop settings are not used).
     base_model: encoder whose sentence vectors the head reads, or that is fine-tuned.
     max_length: tokens of (headline, opening) read by the fine-tuned encoder.
     hidden: hidden units of the head (0: a linear head; frozen reader only).
@@ -46,6 +54,8 @@ class EventTrainConfig:
     lexical: also fit word evidence (TF-IDF 1-2 grams + logistic regression over the whole text) and blend it with
     the head; the blend weight is chosen on dev (macro-F1) from BLEND_GRID.
     lexical_lead: the word evidence reads the headline and this many opening sentences (0: the whole text).
+    linear_c: inverse L2 strength of the 'lm-linear' logistic regression (over standardised inputs).
+    lm: which language model and layer the 'lm-linear' reader reads (config file table [event.lm]).
     """
 
     reader: str = "frozen"
@@ -59,11 +69,17 @@ class EventTrainConfig:
     init: str = "base"
     lexical: bool = True
     lexical_lead: int = 0
+    linear_c: float = 0.01
     features: EventFeatures = field(default_factory=EventFeatures)
+    lm: LMFeatureConfig = field(default_factory=LMFeatureConfig)
 
     def __post_init__(self):
-        if self.reader not in ("frozen", "fine-tune"):
-            raise ValueError("reader must be 'frozen' or 'fine-tune'")
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}")
+        if self.reader == "lm-linear" and self.features.use_body:
+            raise ValueError("the 'lm-linear' reader reads the lead only: set features.use_body to false")
+        if self.linear_c <= 0:
+            raise ValueError("linear_c must be positive")
         if self.max_length < 16:
             raise ValueError("max_length must be at least 16")
 
@@ -115,7 +131,7 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
     weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
     torch.manual_seed(loop.seed)
-    fit = _fit_reader if config.reader == "fine-tune" else _fit_head
+    fit = {"frozen": _fit_head, "fine-tune": _fit_reader, "lm-linear": _fit_lm_linear}[config.reader]
     model, result, head_scores = fit(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume)
     blend_report = {}
     dev_scores = head_scores
@@ -210,6 +226,41 @@ def _fit_reader(train, dev, y_train, y_dev, labels, loss_fn, output, config, loo
                         resume=resume)
     dev_scores = reader.reader_log_probabilities(dev_texts) if dev_texts else np.zeros((0, len(labels)), np.float32)
     return reader, result, dev_scores
+
+
+def _fit_lm_linear(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume):
+    """Logistic regression over (frozen lead vector, language-model lead vector), standardised; the class weights
+    of ``loss_fn`` become sample weights (mean 1). Returns (model, result, dev log-probs)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if config.init != "base":
+        from model.errors import InputError
+
+        raise InputError("the 'lm-linear' reader is fitted in one go: --init is not supported for it")
+    encoder = SentenceEncoder(EncoderConfig(name=config.base_model))
+    lm = LMFeatureEncoder(config.lm)
+    tqdm.write(f"reading {len(train)} train and {len(dev)} dev texts with {config.base_model} and layer "
+               f"{config.lm.layer} of {config.lm.name}")
+
+    def inputs(examples) -> np.ndarray:
+        texts = [e.text for e in examples]
+        return np.concatenate([event_vectors(texts, encoder, config.features), lm.encode(texts)], axis=1)
+
+    x_train = inputs(train)
+    mean, scale = x_train.mean(0), x_train.std(0) + 1e-6
+    weights = loss_fn.weight.numpy()[y_train.numpy()]
+    fit = LogisticRegression(C=config.linear_c, max_iter=3000).fit(
+        (x_train - mean) / scale, y_train.numpy(), sample_weight=weights / weights.mean())
+    coef, intercept = fit.coef_, fit.intercept_
+    if len(labels) == 2:  # sklearn keeps one row for two classes
+        coef, intercept = np.concatenate([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
+    model = EventLMModel(StandardizedLinear(mean, scale, coef, intercept), labels, config.features, config.base_model,
+                         config.lm, lm=lm)
+    dev_scores = (model.linear.log_probabilities(inputs(dev)) if dev
+                  else np.zeros((0, len(labels)), np.float32))
+    metric = (classification_report(y_dev, dev_scores.argmax(1).tolist(), list(range(len(labels))))["macro_f1"]
+              if dev else 0.0)
+    return model, LoopResult(metric, 0, int(np.max(fit.n_iter_))), dev_scores
 
 
 def _init_model(config: "EventTrainConfig"):

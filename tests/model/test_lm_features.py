@@ -1,0 +1,54 @@
+"""Language-model lead vectors and the linear event classifier over them: the cut model reads the chosen layer,
+vectors ignore padding, and the stored linear classifier computes what scikit-learn fitted."""
+import numpy as np
+import pytest
+import torch
+
+
+def test_vectors_are_the_mean_of_the_chosen_layer_without_bos(tiny_generator):
+    from transformers import AutoModel, AutoTokenizer
+
+    from model.lm_features import LMFeatureConfig, LMFeatureEncoder
+
+    lm = LMFeatureEncoder(LMFeatureConfig(name=str(tiny_generator), layer=1, max_length=32), dtype=torch.float32)
+    assert len(lm.model.layers) == 1
+    text = "Troops leave the border\nThe army pulled out two brigades on Monday."
+    got = lm.encode([text])[0]
+    full = AutoModel.from_pretrained(tiny_generator, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_generator)
+    enc = tokenizer([text], return_tensors="pt", truncation=True, max_length=32)
+    with torch.inference_mode():
+        hidden = full(**enc, output_hidden_states=True).hidden_states[1][0]  # output of the first layer
+    keep = enc["input_ids"][0] != tokenizer.bos_token_id
+    np.testing.assert_allclose(got, hidden[keep].mean(0).numpy(), rtol=1e-4, atol=1e-5)
+    # batched with a longer text (padding) gives the same vector; different texts differ
+    batch = lm.encode([text + " More words follow here, and then some more.", text])
+    np.testing.assert_allclose(batch[1], got, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(batch[0], got)
+
+
+def test_a_layer_past_the_last_is_refused(tiny_generator):
+    from model.lm_features import LMFeatureConfig, LMFeatureEncoder
+
+    with pytest.raises(ValueError, match="has 2 layers"):
+        LMFeatureEncoder(LMFeatureConfig(name=str(tiny_generator), layer=3))
+    with pytest.raises(ValueError, match="layer must be"):
+        LMFeatureConfig(layer=0)
+
+
+def test_standardized_linear_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    from model.event_lm import StandardizedLinear
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 2.0, (60, 5)).astype(np.float32)
+    y = (x[:, 0] > 3).astype(int) + (x[:, 1] > 3).astype(int)
+    mean, scale = x.mean(0), x.std(0)
+    fit = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
+    linear = StandardizedLinear(mean, scale, fit.coef_, fit.intercept_)
+    np.testing.assert_allclose(linear.log_probabilities(x), fit.predict_log_proba((x - mean) / scale), atol=1e-4)
+    again = StandardizedLinear.from_tensors(linear.tensors("linear."), "linear.")
+    np.testing.assert_array_equal(again.log_probabilities(x), linear.log_probabilities(x))
+    with pytest.raises(ValueError, match="inputs"):
+        StandardizedLinear(mean[:4], scale[:4], fit.coef_, fit.intercept_)
