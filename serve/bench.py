@@ -48,6 +48,8 @@ class BenchConfig:
     pair_bodies: for the 'pairs' row (stance over a file of claim-body pairs, as in FNC-1), this many FNC-1
     competition-test bodies with all their claims, rows shuffled; the article cache then serves repeated bodies.
     0: skipped.
+    event_model: the event model timed (and used by the baseline): a shipped name ('event', or 'event-fast', the
+    MiniLM-only model) or a folder.
     """
 
     articles: int = 96
@@ -60,6 +62,7 @@ class BenchConfig:
     ray_workers: str = ""
     abstractive: int = 8
     pair_bodies: int = 16
+    event_model: str = "event"
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -189,9 +192,10 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
     from serve.baseline import PipelineBaseline
 
     # no article cache on the article rows: the timed runs repeat the same articles, which a cache would serve
-    analyzer = Analyzer(threads=config.threads, backend=config.backend, article_cache=0)
+    analyzer = Analyzer(event=config.event_model, threads=config.threads, backend=config.backend, article_cache=0)
     items = bench_articles(data_dir, config.articles)
-    baseline = PipelineBaseline(Analyzer(threads=config.threads, backend="torch"))  # always the plain fp32 modules
+    baseline = PipelineBaseline(Analyzer(event=config.event_model, threads=config.threads,
+                                         backend="torch"))  # always the plain fp32 modules
     analyzer.analyze_batch(items[:2])  # warm-up: first calls allocate
     baseline.analyze(items[0])
     report: dict = {"config": asdict(config), "backend": analyzer.backend, "articles": len(items),
@@ -241,11 +245,12 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
                                  if (folder / "config.json").exists() else {"error": f"no adapter at {folder}"})
     if not config.quick:
         sample = items[:16]
-        backend = repr(config.backend)
+        backend, event = repr(config.backend), repr(config.event_model)
         report["process"] = {
-            "newslens": _subprocess_cost(f"a = Analyzer(backend={backend})\none = lambda item: a.analyze_batch([item])",
-                                         "one", sample),
-            "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\nb = PipelineBaseline(Analyzer(backend='torch'))",
+            "newslens": _subprocess_cost(f"a = Analyzer(event={event}, backend={backend})\n"
+                                         "one = lambda item: a.analyze_batch([item])", "one", sample),
+            "baseline": _subprocess_cost("from serve.baseline import PipelineBaseline\n"
+                                         f"b = PipelineBaseline(Analyzer(event={event}, backend='torch'))",
                                          "b.analyze", sample),
         }
         report["demo"] = demo_ready_seconds(items[0].article)

@@ -40,7 +40,9 @@ def _folder_or_off(value: str) -> str | None:
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("models (a folder, a shipped name, or 'none' to switch the task off)")
     group.add_argument("--stance-model", default="stance", metavar="FOLDER", help="default: shipped weights/stance")
-    group.add_argument("--event-model", default="event", metavar="FOLDER", help="default: shipped weights/event")
+    group.add_argument("--event-model", default="event", metavar="FOLDER",
+                       help="default: shipped weights/event; event-fast: the faster MiniLM-only model "
+                            "(weights/event-fast)")
     group.add_argument("--summary-model", default="summary-extractive", metavar="FOLDER",
                        help="default: shipped weights/summary-extractive")
     group.add_argument("--abstractive-model", default="summary-abstractive", metavar="FOLDER",

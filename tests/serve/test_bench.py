@@ -58,7 +58,7 @@ def test_quick_bench_writes_a_report(shared_data, tmp_path):
     assert main(["bench", "--quick", "--threads", "1", "--ray-workers", "1", "--output", str(out),
                  "--markdown", str(md), "--data-dir", str(shared_data)]) == 0
     report = json.loads(out.read_text())
-    assert report["articles"] == 8
+    assert report["articles"] == 8 and report["config"]["event_model"] == "event"
     for row in report["tasks"].values():
         assert row["newslens_articles_per_s"] > 0 and row["baseline_articles_per_s"] > 0
         assert row["speedup"] == pytest.approx(row["newslens_articles_per_s"] / row["baseline_articles_per_s"])
