@@ -15,6 +15,7 @@ from model.article import read_articles
 from model.backends import fast_encoder, resolve_backend
 from model.encoder import EncoderConfig, SentenceEncoder, configure_threads
 from model.errors import InputError, ModelNotFoundError
+from model.event_lm import EventLMModel
 from model.heads import EventModel, SentenceScorer, SummaryBudget
 from model.resolve import BASE_ENCODER, SHIPPED_WEIGHTS
 from model.stance import ArticleView, StanceModel
@@ -149,8 +150,8 @@ class Analyzer:
         self.unavailable: dict[str, str] = {}
         self.stance: StanceModel | None = _load_optional(StanceModel, stance, "stance", "stance", self.unavailable)
         self.event: EventModel | None = _load_optional(EventModel, event, "event", "event", self.unavailable)
-        if self.event is not None and hasattr(self.event, "lm"):
-            self.event.lm  # an event model that reads a language model: load it now, not on the first request
+        if isinstance(self.event, EventLMModel):
+            self.event.lm  # it reads a language model: load that now, not on the first request
         self.scorer: SentenceScorer | None = _load_optional(SentenceScorer, summary, "summary-extractive", "summary",
                                                             self.unavailable)
         bases = {m.base_model for m in (self.event, self.scorer) if m is not None}
