@@ -46,6 +46,12 @@ def onnx_installed() -> bool:
 NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 
 
+@functools.lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX)."""
+    return bool(cpu_flags() & NATIVE_BF16_FLAGS)
+
+
 def choose_backend(flags: set[str], onnx: bool) -> str:
     """bf16 where the CPU computes bfloat16 natively, else int8 ONNX when installed, else fp32 torch. On 2 cores of
     a Xeon with AMX (BENCHMARKS.md, 2026-12-02) bf16 ran the full analysis fastest; without native bfloat16 it is

@@ -38,12 +38,6 @@ class LMFeatureConfig:
             raise ValueError("max_length must be at least 8")
 
 
-def _native_bf16() -> bool:
-    from model.backends import NATIVE_BF16_FLAGS, cpu_flags
-
-    return bool(cpu_flags() & NATIVE_BF16_FLAGS)
-
-
 class LMFeatureEncoder:
     """``encode(texts)`` -> (len(texts), hidden) float32: mean of layer ``config.layer``'s hidden states over the
     tokens of each text's lead, the first (BOS) token left out. Runs in bfloat16 on CPUs that compute it natively,
@@ -52,12 +46,13 @@ class LMFeatureEncoder:
     def __init__(self, config: LMFeatureConfig | None = None, dtype: torch.dtype | None = None):
         from transformers import AutoModel, AutoTokenizer
 
+        from model.backends import native_bf16
         from model.generator import converted_checkpoint
 
         self.config = config or LMFeatureConfig()
         path = converted_checkpoint(self.config.name)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.dtype = dtype or (torch.bfloat16 if _native_bf16() else torch.float32)
+        self.dtype = dtype or (torch.bfloat16 if native_bf16() else torch.float32)
         model = AutoModel.from_pretrained(path, dtype=self.dtype)
         model = getattr(model, "model", model)  # a causal-LM checkpoint: keep the decoder, drop the LM head
         if self.config.layer > len(model.layers):
@@ -84,7 +79,7 @@ class LMFeatureEncoder:
                                  max_length=self.config.max_length)
             self._captured.clear()
             self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
-            hidden = self._captured[-1].float()
+            hidden = self._captured.pop().float()  # taken out, so the list holds no batch between calls
             mask = enc["attention_mask"].bool()
             if bos is not None:
                 mask &= enc["input_ids"] != bos
