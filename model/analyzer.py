@@ -150,8 +150,6 @@ class Analyzer:
         self.unavailable: dict[str, str] = {}
         self.stance: StanceModel | None = _load_optional(StanceModel, stance, "stance", "stance", self.unavailable)
         self.event: EventModel | None = _load_optional(EventModel, event, "event", "event", self.unavailable)
-        if isinstance(self.event, EventLMModel):
-            self.event.lm  # it reads a language model: load that now, not on the first request
         self.scorer: SentenceScorer | None = _load_optional(SentenceScorer, summary, "summary-extractive", "summary",
                                                             self.unavailable)
         bases = {m.base_model for m in (self.event, self.scorer) if m is not None}
@@ -174,6 +172,9 @@ class Analyzer:
         if self.event is not None and not self.event.reads_vectors:
             self.event.classifier.encoder = fast_encoder(self.event.classifier.encoder, backend)
         self.backend = backend
+        if isinstance(self.event, EventLMModel):
+            self.event.lm_runtime = backend  # the language model runs like the encoders: fp32, bf16 or int8 ONNX
+            self.event.lm  # load it now, not on the first request
         self.load_seconds = time.perf_counter() - started
 
     def analyze(self, article: str | bytes, headline: str | None = None, claims: Sequence[str] = (),

@@ -4,6 +4,7 @@ after its 9th of 18 layers, so a forward pass costs half the model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 from model.lexical import lead_text
 
 LM_FEATURES_MODEL = "gemma-3-270m"
+RUNTIMES = ("torch", "bf16", "onnx")
 
 
 @dataclass
@@ -40,19 +42,31 @@ class LMFeatureConfig:
 
 class LMFeatureEncoder:
     """``encode(texts)`` -> (len(texts), hidden) float32: mean of layer ``config.layer``'s hidden states over the
-    tokens of each text's lead, the first (BOS) token left out. Runs in bfloat16 on CPUs that compute it natively,
-    else fp32."""
+    tokens of each text's lead, the first (BOS) token left out.
 
-    def __init__(self, config: LMFeatureConfig | None = None, dtype: torch.dtype | None = None):
+    runtime: 'torch' (fp32), 'bf16' (torch bfloat16), 'onnx' (the kept layers as an int8 ONNX Runtime graph,
+    exported once into the model cache; the embedding lookup stays in torch) or None: bf16 on CPUs that compute it
+    natively, else fp32.
+    """
+
+    def __init__(self, config: LMFeatureConfig | None = None, dtype: torch.dtype | None = None,
+                 runtime: str | None = None):
         from transformers import AutoModel, AutoTokenizer
 
         from model.backends import native_bf16
         from model.generator import converted_checkpoint
 
+        if runtime not in (None, *RUNTIMES):
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}")
         self.config = config or LMFeatureConfig()
         path = converted_checkpoint(self.config.name)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.dtype = dtype or (torch.bfloat16 if native_bf16() else torch.float32)
+        if runtime is None:
+            runtime = "bf16" if dtype == torch.bfloat16 or (dtype is None and native_bf16()) else "torch"
+        self.runtime = runtime
+        graph = _graph_path(Path(path), self.config.layer) if runtime == "onnx" else None
+        # the ONNX path keeps only the embedding table in torch: bf16 is enough once the graph is exported
+        self.dtype = torch.bfloat16 if runtime == "bf16" or (graph is not None and graph.exists()) else torch.float32
         model = AutoModel.from_pretrained(path, dtype=self.dtype)
         model = getattr(model, "model", model)  # a causal-LM checkpoint: keep the decoder, drop the LM head
         if self.config.layer > len(model.layers):
@@ -66,6 +80,22 @@ class LMFeatureEncoder:
         self._captured: list[torch.Tensor] = []
         model.layers[-1].register_forward_hook(lambda _m, _i, out: self._captured.append(
             out[0] if isinstance(out, tuple) else out))
+        self._session = None
+        if graph is not None:
+            self._session = _onnx_layers(self, graph)
+            self.model = None  # the graph holds the layers; only the embedding table stays in torch
+            self._embed = model.embed_tokens.to(torch.bfloat16)  # half the memory; the graph reads fp32
+
+    def _last_layer(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(batch, tokens, hidden) float32 output of the kept layers."""
+        if self._session is not None:
+            embeds = self._embed(ids).float().numpy()
+            (hidden,) = self._session.run(["hidden"], {"inputs_embeds": embeds,
+                                                      "attention_mask": mask.numpy().astype("int64")})
+            return torch.from_numpy(hidden)
+        self._captured.clear()
+        self.model(input_ids=ids, attention_mask=mask)
+        return self._captured.pop().float()  # taken out, so the list holds no batch between calls
 
     @torch.inference_mode()
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -77,12 +107,65 @@ class LMFeatureEncoder:
             idx = order[start: start + self.config.batch_size]
             enc = self.tokenizer([leads[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                                  max_length=self.config.max_length)
-            self._captured.clear()
-            self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
-            hidden = self._captured.pop().float()  # taken out, so the list holds no batch between calls
+            hidden = self._last_layer(enc["input_ids"], enc["attention_mask"])
             mask = enc["attention_mask"].bool()
             if bos is not None:
                 mask &= enc["input_ids"] != bos
             mask = mask.unsqueeze(-1).float()
             out[idx] = ((hidden * mask).sum(1) / mask.sum(1).clamp_min(1.0)).numpy()
         return out
+
+
+def _graph_path(checkpoint: Path, layer: int) -> Path:
+    """Cache path of the int8 graph of ``checkpoint``'s first ``layer`` layers, keyed by the checkpoint's files (name,
+    size, first and last MiB), so a cached graph is found without loading the weights in fp32."""
+    import hashlib
+
+    from model.onnx_backend import cache_dir
+
+    digest = hashlib.sha256(f"{checkpoint.resolve()}|layer={layer}".encode())
+    for file in sorted(checkpoint.glob("*.json")) + sorted(checkpoint.glob("*.safetensors")):
+        size = file.stat().st_size
+        digest.update(f"{file.name}|{size}".encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+            handle.seek(max(size - (1 << 20), 0))
+            digest.update(handle.read())
+    return cache_dir() / f"lm-{digest.hexdigest()[:16]}" / "layers.int8-per-channel-7bit.onnx"
+
+
+def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
+    """A session running ``encoder``'s kept layers from input embeddings, int8 weights (per channel), read from
+    ``target``; exported there first when missing (about a minute for Gemma's nine layers; needs the fp32 model)."""
+    from torch import nn
+
+    from model.onnx_backend import cpu_session, export_traced, quantize_weights
+
+    model = encoder.model
+    folder = target.parent
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        plain = folder / "layers.onnx"
+
+        class FromEmbeddings(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = model
+
+            def forward(self, inputs_embeds, attention_mask):
+                encoder._captured.clear()
+                self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
+                return encoder._captured.pop()
+
+        previous = model.config._attn_implementation
+        model.config._attn_implementation = "eager"  # the exporter traces eager attention most reliably
+        try:
+            mask = torch.ones(2, 16, dtype=torch.long)
+            mask[1, :3] = 0  # a left-padded row, so the traced mask code is the general one
+            embeds = model.embed_tokens(torch.randint(5, 1000, (2, 16)))
+            export_traced(FromEmbeddings(), (embeds, mask), ["inputs_embeds", "attention_mask"], plain)
+        finally:
+            model.config._attn_implementation = previous
+        quantize_weights(plain, target)
+        plain.unlink(missing_ok=True)  # fp32 graph: only the int8 one is read
+    return cpu_session(target)

@@ -87,16 +87,11 @@ def _export_plain(module: nn.Module, path: Path) -> None:
         module.config._attn_implementation = "eager"  # the exporter traces eager attention most reliably
     except Exception:
         pass
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # per process: workers may export the same model at once
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer notes about masks that are constant for BERT
-        torch.onnx.export(Wrapped(module).eval(), (ids, mask, types), str(tmp), dynamo=False,
-                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
-                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids", "hidden")},
-                          opset_version=17)
-    if previous is not None:
-        module.config._attn_implementation = previous
-    os.replace(tmp, path)
+    try:
+        export_traced(Wrapped(module), (ids, mask, types), ["input_ids", "attention_mask", "token_type_ids"], path)
+    finally:
+        if previous is not None:
+            module.config._attn_implementation = previous
 
 
 def quantize_weights(source: Path, target: Path) -> None:
@@ -141,23 +136,41 @@ def fuse_bert_blocks(source: Path, target: Path, config) -> None:
     os.replace(tmp, target)
 
 
+def cpu_session(path: Path, threads: int | None = None):
+    """An ONNX Runtime CPU session on ``threads`` intra-op threads (default: torch's count)."""
+    _require_onnxruntime()
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # No busy-waiting after a run: the article encoder, the pair classifier and torch's heads take turns on the
+    # same cores, and spinning threads of one session starve the next (measured: full analysis 25.5 -> 33.4
+    # articles/s on 2 cores with spinning off).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def export_traced(module: nn.Module, args: tuple, input_names: list[str], path: Path) -> None:
+    """Trace ``module`` on ``args`` into ``path`` (dynamic batch and length on every input and on the one output,
+    'hidden'), atomically."""
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # per process: workers may export the same model at once
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about masks that are constant for the traced shapes
+        torch.onnx.export(module.eval(), args, str(tmp), dynamo=False, input_names=input_names,
+                          output_names=["hidden"], opset_version=17,
+                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*input_names, "hidden"]})
+    os.replace(tmp, path)
+
+
 class OnnxEncoder(nn.Module):
     """Drop-in for a transformers encoder at inference: same call, returns ``.last_hidden_state``."""
 
     def __init__(self, path: Path, config, threads: int | None = None):
         super().__init__()
         _require_onnxruntime()
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # No busy-waiting after a run: the article encoder, the pair classifier and torch's heads take turns on the
-        # same cores, and spinning threads of one session starve the next (measured: full analysis 25.5 -> 33.4
-        # articles/s on 2 cores with spinning off).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads)
         self.config = config
         self.path = path
 

@@ -25,6 +25,10 @@ class PipelineBaseline:
             raise ValueError(f"the pipeline baseline runs the fp32 torch modules; this Analyzer runs {analyzer.backend} "
                              "(build it with backend='torch')")
         self.analyzer = analyzer
+        if getattr(analyzer.event, "gate", None) is not None:
+            from model.event_lm import NEVER
+
+            analyzer.event.gate_threshold = NEVER  # a plain user runs the full classifier on every article
         enc = analyzer.encoder
         self.embed_pipe = pipeline("feature-extraction", model=enc.module, tokenizer=enc.tokenizer, framework="pt",
                                    device="cpu")

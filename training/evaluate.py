@@ -9,8 +9,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from model.article import read_articles
-from model.backends import fast_encoder
+from model.backends import fast_encoder, resolve_backend
 from model.encoder import EncoderConfig, SentenceEncoder
+from model.event_lm import EventLMModel
 from model.heads import EventModel, SentenceScorer, SummaryBudget
 from model.stance import StanceModel
 from training.data.stance_data import StanceData, check_stance_labels
@@ -52,6 +53,8 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
         from model.errors import InputError
 
         raise InputError(f"labels {unknown} are not labels of this model ({', '.join(model.labels)})")
+    if isinstance(model, EventLMModel):  # its language model runs on the same backend as the encoder
+        model.lm_runtime = resolve_backend(backend)
     if not model.reads_vectors:  # a fine-tuned event model reads the text through its own encoder
         views = None
         model.classifier.encoder = fast_encoder(model.classifier.encoder, backend)

@@ -56,6 +56,10 @@ class EventTrainConfig:
     lexical_lead: the word evidence reads the headline and this many opening sentences (0: the whole text).
     linear_c: inverse L2 strength of the 'lm-linear' logistic regression (over standardised inputs).
     lm: which language model and layer the 'lm-linear' reader reads (config file table [event.lm]).
+    gate: 'lm-linear' only: also fit a gate (logistic regression over the lead vector alone, blended with the same
+        word evidence) that answers the articles it is sure of without the language model.
+    gate_margin: the gate's threshold is the lowest (GATE_GRID) at which it changes none of the full model's dev
+        answers, plus this margin for text unlike the training corpora.
     """
 
     reader: str = "frozen"
@@ -70,6 +74,8 @@ class EventTrainConfig:
     lexical: bool = True
     lexical_lead: int = 0
     linear_c: float = 0.01
+    gate: bool = True
+    gate_margin: float = 0.1
     features: EventFeatures = field(default_factory=EventFeatures)
     lm: LMFeatureConfig = field(default_factory=LMFeatureConfig)
 
@@ -85,6 +91,7 @@ class EventTrainConfig:
 
 
 BLEND_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # weight of the embedding head against the words
+GATE_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.3 ... 0.95
 
 
 @dataclass
@@ -147,6 +154,9 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
             blend = float(max(BLEND_GRID, key=lambda w: (blend_report[str(w)], w)))  # ties: more embedding
             dev_scores = blend * head_scores + (1 - blend) * words
         model.lexical, model.blend = lexical, blend
+    gate_report = {}
+    if isinstance(model, EventLMModel) and model.gate is not None:
+        gate_report = set_gate_threshold(model, [e.text for e in dev], dev_scores.argmax(1), config.gate_margin)
     dev_pred = [labels[i] for i in dev_scores.argmax(1).tolist()]
     card = {
         "labels": list(labels),
@@ -156,6 +166,7 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
         "loop": {"best_dev_macro_f1": result.best_metric, "best_step": result.best_step, "steps": result.steps,
                  "averaged_states": result.averaged, "history": result.history},
         **({"blend": {"chosen": model.blend, "dev_macro_f1_by_weight": blend_report}} if config.lexical else {}),
+        **({"gate": gate_report} if gate_report else {}),
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),
     }
@@ -251,16 +262,53 @@ def _fit_lm_linear(train, dev, y_train, y_dev, labels, loss_fn, output, config, 
     weights = loss_fn.weight.numpy()[y_train.numpy()]
     fit = LogisticRegression(C=config.linear_c, max_iter=3000).fit(
         (x_train - mean) / scale, y_train.numpy(), sample_weight=weights / weights.mean())
-    coef, intercept = fit.coef_, fit.intercept_
-    if len(labels) == 2:  # sklearn keeps one row for two classes
-        coef, intercept = np.concatenate([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
-    model = EventLMModel(StandardizedLinear(mean, scale, coef, intercept), labels, config.features, config.base_model,
-                         config.lm, lm=lm)
+    gate = None
+    if config.gate:
+        lead_dim = x_train.shape[1] - lm.dim
+        gate_fit = LogisticRegression(C=config.linear_c, max_iter=3000).fit(
+            (x_train[:, :lead_dim] - mean[:lead_dim]) / scale[:lead_dim], y_train.numpy(),
+            sample_weight=weights / weights.mean())
+        gate = StandardizedLinear(mean[:lead_dim], scale[:lead_dim], *_both_rows(gate_fit, len(labels)))
+    model = EventLMModel(StandardizedLinear(mean, scale, *_both_rows(fit, len(labels))), labels, config.features,
+                         config.base_model, config.lm, lm=lm, gate=gate)
     dev_scores = (model.linear.log_probabilities(inputs(dev)) if dev
                   else np.zeros((0, len(labels)), np.float32))
     metric = (classification_report(y_dev, dev_scores.argmax(1).tolist(), list(range(len(labels))))["macro_f1"]
               if dev else 0.0)
     return model, LoopResult(metric, 0, int(np.max(fit.n_iter_))), dev_scores
+
+
+def _both_rows(fit, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coef, intercept) with one row per label: sklearn keeps one row for two classes."""
+    coef, intercept = fit.coef_, fit.intercept_
+    if n_labels == 2:
+        coef, intercept = np.concatenate([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
+    return coef, intercept
+
+
+def set_gate_threshold(model: EventLMModel, dev_texts: Sequence[str], full_choice: np.ndarray, margin: float) -> dict:
+    """Set ``model.gate_threshold``: the lowest GATE_GRID value at which the gate changes none of the full
+    model's dev answers (``full_choice``), plus ``margin``; no dev texts, or no safe value: the gate never answers.
+    Returns, per grid value, the share of dev the gate answers and how many answers it changes."""
+    from model.event_lm import NEVER
+
+    if not dev_texts:
+        model.gate_threshold = NEVER
+        return {"threshold": NEVER, "reason": "no dev texts"}
+    encoder = SentenceEncoder(EncoderConfig(name=model.base_model))
+    lead = event_vectors(dev_texts, encoder, model.features)
+    scores = model.gate_scores(lead, model.word_scores(dev_texts))
+    confidence, choice = np.exp(scores.max(1)), scores.argmax(1)
+    by_value = {}
+    for value in GATE_GRID:
+        passed = confidence >= value
+        by_value[str(value)] = {"answered": round(float(passed.mean()), 4),
+                                "changed": int((choice[passed] != full_choice[passed]).sum())}
+    safe = [v for v in GATE_GRID if by_value[str(v)]["changed"] == 0]  # a higher value passes a subset
+    model.gate_threshold = round(safe[0] + margin, 4) if safe else NEVER
+    answered = float((confidence >= model.gate_threshold).mean())
+    return {"threshold": model.gate_threshold, "margin": margin, "dev_answered_by_gate": round(answered, 4),
+            "dev_by_value": by_value}
 
 
 def _init_model(config: "EventTrainConfig"):

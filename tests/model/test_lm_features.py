@@ -27,6 +27,25 @@ def test_vectors_are_the_mean_of_the_chosen_layer_without_bos(tiny_generator):
     assert not np.allclose(batch[0], got)
 
 
+def test_onnx_runtime_gives_the_torch_vectors(tiny_generator, tmp_path, monkeypatch):
+    from model.lm_features import LMFeatureConfig, LMFeatureEncoder
+
+    monkeypatch.setenv("NEWSLENS_CACHE", str(tmp_path))
+    config = LMFeatureConfig(name=str(tiny_generator), layer=2, max_length=32)
+    texts = ["Troops leave the border\nThe army pulled out two brigades on Monday.", "Shares fell.",
+             "Protesters marched through the capital on Sunday, demanding new elections and the release of leaders."]
+    reference = LMFeatureEncoder(config, runtime="torch").encode(texts)
+    lm = LMFeatureEncoder(config, runtime="onnx")
+    assert lm.model is None and list(tmp_path.rglob("layers.int8-per-channel-7bit.onnx"))
+    got = lm.encode(texts)
+    cosine = (got * reference).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(reference, axis=1)
+    assert got.shape == reference.shape and cosine.min() > 0.99
+    again = LMFeatureEncoder(config, runtime="onnx").encode(texts)  # the cached graph, read back
+    np.testing.assert_allclose(again, got, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="runtime"):
+        LMFeatureEncoder(config, runtime="gpu")
+
+
 def test_a_layer_past_the_last_is_refused(tiny_generator):
     from model.lm_features import LMFeatureConfig, LMFeatureEncoder
 

@@ -56,3 +56,57 @@ def test_lm_linear_refuses_body_vectors_and_init(trained_lm_linear, tmp_path):
     common = ["train", "event", "--data", str(data), "--threads", "1"]
     assert main([*common, "--output", str(tmp_path / "a"), "--config", str(body)]) == 2
     assert main([*common, "--output", str(tmp_path / "b"), "--config", str(config), "--event-init", str(out)]) == 2
+
+
+def test_gate_is_trained_stored_and_changes_no_dev_answer(trained_lm_linear):
+    from model.event_lm import NEVER
+    from model.heads import EventModel
+    from model.storage import load_checkpoint
+    from training.event import GATE_GRID
+
+    _, _, out = trained_lm_linear
+    card = json.loads((out / "config.json").read_text())
+    gate = card["training"]["gate"]
+    assert card["gate_threshold"] == gate["threshold"]
+    assert "gate.coef" in load_checkpoint(out)[0]
+    model = EventModel.load(out)
+    assert model.gate is not None and model.gate.in_dim < model.linear.in_dim
+    if gate["threshold"] != NEVER:  # the lowest safe grid value, plus the margin
+        lowest = round(gate["threshold"] - gate["margin"], 2)
+        assert lowest in GATE_GRID and gate["dev_by_value"][str(lowest)]["changed"] == 0
+        below = [v for v in GATE_GRID if v < lowest]
+        assert not below or gate["dev_by_value"][str(below[-1])]["changed"] > 0
+
+
+def test_gate_answers_confident_articles_without_the_language_model(trained_lm_linear):
+    import numpy as np
+
+    from model.analyzer import Analyzer, ArticleInput
+    from model.event_lm import NEVER
+
+    _, _, out = trained_lm_linear
+    analyzer = Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None, backend="torch")
+    model = analyzer.event
+    items = [ArticleInput(f"{label.title()} news\n{t}") for label, texts in EVENTS.items() for t in texts[:4]]
+
+    def run(threshold):
+        model.gate_threshold = threshold
+        before = dict(model.counts)
+        results = analyzer.analyze_batch(items, tasks=("event",))
+        return ([r.event.scores for r in results], model.counts["read_by_lm"] - before["read_by_lm"],
+                model.counts["articles"] - before["articles"])
+
+    full, read_full, n = run(NEVER)
+    assert read_full == n == len(items)
+    gate_only, read_none, _ = run(0.0)
+    assert read_none == 0
+    assert gate_only != full  # the gate is its own classifier, not the full one
+    # between the two, each article gets the gate's answer when the gate is sure of it, else the full model's
+    top = np.array([max(s.values()) for s in gate_only])
+    threshold = float(np.median(top))
+    mixed, read_some, _ = run(threshold)
+    sure = top >= threshold
+    assert read_some == int((~sure).sum())
+    for i, scores in enumerate(mixed):
+        expected = gate_only[i] if sure[i] else full[i]
+        assert all(abs(scores[k] - expected[k]) < 1e-5 for k in scores)
