@@ -11,9 +11,9 @@ from pathlib import Path
 from model.errors import InputError
 
 BACKENDS = ("auto", "torch", "bf16", "onnx")
-BACKEND_HELP = ("auto (bf16 on CPUs that compute bfloat16 natively, else onnx when its extra is installed, else "
-                "torch), torch (fp32), bf16 (torch bfloat16: fast on CPUs with AVX512-BF16 or AMX, slow elsewhere) "
-                "or onnx (int8 ONNX Runtime; the onnx extra)")
+BACKEND_HELP = ("auto (bf16 on CPUs with AMX, else onnx when its extra is installed, else bf16 on CPUs with "
+                "AVX512-BF16, else torch), torch (fp32), bf16 (torch bfloat16: fast on CPUs with AMX, slow without "
+                "native bfloat16) or onnx (int8 ONNX Runtime; the onnx extra)")
 
 
 def check_backend(backend: str) -> str:
@@ -53,12 +53,15 @@ def native_bf16() -> bool:
 
 
 def choose_backend(flags: set[str], onnx: bool) -> str:
-    """bf16 where the CPU computes bfloat16 natively, else int8 ONNX when installed, else fp32 torch. On 2 cores of
-    a Xeon with AMX (BENCHMARKS.md, 2026-12-02) bf16 ran the full analysis fastest; without native bfloat16 it is
-    slower than fp32, and int8 ONNX is the fast path."""
-    if flags & NATIVE_BF16_FLAGS:
+    """bf16 on CPUs with AMX, else int8 ONNX when installed, else bf16 where the CPU computes it natively (AVX512-BF16),
+    else fp32 torch. Measured on 2 cores (BENCHMARKS.md): on a Xeon with AMX bf16 ran the full analysis fastest
+    (2026-12-02); on an AMD EPYC with AVX512-BF16 but no AMX int8 ONNX beat bf16 on every task (full analysis 13.8
+    against 9.6 articles/s, 2026-12-03); without native bfloat16 bf16 is slower than fp32."""
+    if "amx_bf16" in flags:
         return "bf16"
-    return "onnx" if onnx else "torch"
+    if onnx:
+        return "onnx"
+    return "bf16" if flags & NATIVE_BF16_FLAGS else "torch"
 
 
 @functools.lru_cache(maxsize=1)

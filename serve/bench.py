@@ -30,7 +30,9 @@ TASK_SETS = {"full": ("stance", "event", "summary"), "stance": ("stance",), "eve
 class BenchConfig:
     """What `newslens bench` measures.
 
-    articles: number of real articles (BBC News Summary, fixed sample) timed for throughput.
+    articles: number of real articles (a fixed sample of ``article_source``) timed for throughput.
+    article_source: 'bbc' (BBC News Summary: the title line is the headline) or 'fnc1' (FNC-1 competition-test
+        bodies, news the event corpora do not hold, so the event gate sends more of it to the language model).
     latency_runs: articles analysed one at a time for p50/p95 latency.
     backend: auto, torch, bf16 or onnx (see model/backends.py) for the NewsLens path; the baseline is always torch
         fp32. The report names what 'auto' chose.
@@ -53,6 +55,7 @@ class BenchConfig:
     """
 
     articles: int = 96
+    article_source: str = "bbc"
     latency_runs: int = 24
     backend: str = "auto"
     batch_size: int = 32
@@ -67,23 +70,38 @@ class BenchConfig:
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
+        if self.article_source not in ARTICLE_SOURCES:
+            raise ValueError(f"article_source must be one of {', '.join(ARTICLE_SOURCES)}")
         parse_workers(self.ray_workers)  # raises ValueError for a bad list
         if self.quick:
             self.articles, self.latency_runs = min(self.articles, 8), min(self.latency_runs, 5)
             self.pair_bodies = min(self.pair_bodies, 2)
 
 
-def bench_articles(data_dir: Path, n: int, seed: int = 7) -> list[ArticleInput]:
-    """A fixed sample of BBC articles (title line = headline = claim)."""
-    path = data_dir / "bbc_news_summary" / "bbc_news_summary.jsonl"
+ARTICLE_SOURCES = {"bbc": Path("bbc_news_summary") / "bbc_news_summary.jsonl",
+                   "fnc1": Path("fnc1") / "competition_test_bodies.csv"}
+
+
+SOURCE_NAMES = {"bbc": "BBC News Summary", "fnc1": "FNC-1 competition-test bodies"}
+
+
+def bench_articles(data_dir: Path, n: int, seed: int = 7, source: str = "bbc") -> list[ArticleInput]:
+    """A fixed sample of BBC articles (title line = headline = claim) or of FNC-1 competition-test bodies."""
+    import csv
+
+    path = data_dir / ARTICLE_SOURCES[source]
     if not path.exists():
         from model.errors import InputError
 
         raise InputError(f"benchmark articles not found at {path}; pass --data-dir")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows.sort(key=lambda r: r["id"])
-    random.Random(seed).shuffle(rows)
-    return [ArticleInput(r["article"]) for r in rows[:n]]
+    if source == "bbc":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts = [r["article"] for r in sorted(rows, key=lambda r: r["id"])]
+    else:
+        with path.open(encoding="utf-8", newline="") as handle:
+            texts = [r["articleBody"] for r in sorted(csv.DictReader(handle), key=lambda r: int(r["Body ID"]))]
+    random.Random(seed).shuffle(texts)
+    return [ArticleInput(t) for t in texts[:n]]
 
 
 def bench_pairs(data_dir: Path, n_bodies: int, seed: int = 7) -> list[ArticleInput]:
@@ -193,7 +211,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
 
     # no article cache on the article rows: the timed runs repeat the same articles, which a cache would serve
     analyzer = Analyzer(event=config.event_model, threads=config.threads, backend=config.backend, article_cache=0)
-    items = bench_articles(data_dir, config.articles)
+    items = bench_articles(data_dir, config.articles, source=config.article_source)
     baseline = PipelineBaseline(Analyzer(event=config.event_model, threads=config.threads,
                                          backend="torch"))  # always the plain fp32 modules
     analyzer.analyze_batch(items[:2])  # warm-up: first calls allocate
@@ -210,10 +228,13 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
             continue
         n_base = min(len(items), 24 if not config.quick else len(items))
         base_items = items[:n_base]
-        row = {
-            "newslens_articles_per_s": _throughput(ours(tasks), len(items)),
-            "baseline_articles_per_s": _throughput(lambda: [baseline.analyze(i, tasks) for i in base_items], n_base, 1),
-        }
+        gated = dict(getattr(analyzer.event, "counts", None) or {}) if "event" in tasks else {}
+        row = {"newslens_articles_per_s": _throughput(ours(tasks), len(items))}
+        if gated:  # share of the timed articles the event model's language model read (the gate answered the rest)
+            now = analyzer.event.counts
+            row["event_read_by_lm"] = ((now["read_by_lm"] - gated["read_by_lm"])
+                                       / max(now["articles"] - gated["articles"], 1))
+        row["baseline_articles_per_s"] = _throughput(lambda: [baseline.analyze(i, tasks) for i in base_items], n_base, 1)
         row["speedup"] = row["newslens_articles_per_s"] / row["baseline_articles_per_s"]
         lat = items[: config.latency_runs]
         row["newslens_latency"] = _latencies(lambda i: analyzer.analyze_batch([i], tasks), lat)
@@ -341,6 +362,10 @@ def format_tasks(report: dict) -> str:
         lines.append(f"{name:<8}{row['newslens_articles_per_s']:>16.1f}{row['baseline_articles_per_s']:>16.2f}"
                      f"{row['speedup']:>7.1f}x{row['newslens_latency']['p50_ms']:>9.0f}{row['newslens_latency']['p95_ms']:>9.0f}"
                      f"{row['baseline_latency']['p50_ms']:>10.0f}")
+    for name, row in report["tasks"].items():
+        if "event_read_by_lm" in row:
+            lines.append(f"{name}: the event gate answered {1 - row['event_read_by_lm']:.0%} of the articles alone; "
+                         f"the language model read {row['event_read_by_lm']:.0%} (the baseline reads all)")
     if "pairs" in report:
         lines.append(f"pairs: stance only, rows are claim-body pairs (all {report['pairs']['pairs']} FNC-1 "
                      f"competition-test claims of {report['pairs']['bodies']} bodies, shuffled); rates are pairs/s")
@@ -361,7 +386,7 @@ def append_markdown(report: dict, command: str, path: Path) -> None:
     head = "# Benchmarks\n\nEvery section is one `newslens bench` run: NewsLens and the baseline measured in the same process.\n"
     text = path.read_text(encoding="utf-8") if path.exists() else head
     block = [f"\n## {report['date']}: `{command}`\n", f"Machine: {report['machine']}. Articles: {report['articles']} "
-             f"(BBC News Summary sample), backend {_backend_name(report)}.\n", "```", format_bench(report), "```\n"]
+             f"({SOURCE_NAMES[report['config'].get('article_source', 'bbc')]} sample), backend {_backend_name(report)}.\n", "```", format_bench(report), "```\n"]
     atomic_write_text(path, text + "\n".join(block))
 
 

@@ -63,6 +63,8 @@ def test_quick_bench_writes_a_report(shared_data, tmp_path):
         assert row["newslens_articles_per_s"] > 0 and row["baseline_articles_per_s"] > 0
         assert row["speedup"] == pytest.approx(row["newslens_articles_per_s"] / row["baseline_articles_per_s"])
         assert row["newslens_latency"]["p50_ms"] <= row["newslens_latency"]["p95_ms"]
+    for name in ("event", "full"):  # the shipped event model's gate: the share its language model read
+        assert 0 <= report["tasks"][name]["event_read_by_lm"] <= 1
     steps = report["steps"]
     assert [r["key"] for r in steps["rows"]] == ["a", "b", "c", "d", "e", "j"]  # one thread; no ONNX under --quick
     assert steps["articles"] == 2 and steps["sentences"] > 0
@@ -76,6 +78,22 @@ def test_quick_bench_writes_a_report(shared_data, tmp_path):
     assert ("note" in ray) != ("runs" in ray)
     text = md.read_text()
     assert "NewsLens art/s" in text and "speed steps" in text and "ray scaling" in text
+
+
+def test_bench_articles_come_from_either_source(shared_data):
+    import csv
+
+    from serve.bench import BenchConfig, bench_articles
+
+    bbc = bench_articles(shared_data, 5)
+    fnc = bench_articles(shared_data, 5, source="fnc1")
+    assert [a.article for a in fnc] == [a.article for a in bench_articles(shared_data, 5, source="fnc1")]
+    with (shared_data / "fnc1" / "competition_test_bodies.csv").open(encoding="utf-8", newline="") as handle:
+        bodies = {row["articleBody"] for row in csv.DictReader(handle)}
+    assert len({a.article for a in fnc}) == 5 and all(a.article in bodies for a in fnc)
+    assert not any(a.article in bodies for a in bbc)
+    with pytest.raises(ValueError, match="article_source"):
+        BenchConfig(article_source="cnn")
 
 
 def test_bench_pairs_are_every_claim_of_the_chosen_bodies(shared_data):
