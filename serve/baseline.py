@@ -9,6 +9,7 @@ import torch
 
 from model.analyzer import Analyzer, ArticleInput, prepare_article
 from model.article import article_sentences
+from model.event_lm import NEVER, EventLMModel
 from model.heads import pick_within_budget, sentence_features
 from model.relatedness import relatedness_features
 from model.stance import ArticleView, pick_evidence
@@ -25,9 +26,7 @@ class PipelineBaseline:
             raise ValueError(f"the pipeline baseline runs the fp32 torch modules; this Analyzer runs {analyzer.backend} "
                              "(build it with backend='torch')")
         self.analyzer = analyzer
-        if getattr(analyzer.event, "gate", None) is not None:
-            from model.event_lm import NEVER
-
+        if isinstance(analyzer.event, EventLMModel):
             analyzer.event.gate_threshold = NEVER  # a plain user runs the full classifier on every article
         enc = analyzer.encoder
         self.embed_pipe = pipeline("feature-extraction", model=enc.module, tokenizer=enc.tokenizer, framework="pt",

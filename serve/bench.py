@@ -331,12 +331,25 @@ def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleIn
 
 
 def machine_line() -> str:
+    """Architecture, CPU model and its bfloat16 support (what 'auto' decides on), cores, torch and Python."""
     import os
 
     import torch
 
-    return (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-            f"Python {platform.python_version()}")
+    from model.backends import cpu_flags
+
+    name = next((line.partition(":")[2].strip() for line in _cpuinfo_lines() if line.startswith("model name")), "")
+    native = sorted(cpu_flags() & {"amx_bf16", "avx512_bf16"})
+    cpu = f"{name} ({', '.join(native) if native else 'no native bfloat16'}), " if name else ""
+    return (f"{platform.machine()}, {cpu}{os.cpu_count()} cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
+
+
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
 
 
 def format_bench(report: dict) -> str:

@@ -58,8 +58,8 @@ class EventTrainConfig:
     lm: which language model and layer the 'lm-linear' reader reads (config file table [event.lm]).
     gate: 'lm-linear' only: also fit a gate (logistic regression over the lead vector alone, blended with the same
         word evidence) that answers the articles it is sure of without the language model.
-    gate_margin: the gate's threshold is the lowest (GATE_GRID) at which it changes none of the full model's dev
-        answers, plus this margin for text unlike the training corpora.
+    gate_margin: the gate's threshold is the lowest of 0.30, 0.35, ..., 0.95 at which it changes none of the full
+        model's dev answers, plus this margin for text unlike the training corpora.
     """
 
     reader: str = "frozen"
