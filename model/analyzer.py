@@ -41,6 +41,7 @@ class ClaimStance:
 class EventResult:
     label: str
     scores: dict[str, float]
+    reader: str = ""  # a gated event model: 'gate' (answered without the language model) or 'language model'
 
 
 @dataclass
@@ -225,7 +226,7 @@ class Analyzer:
                           if self.event.reads_vectors else None)
             texts = [p.text for p in prepared]
             for i, pred in enumerate(self.event.predict(lead_views, texts)):
-                events[i] = EventResult(pred.label, pred.scores)
+                events[i] = EventResult(pred.label, pred.scores, pred.reader)
             timings["event"] = time.perf_counter() - clock
 
         summaries: list[SummaryResult | None] = [None] * len(prepared)

@@ -22,6 +22,7 @@ from model.stance import ArticleView
 
 KIND = "lm-linear"
 NEVER = 2.0  # a gate threshold no probability reaches: every article is read by the language model
+READ_BY_GATE, READ_BY_LM = "gate", "language model"  # EventPrediction.reader: which part answered
 
 
 class StandardizedLinear:
@@ -119,13 +120,15 @@ class EventLMModel:
             raise ValueError("the language-model event classifier reads the article texts: pass one per view")
         lead, words = self.lead_vectors(views), self.word_scores(texts)
         scores = self.gate_scores(lead, words)
-        rest = np.flatnonzero(~self.passes_gate(scores))
+        passed = self.passes_gate(scores)
+        rest = np.flatnonzero(~passed)
         if len(rest):
             full = self.linear.log_probabilities(self.inputs(lead[rest], [texts[i] for i in rest]))
             scores[rest] = self._blended(full, None if words is None else words[rest])
         self.counts["articles"] += len(views)
         self.counts["read_by_lm"] += len(rest)
-        return blended_predictions(self.labels, scores, None, 1.0, texts)
+        return blended_predictions(self.labels, scores, None, 1.0, texts,
+                                   [READ_BY_GATE if p else READ_BY_LM for p in passed.tolist()])
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         config = {"task": "event", "kind": KIND, "labels": list(self.labels), "base_model": self.base_model,

@@ -63,15 +63,17 @@ class EventFeatures:
 class EventPrediction:
     label: str
     scores: dict[str, float]
+    reader: str = ""  # which part of a gated model answered ('gate' or 'language model'); empty for the others
 
 
 def blended_predictions(labels: Sequence[str], scores: np.ndarray, lexical: LexicalClassifier | None, blend: float,
-                        texts: Sequence[str]) -> list[EventPrediction]:
+                        texts: Sequence[str], readers: Sequence[str] | None = None) -> list[EventPrediction]:
     """Predictions from model log-probabilities ``scores``, blended with the word evidence when there is one."""
     if lexical is not None:
         scores = blend * scores + (1 - blend) * lexical.log_probabilities(texts)
     probs = np.exp(log_softmax(scores)).tolist()
-    return [EventPrediction(labels[int(np.argmax(p))], dict(zip(labels, p))) for p in probs]
+    readers = readers or [""] * len(probs)
+    return [EventPrediction(labels[int(np.argmax(p))], dict(zip(labels, p)), r) for p, r in zip(probs, readers)]
 
 
 def save_event_checkpoint(folder: Path, tensors: dict, config: dict, lexical: LexicalClassifier | None,

@@ -180,11 +180,18 @@ def summary_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+EVENT_READERS = {"gate": "answered by the fast gate (MiniLM lead vector and word evidence), sure enough to skip Gemma",
+                 "language model": "read by Gemma-3-270M's layer 9 as well, since the fast gate was unsure"}
+
+
 def timings_markdown(result: dict) -> str:
     parts = [f"{name.replace('_', ' ')} {1000 * seconds:.0f} ms" for name, seconds in result["timings"].items()]
     text = f"Total {result['total_ms']:.0f} ms ({', '.join(parts)})."
     if not result.get("stances") and not (result.get("unavailable") or {}).get("stance"):
         text += " No claim to judge: add a headline or claims for stance."
+    reader = (result.get("event") or {}).get("reader")
+    if reader:
+        text += f" Event type: {EVENT_READERS.get(reader, reader)}."
     if result.get("unavailable"):
         text += " Not run: " + "; ".join(f"{t} ({why})" for t, why in result["unavailable"].items()) + "."
     return text

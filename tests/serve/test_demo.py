@@ -72,6 +72,16 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
     assert "".join(text for text, _ in highlights).count(result["sentences"][0]) == 1
     assert set(event) == set(EVENT_LABELS)
     assert result["summary"]["text"] in summary and "Total" in timings
+    assert "Event type:" not in timings  # the tiny event model has no gate
+
+
+def test_timings_say_which_part_of_a_gated_event_model_answered():
+    from serve.demo import timings_markdown
+
+    base = {"timings": {"event": 0.01}, "total_ms": 10.0, "stances": [{"label": "agree"}]}
+    assert "fast gate" in timings_markdown({**base, "event": {"label": "economy", "scores": {}, "reader": "gate"}})
+    assert "Gemma" in timings_markdown({**base, "event": {"label": "economy", "scores": {}, "reader": "language model"}})
+    assert "Event type:" not in timings_markdown({**base, "event": {"label": "economy", "scores": {}, "reader": ""}})
 
 
 def test_missing_models_are_named_on_the_page(tiny_models, tmp_path, monkeypatch):

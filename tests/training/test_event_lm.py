@@ -93,8 +93,11 @@ def test_gate_answers_confident_articles_without_the_language_model(trained_lm_l
         model.gate_threshold = threshold
         before = dict(model.counts)
         results = analyzer.analyze_batch(items, tasks=("event",))
+        readers.append([r.event.reader for r in results])
         return ([r.event.scores for r in results], model.counts["read_by_lm"] - before["read_by_lm"],
                 model.counts["articles"] - before["articles"])
+
+    readers: list[list[str]] = []
 
     full, read_full, n = run(NEVER)
     assert read_full == n == len(items)
@@ -110,3 +113,5 @@ def test_gate_answers_confident_articles_without_the_language_model(trained_lm_l
     for i, scores in enumerate(mixed):
         expected = gate_only[i] if sure[i] else full[i]
         assert all(abs(scores[k] - expected[k]) < 1e-5 for k in scores)
+    assert readers[0] == ["language model"] * n and readers[1] == ["gate"] * n
+    assert readers[2] == ["gate" if s else "language model" for s in sure]
