@@ -3,6 +3,7 @@ headline and opening sentences. By default the packaged Gemma-3-270M (the abstra
 after its 9th of 18 layers, so a forward pass costs half the model."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -149,7 +150,7 @@ def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
     folder = target.parent
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        plain = folder / "layers.onnx"
+        plain = folder / f"layers.{os.getpid()}.onnx"  # per process: Ray workers may export the same graph at once
 
         class FromEmbeddings(nn.Module):
             def __init__(self):
