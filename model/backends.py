@@ -22,16 +22,21 @@ def check_backend(backend: str) -> str:
     return backend
 
 
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
-    """The CPU feature flags the kernel reports (empty where there is no /proc/cpuinfo)."""
+def cpuinfo_field(key: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The value of the first ``key`` line of /proc/cpuinfo ('' where there is none, or no such file)."""
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return set()
+        return ""
     for line in text.splitlines():
-        if line.startswith("flags"):
-            return set(line.partition(":")[2].split())
-    return set()
+        if line.startswith(key):
+            return line.partition(":")[2].strip()
+    return ""
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU feature flags the kernel reports (empty where there is no /proc/cpuinfo)."""
+    return set(cpuinfo_field("flags", cpuinfo).split())
 
 
 def onnx_installed() -> bool:

@@ -144,7 +144,7 @@ def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
     ``target``; exported there first when missing (about a minute for Gemma's nine layers; needs the fp32 model)."""
     from torch import nn
 
-    from model.onnx_backend import cpu_session, export_traced, quantize_weights
+    from model.onnx_backend import cpu_session, eager_attention, export_traced, quantize_weights
 
     model = encoder.model
     folder = target.parent
@@ -162,15 +162,11 @@ def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
                 self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
                 return encoder._captured.pop()
 
-        previous = model.config._attn_implementation
-        model.config._attn_implementation = "eager"  # the exporter traces eager attention most reliably
-        try:
-            mask = torch.ones(2, 16, dtype=torch.long)
-            mask[1, :3] = 0  # a left-padded row, so the traced mask code is the general one
+        mask = torch.ones(2, 16, dtype=torch.long)
+        mask[1, :3] = 0  # a left-padded row, so the traced mask code is the general one
+        with eager_attention(model.config):
             embeds = model.embed_tokens(torch.randint(5, 1000, (2, 16)))
             export_traced(FromEmbeddings(), (embeds, mask), ["inputs_embeds", "attention_mask"], plain)
-        finally:
-            model.config._attn_implementation = previous
         quantize_weights(plain, target)
         plain.unlink(missing_ok=True)  # fp32 graph: only the int8 one is read
     return cpu_session(target)

@@ -6,6 +6,7 @@ Needs the `onnx` extra (onnxruntime, onnx). The exported graph replaces a torch 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import warnings
@@ -82,16 +83,24 @@ def _export_plain(module: nn.Module, path: Path) -> None:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
-    previous = getattr(module.config, "_attn_implementation", None)
+    with eager_attention(module.config):
+        export_traced(Wrapped(module), (ids, mask, types), ["input_ids", "attention_mask", "token_type_ids"], path)
+
+
+@contextlib.contextmanager
+def eager_attention(config):
+    """Eager attention on ``config`` for the duration (the exporter traces it most reliably), then the previous
+    implementation again; a config that refuses the switch is left as it is."""
+    previous = getattr(config, "_attn_implementation", None)
     try:
-        module.config._attn_implementation = "eager"  # the exporter traces eager attention most reliably
+        config._attn_implementation = "eager"
     except Exception:
         pass
     try:
-        export_traced(Wrapped(module), (ids, mask, types), ["input_ids", "attention_mask", "token_type_ids"], path)
+        yield
     finally:
         if previous is not None:
-            module.config._attn_implementation = previous
+            config._attn_implementation = previous
 
 
 def quantize_weights(source: Path, target: Path) -> None:
@@ -169,7 +178,6 @@ class OnnxEncoder(nn.Module):
 
     def __init__(self, path: Path, config, threads: int | None = None):
         super().__init__()
-        _require_onnxruntime()
         self.session = cpu_session(path, threads)
         self.config = config
         self.path = path

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from model.analyzer import Analyzer, ArticleInput
+from model.event_lm import EventLMModel
 from model.backends import BACKENDS
 from model.resolve import REPO_ROOT
 from model.storage import atomic_write_text
@@ -228,7 +229,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
             continue
         n_base = min(len(items), 24 if not config.quick else len(items))
         base_items = items[:n_base]
-        gated = dict(getattr(analyzer.event, "counts", None) or {}) if "event" in tasks else {}
+        gated = dict(analyzer.event.counts) if "event" in tasks and isinstance(analyzer.event, EventLMModel) else {}
         row = {"newslens_articles_per_s": _throughput(ours(tasks), len(items))}
         if gated:  # share of the timed articles the event model's language model read (the gate answered the rest)
             now = analyzer.event.counts
@@ -336,20 +337,14 @@ def machine_line() -> str:
 
     import torch
 
-    from model.backends import cpu_flags
+    from model.backends import NATIVE_BF16_FLAGS, cpu_flags, cpuinfo_field
 
-    name = next((line.partition(":")[2].strip() for line in _cpuinfo_lines() if line.startswith("model name")), "")
-    native = sorted(cpu_flags() & {"amx_bf16", "avx512_bf16"})
+    name = cpuinfo_field("model name")
+    native = sorted(cpu_flags() & NATIVE_BF16_FLAGS)
     cpu = f"{name} ({', '.join(native) if native else 'no native bfloat16'}), " if name else ""
     return (f"{platform.machine()}, {cpu}{os.cpu_count()} cores, torch {torch.__version__} "
             f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
 
-
-def _cpuinfo_lines() -> list[str]:
-    try:
-        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
 
 
 def format_bench(report: dict) -> str:
