@@ -174,8 +174,8 @@ class Analyzer:
             self.event.classifier.encoder = fast_encoder(self.event.classifier.encoder, backend)
         self.backend = backend
         if isinstance(self.event, EventLMModel):
-            self.event.lm_runtime = backend  # the language model runs like the encoders: fp32, bf16 or int8 ONNX
-            self.event.lm  # load it now, not on the first request
+            # the language model runs like the encoders (fp32, bf16 or int8 ONNX); loaded now, not on the first request
+            self.event.load_lm(backend)
         self.load_seconds = time.perf_counter() - started
 
     def analyze(self, article: str | bytes, headline: str | None = None, claims: Sequence[str] = (),

@@ -78,14 +78,18 @@ class EventLMModel:
         self.gate = gate
         self.gate_threshold = float(gate_threshold)
         self.counts = {"articles": 0, "read_by_lm": 0}  # how many articles the language model had to read
-        self.lm_runtime: str | None = None  # how the language model runs (LMFeatureEncoder); None: its default
+
+    def load_lm(self, runtime: str | None = None) -> LMFeatureEncoder:
+        """Load the language model now on ``runtime`` (LMFeatureEncoder's; None: its default), or load it again when
+        it already runs on another one."""
+        if self._lm is None or (runtime is not None and self._lm.runtime != runtime):
+            self._lm = LMFeatureEncoder(self.lm_config, runtime=runtime)
+        return self._lm
 
     @property
     def lm(self) -> LMFeatureEncoder:
-        """The language model, loaded on first use."""
-        if self._lm is None:
-            self._lm = LMFeatureEncoder(self.lm_config, runtime=self.lm_runtime)
-        return self._lm
+        """The language model, loaded on first use when ``load_lm`` was not called."""
+        return self._lm if self._lm is not None else self.load_lm()
 
     def lead_vectors(self, views: Sequence[ArticleView]) -> np.ndarray:
         """(len(views), encoder dim): the lead vector of each view, as the article pass gives it."""

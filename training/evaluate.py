@@ -54,7 +54,7 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
 
         raise InputError(f"labels {unknown} are not labels of this model ({', '.join(model.labels)})")
     if isinstance(model, EventLMModel):  # its language model runs on the same backend as the encoder
-        model.lm_runtime = resolve_backend(backend)
+        model.load_lm(resolve_backend(backend))
     if not model.reads_vectors:  # a fine-tuned event model reads the text through its own encoder
         views = None
         model.classifier.encoder = fast_encoder(model.classifier.encoder, backend)
