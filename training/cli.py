@@ -280,6 +280,8 @@ def add_evaluate_parser(sub) -> None:
                                         "(+ -clear) (hand-labelled FNC-1 news bodies, a corpus the event model never trains on)")
     parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
     parser.add_argument("--output", type=Path, help="write the report as JSON here")
+    parser.add_argument("--predictions", type=Path, help="stance/event: write one JSON line per example (gold, "
+                        "predicted, confidence) here, to read the errors")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch", help="run the encoders with " + BACKEND_HELP)
@@ -311,13 +313,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     folder = _model_folder(args)
+    if args.predictions and args.task == "summary":
+        raise InputError("--predictions is for stance and event; summary reports ROUGE only")
+    rows: list[dict] | None = [] if args.predictions else None
     if args.task == "stance":
         from model.stance import StanceModel
         from training.evaluate import evaluate_stance
 
         split = args.split or "competition_test"
         data, source = _load_stance_data(args, args.data, split)
-        report = {"model": str(folder), "data": source, **evaluate_stance(StanceModel.load(folder), data, source, backend=args.backend)}
+        scores = evaluate_stance(StanceModel.load(folder), data, source, backend=args.backend, rows=rows)
+        report = {"model": str(folder), "data": source, **scores}
         text = format_report(report, f"stance on {source}")
         if args.baselines:
             from training.baselines import stance_baselines
@@ -349,7 +355,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             part = splits[args.split or "test"]
             texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
             source += f", split {args.split or 'test'}"
-        report = {"model": str(folder), "data": source, **evaluate_event(model, texts, gold, args.backend)}
+        report = {"model": str(folder), "data": source, **evaluate_event(model, texts, gold, args.backend, rows)}
         text = format_report(report, f"event type on {source}")
         if args.baselines and train is not None:
             from training.baselines import tfidf_event_baseline
@@ -382,6 +388,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         text = _rouge_lines(report)
     report["backend"] = args.backend
     print(text)
+    if rows is not None:
+        atomic_write_text(Path(args.predictions), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        print(f"{len(rows)} predictions written to {args.predictions}")
     if args.output:
         atomic_write_text(Path(args.output), json.dumps(report, indent=2) + "\n")
         print(f"report written to {args.output}")

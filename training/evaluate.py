@@ -26,8 +26,9 @@ def sentence_encoder(name: str, backend: str = "torch") -> SentenceEncoder:
 
 
 def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", batch: int = 2000,
-                    backend: str = "torch") -> dict:
-    """Predict every pair (bodies read once) and report FNC score, macro-F1, per-class F1 and confusion."""
+                    backend: str = "torch", rows: list | None = None) -> dict:
+    """Predict every pair (bodies read once) and report FNC score, macro-F1, per-class F1 and confusion.
+    With ``rows``, one dict per pair (claim, body id, gold, predicted, confidence) is appended to it."""
     check_stance_labels(data, model.labels, where)
     started = time.time()
     encoder = sentence_encoder(model.pairs.base_model, backend)
@@ -42,12 +43,18 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
         preds = model.predict([e.claim for e in part], np.stack([claim_vecs[e.claim] for e in part]),
                               [views[e.body_id] for e in part], skip_unrelated=True)
         predicted += [p.label for p in preds]
+        if rows is not None:
+            rows += [{"claim": e.claim, "body_id": e.body_id, "gold": e.label, "predicted": p.label,
+                      "confidence": round(p.probabilities[p.label], 4)} for e, p in zip(part, preds)]
     report = stance_report([e.label for e in data.examples], predicted, list(model.labels))
     report["seconds"] = round(time.time() - started, 1)
     return report
 
 
-def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str], backend: str = "torch") -> dict:
+def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str], backend: str = "torch",
+                   rows: list | None = None) -> dict:
+    """Accuracy, macro-F1, per-class F1 and confusion of ``model`` on ``texts``. With ``rows``, one dict per text
+    (its opening, gold, predicted, confidence, reader) is appended to it."""
     unknown = sorted(set(gold) - set(model.labels))
     if unknown:
         from model.errors import InputError
@@ -61,7 +68,12 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
     else:
         encoder = sentence_encoder(model.base_model, backend)
         views = read_articles(list(texts), encoder, None if model.features.use_body else model.features.lead_sentences)
-    predicted = [p.label for p in model.predict(views, list(texts))]
+    predictions = model.predict(views, list(texts))
+    predicted = [p.label for p in predictions]
+    if rows is not None:
+        rows += [{"text": " ".join(t.split())[:300], "gold": g, "predicted": p.label,
+                  "confidence": round(p.scores[p.label], 4), **({"reader": p.reader} if p.reader else {})}
+                 for t, g, p in zip(texts, gold, predictions)]
     return classification_report(list(gold), predicted, list(model.labels))
 
 

@@ -49,6 +49,13 @@ def test_custom_three_label_event_model_predicts_those_labels(event_csv, tmp_pat
     assert (out / "resolved_config.toml").exists() and (out / "README.md").exists()
     card = json.loads((out / "config.json").read_text())["training"]
     assert len(card["data_sha256"]) == 64
+    rows_path = tmp_path / "rows.jsonl"
+    assert main(["evaluate", "event", "--model", str(out), "--data", str(event_csv), "--predictions", str(rows_path),
+                 "--output", str(tmp_path / "report.json"), "--threads", "1"]) == 0
+    rows = [json.loads(line) for line in rows_path.read_text().splitlines()]
+    assert [(r["text"], r["gold"]) for r in rows] == [(t, label) for label, texts in EVENTS.items() for t in texts]
+    accuracy = json.loads((tmp_path / "report.json").read_text())["accuracy"]
+    assert sum(r["gold"] == r["predicted"] for r in rows) == round(accuracy * len(rows))
 
 
 @pytest.mark.parametrize("rows, flags, message", [

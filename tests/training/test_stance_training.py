@@ -55,6 +55,23 @@ def test_evaluate_writes_a_json_report(trained, tmp_path, capsys):
     assert "FNC=" in capsys.readouterr().out
 
 
+def test_evaluate_writes_one_prediction_per_pair(trained, fnc_rows, tmp_path):
+    data, out = trained
+    report_path, rows_path = tmp_path / "report.json", tmp_path / "rows.jsonl"
+    assert main(["evaluate", "stance", "--model", str(out), "--data", str(data), "--output", str(report_path),
+                 "--predictions", str(rows_path)]) == 0
+    rows = [json.loads(line) for line in rows_path.read_text().splitlines()]
+    assert [r["claim"] for r in rows] == [r["claim"] for r in fnc_rows]
+    assert [r["gold"] for r in rows] == [r["label"] for r in fnc_rows]
+    report = json.loads(report_path.read_text())
+    labels = report["labels"]
+    matrix = [[0] * len(labels) for _ in labels]
+    for r in rows:  # the rows are the predictions the report counted
+        matrix[labels.index(r["gold"])][labels.index(r["predicted"])] += 1
+        assert 0 < r["confidence"] <= 1
+    assert matrix == report["confusion_matrix"]
+
+
 def test_missing_column_and_unknown_label_are_named(trained, fnc_rows, tmp_path, capsys):
     _, out = trained
     no_body = write_csv(tmp_path / "nobody.csv", [{"claim": r["claim"], "label": r["label"]} for r in fnc_rows[:5]])
