@@ -72,6 +72,12 @@ def test_evaluate_writes_one_prediction_per_pair(trained, fnc_rows, tmp_path):
     assert matrix == report["confusion_matrix"]
 
 
+def test_predictions_are_refused_for_summaries(tmp_path, capsys):
+    assert main(["evaluate", "summary", "--predictions", str(tmp_path / "rows.jsonl")]) == 2
+    assert "--predictions is for stance and event" in capsys.readouterr().err
+    assert not (tmp_path / "rows.jsonl").exists()
+
+
 def test_missing_column_and_unknown_label_are_named(trained, fnc_rows, tmp_path, capsys):
     _, out = trained
     no_body = write_csv(tmp_path / "nobody.csv", [{"claim": r["claim"], "label": r["label"]} for r in fnc_rows[:5]])
