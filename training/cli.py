@@ -280,9 +280,9 @@ def add_evaluate_parser(sub) -> None:
                                         "(+ -clear) (hand-labelled FNC-1 news bodies, a corpus the event model never trains on)")
     parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
     parser.add_argument("--output", type=Path, help="write the report as JSON here")
-    parser.add_argument("--predictions", type=Path, help="stance/event: write one JSON line per example (the claim "
-                        "and body id, or the text's first 300 characters; gold, predicted, confidence) here, to read "
-                        "the errors")
+    parser.add_argument("--predictions", type=Path, help="stance/event: write one JSON line per example here, to read "
+                        "the errors: gold, predicted, confidence, and the claim and body id (FNC-1's Body ID, or for a "
+                        "table the body's number in order of first appearance) or the text's first 300 characters")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch", help="run the encoders with " + BACKEND_HELP)
