@@ -14,7 +14,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from model.heads import EventFeatures, EventPrediction, blended_predictions, load_word_evidence, save_event_checkpoint
+from model.heads import (EventFeatures, EventPrediction, blend_scores, blended_predictions, load_word_evidence,
+                         save_event_checkpoint)
 from model.labels import check_labels
 from model.lexical import LexicalClassifier, log_softmax
 from model.lm_features import LMFeatureConfig, LMFeatureEncoder
@@ -103,14 +104,11 @@ class EventLMModel:
     def word_scores(self, texts: Sequence[str]) -> np.ndarray | None:
         return self.lexical.log_probabilities(texts) if self.lexical is not None else None
 
-    def _blended(self, scores: np.ndarray, words: np.ndarray | None) -> np.ndarray:
-        return scores if words is None else self.blend * scores + (1 - self.blend) * words
-
     def gate_scores(self, lead: np.ndarray, words: np.ndarray | None) -> np.ndarray:
         """The gate's blended log-probabilities (a model without a gate: -inf, so nothing passes it)."""
         if self.gate is None:
             return np.full((len(lead), len(self.labels)), -np.inf, dtype=np.float32)
-        return log_softmax(self._blended(self.gate.log_probabilities(lead), words))
+        return log_softmax(blend_scores(self.gate.log_probabilities(lead), words, self.blend))
 
     def passes_gate(self, gate_scores: np.ndarray) -> np.ndarray:
         """Which rows the gate answers alone: top probability at least ``gate_threshold``."""
@@ -128,7 +126,7 @@ class EventLMModel:
         rest = np.flatnonzero(~passed)
         if len(rest):
             full = self.linear.log_probabilities(self.inputs(lead[rest], [texts[i] for i in rest]))
-            scores[rest] = self._blended(full, None if words is None else words[rest])
+            scores[rest] = blend_scores(full, None if words is None else words[rest], self.blend)
         self.counts["articles"] += len(views)
         self.counts["read_by_lm"] += len(rest)
         return blended_predictions(self.labels, scores, None, 1.0, texts,

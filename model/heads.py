@@ -66,11 +66,17 @@ class EventPrediction:
     reader: str = ""  # which part of a gated model answered ('gate' or 'language model'); empty for the others
 
 
+def blend_scores(scores: np.ndarray, words: np.ndarray | None, blend: float) -> np.ndarray:
+    """The event models' blend: blend * model log-probabilities + (1 - blend) * word-evidence log-probabilities
+    (``scores`` alone when there are no word scores)."""
+    return scores if words is None else blend * scores + (1 - blend) * words
+
+
 def blended_predictions(labels: Sequence[str], scores: np.ndarray, lexical: LexicalClassifier | None, blend: float,
                         texts: Sequence[str], readers: Sequence[str] | None = None) -> list[EventPrediction]:
     """Predictions from model log-probabilities ``scores``, blended with the word evidence when there is one."""
     if lexical is not None:
-        scores = blend * scores + (1 - blend) * lexical.log_probabilities(texts)
+        scores = blend_scores(scores, lexical.log_probabilities(texts), blend)
     probs = np.exp(log_softmax(scores)).tolist()
     readers = readers or [""] * len(probs)
     return [EventPrediction(labels[int(np.argmax(p))], dict(zip(labels, p)), r) for p, r in zip(probs, readers)]

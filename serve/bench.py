@@ -79,18 +79,16 @@ class BenchConfig:
             self.pair_bodies = min(self.pair_bodies, 2)
 
 
-ARTICLE_SOURCES = {"bbc": Path("bbc_news_summary") / "bbc_news_summary.jsonl",
-                   "fnc1": Path("fnc1") / "competition_test_bodies.csv"}
-
-
-SOURCE_NAMES = {"bbc": "BBC News Summary", "fnc1": "FNC-1 competition-test bodies"}
+# article_source -> (name in BENCHMARKS.md, file under the data folder)
+ARTICLE_SOURCES = {"bbc": ("BBC News Summary", Path("bbc_news_summary") / "bbc_news_summary.jsonl"),
+                   "fnc1": ("FNC-1 competition-test bodies", Path("fnc1") / "competition_test_bodies.csv")}
 
 
 def bench_articles(data_dir: Path, n: int, seed: int = 7, source: str = "bbc") -> list[ArticleInput]:
     """A fixed sample of BBC articles (title line = headline = claim) or of FNC-1 competition-test bodies."""
     import csv
 
-    path = data_dir / ARTICLE_SOURCES[source]
+    path = data_dir / ARTICLE_SOURCES[source][1]
     if not path.exists():
         from model.errors import InputError
 
@@ -346,7 +344,6 @@ def machine_line() -> str:
             f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
 
 
-
 def format_bench(report: dict) -> str:
     """The task table, then the speed steps (with the shared-pass line) and Ray scaling when measured."""
     parts = [format_tasks(report)]
@@ -394,7 +391,7 @@ def append_markdown(report: dict, command: str, path: Path) -> None:
     head = "# Benchmarks\n\nEvery section is one `newslens bench` run: NewsLens and the baseline measured in the same process.\n"
     text = path.read_text(encoding="utf-8") if path.exists() else head
     block = [f"\n## {report['date']}: `{command}`\n", f"Machine: {report['machine']}. Articles: {report['articles']} "
-             f"({SOURCE_NAMES[report['config'].get('article_source', 'bbc')]} sample), backend {_backend_name(report)}.\n", "```", format_bench(report), "```\n"]
+             f"({ARTICLE_SOURCES[report['config'].get('article_source', 'bbc')][0]} sample), backend {_backend_name(report)}.\n", "```", format_bench(report), "```\n"]
     atomic_write_text(path, text + "\n".join(block))
 
 

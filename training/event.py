@@ -18,7 +18,7 @@ from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
 from model.event_lm import EventLMModel, StandardizedLinear
 from model.event_reader import EventReader
-from model.heads import EventFeatures, EventModel, MLPHead
+from model.heads import EventFeatures, EventModel, MLPHead, blend_scores
 from model.labels import check_labels
 from model.lexical import LexicalClassifier
 from model.lm_features import LMFeatureConfig, LMFeatureEncoder
@@ -149,10 +149,10 @@ def train_event(train: Sequence[LabeledText], dev: Sequence[LabeledText], output
         blend = 0.5
         if dev:
             words = lexical.log_probabilities([e.text for e in dev])
-            blend_report = {str(w): classification_report(y_dev, (w * head_scores + (1 - w) * words).argmax(1).tolist(),
+            blend_report = {str(w): classification_report(y_dev, blend_scores(head_scores, words, w).argmax(1).tolist(),
                                                           list(range(len(labels))))["macro_f1"] for w in BLEND_GRID}
             blend = float(max(BLEND_GRID, key=lambda w: (blend_report[str(w)], w)))  # ties: more embedding
-            dev_scores = blend * head_scores + (1 - blend) * words
+            dev_scores = blend_scores(head_scores, words, blend)
         model.lexical, model.blend = lexical, blend
     gate_report = {}
     if isinstance(model, EventLMModel) and model.gate is not None:
