@@ -176,6 +176,8 @@ class Analyzer:
         if isinstance(self.event, EventLMModel):
             # the language model runs like the encoders (fp32, bf16 or int8 ONNX); loaded now, not on the first request
             self.event.load_lm(backend)
+        if self.stance is not None and self.stance.lm_reader is not None:  # one copy when both read the same layer
+            self.stance.lm_reader.load_lm(backend, share=self.event.lm if isinstance(self.event, EventLMModel) else None)
         self.load_seconds = time.perf_counter() - started
 
     def analyze(self, article: str | bytes, headline: str | None = None, claims: Sequence[str] = (),

@@ -12,43 +12,18 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from model.heads import (EventFeatures, EventPrediction, blend_scores, blended_predictions, load_word_evidence,
                          save_event_checkpoint)
 from model.labels import check_labels
 from model.lexical import LexicalClassifier, log_softmax
+from model.linear import StandardizedLinear
 from model.lm_features import LMFeatureConfig, LMFeatureEncoder
 from model.stance import ArticleView
 
 KIND = "lm-linear"
 NEVER = 2.0  # a gate threshold no probability reaches: every article is read by the language model
 READ_BY_GATE, READ_BY_LM = "gate", "language model"  # EventPrediction.reader: which part answered
-
-
-class StandardizedLinear:
-    """Multinomial logistic regression over standardised inputs: log p = log_softmax(((x - mean) / scale) W^T + b)."""
-
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: np.ndarray):
-        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
-        self.coef, self.intercept = coef.astype(np.float32), intercept.astype(np.float32)
-        if self.coef.shape[1] != self.mean.shape[0]:
-            raise ValueError(f"weights read {self.coef.shape[1]} inputs, the standardisation has {self.mean.shape[0]}")
-
-    @property
-    def in_dim(self) -> int:
-        return int(self.mean.shape[0])
-
-    def log_probabilities(self, x: np.ndarray) -> np.ndarray:
-        return log_softmax(((x - self.mean) / self.scale) @ self.coef.T + self.intercept)
-
-    def tensors(self, prefix: str) -> dict[str, torch.Tensor]:
-        return {f"{prefix}{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in
-                (("mean", self.mean), ("scale", self.scale), ("coef", self.coef), ("intercept", self.intercept))}
-
-    @classmethod
-    def from_tensors(cls, tensors: dict, prefix: str) -> "StandardizedLinear":
-        return cls(*(tensors[f"{prefix}{k}"].float().numpy() for k in ("mean", "scale", "coef", "intercept")))
 
 
 class EventLMModel:

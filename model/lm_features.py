@@ -90,7 +90,7 @@ class LMFeatureEncoder:
             self.model = None  # the graph holds the layers; only the embedding table stays in torch
             self._embed = model.embed_tokens.to(torch.bfloat16)  # half the memory; the graph reads fp32
 
-    def _last_layer(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(batch, tokens, hidden) float32 output of the kept layers."""
         if self._session is not None:
             embeds = self._embed(ids).float().numpy()
@@ -112,7 +112,7 @@ class LMFeatureEncoder:
             idx = order[start: start + batch]
             enc = self.tokenizer([leads[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                                  max_length=self.config.max_length)
-            hidden = self._last_layer(enc["input_ids"], enc["attention_mask"])
+            hidden = self.hidden_states(enc["input_ids"], enc["attention_mask"])
             mask = enc["attention_mask"].bool()
             if bos is not None:
                 mask &= enc["input_ids"] != bos

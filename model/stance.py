@@ -1,4 +1,5 @@
-"""Stance of a claim toward an article: a relatedness gate, then a (claim, evidence) pair classifier."""
+"""Stance of a claim toward an article: a relatedness gate, then a (claim, evidence) pair classifier, refined by a
+stacker that can also read a language model's view of the pair (``model.lm_pairs``)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -9,6 +10,8 @@ import numpy as np
 import torch
 
 from model.labels import check_labels
+from model.linear import StandardizedLinear
+from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.refutation import flip_permutation, mirror_claim
 from model.relatedness import FEATURES, RelatednessGate, relatedness_features
@@ -56,6 +59,11 @@ def averaged_views(probs, mirrored):
     return probs if mirrored is None else (probs + mirrored) / 2
 
 
+def evidence_texts(articles: Sequence[ArticleView], evidence: Sequence[list[int]]) -> list[str]:
+    """The evidence of each pair as one text: its sentences joined in article order."""
+    return [" ".join(a.sentences[j] for j in ev) for a, ev in zip(articles, evidence)]
+
+
 def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray, article: ArticleView) -> list[int]:
     """Indices of the evidence sentences for ``claim`` in ``article`` (article order)."""
     return select_evidence(
@@ -76,6 +84,8 @@ class StanceModel:
     mirror: also read each related pair with the claim refuted ("It is not true that ...") and agree and disagree
     swapped back, a second view of which side the body takes; the stacker weighs both views (without a stacker
     they are averaged). It doubles the pair classifier's work and needs agree, disagree and discuss labels.
+    lm_reader: a language model's probe over the same (claim, evidence) pairs, whose log-probabilities the stacker
+    reads beside the pair classifier's (it needs a stacker; without one it is not used).
     """
 
     def __init__(
@@ -86,6 +96,7 @@ class StanceModel:
         evidence: EvidenceSettings | None = None,
         stacker: LinearStacker | None = None,
         mirror: bool = False,
+        lm_reader: LMPairReader | None = None,
     ):
         if (gate is None) != (unrelated_label is None):
             raise ValueError("a relatedness gate needs an unrelated label and vice versa")
@@ -97,6 +108,7 @@ class StanceModel:
         self.unrelated_label = unrelated_label
         self.evidence_settings = evidence or EvidenceSettings()
         self.stacker = stacker
+        self.lm_reader = lm_reader
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -123,8 +135,9 @@ class StanceModel:
         run = [i for i in range(n) if not (skip_unrelated and self.gate is not None and p_related[i] < self.gate.threshold)]
         pair_probs = torch.full((n, len(self.pairs.labels)), 1.0 / len(self.pairs.labels))
         if run:
+            related = None if self.gate is None else p_related[run] >= self.gate.threshold
             pair_probs[run] = self.pair_probabilities([claims[i] for i in run], [articles[i] for i in run],
-                                                      [evidence[i] for i in run], related_feats[run])
+                                                      [evidence[i] for i in run], related_feats[run], related=related)
         out = []
         for i in range(n):
             probs = {lab: float(p_related[i] * p) for lab, p in zip(self.pairs.labels, pair_probs[i].tolist())}
@@ -147,26 +160,37 @@ class StanceModel:
                          evidence: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The pair classifier's probabilities for each pair and, with ``mirror``, for its refuted claim (columns
         swapped back to the claim's labels); None when not mirroring."""
-        texts = [" ".join(a.sentences[j] for j in ev) for a, ev in zip(articles, evidence)]
+        texts = evidence_texts(articles, evidence)
         if not self.mirror:
             return self.pairs.predict_proba(list(claims), texts), None
         both = self.pairs.predict_proba(list(claims) + [mirror_claim(c) for c in claims], texts + texts)
         return both[: len(claims)], both[len(claims):, flip_permutation(self.pairs.labels)]
 
     def pair_probabilities(self, claims: Sequence[str], articles: Sequence[ArticleView], evidence: Sequence[list[int]],
-                           related_feats: np.ndarray, use_stacker: bool = True) -> torch.Tensor:
-        """Probabilities over the related labels: the pair classifier, refined by the stacker when there is one."""
+                           related_feats: np.ndarray, use_stacker: bool = True,
+                           related: np.ndarray | None = None) -> torch.Tensor:
+        """Probabilities over the related labels: the pair classifier, refined by the stacker when there is one.
+        ``related``: which pairs the gate calls related (None: all); only they are read by the language model."""
         probs, mirrored = self.classifier_views(claims, articles, evidence)
         if self.stacker is None or not use_stacker:
             return averaged_views(probs, mirrored)
-        features = self.stack_features(claims, articles, evidence, related_feats, probs, mirrored)
+        features = self.stack_features(claims, articles, evidence, related_feats, probs, mirrored, related)
         return torch.from_numpy(self.stacker.probability(features))
 
-    @staticmethod
-    def stack_features(claims, articles, evidence, related_feats: np.ndarray, probs: torch.Tensor,
-                       mirrored: torch.Tensor | None = None) -> np.ndarray:
+    def stack_features(self, claims, articles, evidence, related_feats: np.ndarray, probs: torch.Tensor,
+                       mirrored: torch.Tensor | None = None, related: np.ndarray | None = None) -> np.ndarray:
+        """The stacker's input rows. The language model reads only the ``related`` pairs (None: all); a pair the
+        gate already calls unrelated gets its uniform log-probabilities, since its label is decided without them."""
         cues = np.stack([cue_features(c, a.sentences, ev) for c, a, ev in zip(claims, articles, evidence)])
-        return stack_features(probs.numpy(), related_feats, cues, None if mirrored is None else mirrored.numpy())
+        lm = None
+        if self.lm_reader is not None:
+            read = np.ones(len(claims), bool) if related is None else np.asarray(related, bool)
+            lm = np.full((len(claims), len(self.pairs.labels)), -np.log(len(self.pairs.labels)), np.float32)
+            if read.any():
+                texts = evidence_texts(articles, evidence)
+                rows = np.flatnonzero(read)
+                lm[rows] = self.lm_reader.log_probabilities([claims[i] for i in rows], [texts[i] for i in rows])
+        return stack_features(probs.numpy(), related_feats, cues, None if mirrored is None else mirrored.numpy(), lm)
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         tensors = {f"pairs.{k}": v for k, v in self.pairs.trained_state().items()}
@@ -174,6 +198,8 @@ class StanceModel:
             tensors.update({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in self.gate.tensors().items()})
         if self.stacker is not None:
             tensors.update({k: torch.from_numpy(v) for k, v in self.stacker.tensors().items()})
+        if self.lm_reader is not None and self.lm_reader.probe is not None:
+            tensors.update(self.lm_reader.probe.tensors("lm_probe."))
         config = {
             "task": "stance",
             "labels": list(self.labels),
@@ -183,6 +209,7 @@ class StanceModel:
             "max_length": self.pairs.max_length,
             "evidence": asdict(self.evidence_settings),
             "mirror": self.mirror,
+            **({"lm_pairs": asdict(self.lm_reader.config)} if self.lm_reader is not None else {}),
             **(extra_config or {}),
         }
         save_checkpoint(folder, tensors, config)
@@ -194,5 +221,8 @@ class StanceModel:
         pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))
         gate = RelatednessGate.from_tensors({k: v.numpy() for k, v in tensors.items()}) if "gate.coef" in tensors else None
         stacker = LinearStacker.from_tensors({k: v.numpy() for k, v in tensors.items()})
+        lm_reader = None
+        if "lm_probe.coef" in tensors:
+            lm_reader = LMPairReader(LMPairConfig(**config["lm_pairs"]), StandardizedLinear.from_tensors(tensors, "lm_probe."))
         return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker,
-                   mirror=bool(config.get("mirror", False)))
+                   mirror=bool(config.get("mirror", False)), lm_reader=lm_reader)

@@ -43,9 +43,11 @@ class LinearStacker:
 
 
 def stack_features(pair_probs: np.ndarray, relatedness: np.ndarray, cues: np.ndarray,
-                   mirrored: np.ndarray | None = None) -> np.ndarray:
+                   mirrored: np.ndarray | None = None, lm_log_probs: np.ndarray | None = None) -> np.ndarray:
     """Rows of [log pair probabilities, relatedness features, cue features], then the log probabilities of the
-    mirrored (refuted-claim) view when there is one."""
+    mirrored (refuted-claim) view when there is one, then the language-model probe's log probabilities when there
+    is one."""
     logs = lambda p: np.log(np.clip(p, 1e-6, 1.0))  # noqa: E731
     parts = [logs(pair_probs), relatedness, cues] + ([] if mirrored is None else [logs(mirrored)])
+    parts += [] if lm_log_probs is None else [np.maximum(lm_log_probs, np.log(1e-6))]
     return np.hstack(parts).astype(np.float32)

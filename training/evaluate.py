@@ -33,6 +33,8 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
     started = time.time()
     encoder = sentence_encoder(model.pairs.base_model, backend)
     model.pairs.encoder = fast_encoder(model.pairs.encoder, backend)
+    if model.lm_reader is not None:  # the language model runs on the same backend as the encoders
+        model.lm_reader.load_lm(resolve_backend(backend))
     body_ids = sorted(data.bodies)
     views = dict(zip(body_ids, read_articles([data.bodies[b] for b in body_ids], encoder)))
     claims = sorted({e.claim for e in data.examples})

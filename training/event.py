@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
-from model.event_lm import EventLMModel, StandardizedLinear
+from model.event_lm import EventLMModel
 from model.event_reader import EventReader
 from model.heads import EventFeatures, EventModel, MLPHead, blend_scores
 from model.labels import check_labels
@@ -242,7 +242,7 @@ def _fit_reader(train, dev, y_train, y_dev, labels, loss_fn, output, config, loo
 def _fit_lm_linear(train, dev, y_train, y_dev, labels, loss_fn, output, config, loop, resume):
     """Logistic regression over (frozen lead vector, language-model lead vector), standardised; the class weights
     of ``loss_fn`` become sample weights (mean 1). Returns (model, result, dev log-probs)."""
-    from sklearn.linear_model import LogisticRegression
+    from training.linear_fit import fit_standardized_linear
 
     if config.init != "base":
         from model.errors import InputError
@@ -258,32 +258,17 @@ def _fit_lm_linear(train, dev, y_train, y_dev, labels, loss_fn, output, config, 
         return np.concatenate([event_vectors(texts, encoder, config.features), lm.encode(texts)], axis=1)
 
     x_train = inputs(train)
-    mean, scale = x_train.mean(0), x_train.std(0) + 1e-6
     weights = loss_fn.weight.numpy()[y_train.numpy()]
-    fit = LogisticRegression(C=config.linear_c, max_iter=3000).fit(
-        (x_train - mean) / scale, y_train.numpy(), sample_weight=weights / weights.mean())
-    gate = None
-    if config.gate:
-        lead_dim = x_train.shape[1] - lm.dim
-        gate_fit = LogisticRegression(C=config.linear_c, max_iter=3000).fit(
-            (x_train[:, :lead_dim] - mean[:lead_dim]) / scale[:lead_dim], y_train.numpy(),
-            sample_weight=weights / weights.mean())
-        gate = StandardizedLinear(mean[:lead_dim], scale[:lead_dim], *_both_rows(gate_fit, len(labels)))
-    model = EventLMModel(StandardizedLinear(mean, scale, *_both_rows(fit, len(labels))), labels, config.features,
-                         config.base_model, config.lm, lm=lm, gate=gate)
+    fit = lambda x: fit_standardized_linear(x, y_train.numpy(), len(labels), config.linear_c,  # noqa: E731
+                                            sample_weight=weights / weights.mean())
+    gate = fit(x_train[:, : x_train.shape[1] - lm.dim])[0] if config.gate else None
+    linear, iterations = fit(x_train)
+    model = EventLMModel(linear, labels, config.features, config.base_model, config.lm, lm=lm, gate=gate)
     dev_scores = (model.linear.log_probabilities(inputs(dev)) if dev
                   else np.zeros((0, len(labels)), np.float32))
     metric = (classification_report(y_dev, dev_scores.argmax(1).tolist(), list(range(len(labels))))["macro_f1"]
               if dev else 0.0)
-    return model, LoopResult(metric, 0, int(np.max(fit.n_iter_))), dev_scores
-
-
-def _both_rows(fit, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
-    """(coef, intercept) with one row per label: sklearn keeps one row for two classes."""
-    coef, intercept = fit.coef_, fit.intercept_
-    if n_labels == 2:
-        coef, intercept = np.concatenate([-coef, coef]) / 2, np.concatenate([-intercept, intercept]) / 2
-    return coef, intercept
+    return model, LoopResult(metric, 0, iterations), dev_scores
 
 
 def set_gate_threshold(model: EventLMModel, dev_texts: Sequence[str], full_choice: np.ndarray, margin: float) -> dict:

