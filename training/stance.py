@@ -54,6 +54,8 @@ class StanceTrainConfig:
     lm_probe: a frozen language model also reads each related (claim, evidence) pair (model.lm_pairs); a linear
         probe over its vectors, fitted on the training pairs, gives the stacker a second opinion. Needs stack.
     lm: which language model and layer the probe reads, and the probe's regularisation ([stance.lm] in a config).
+    stack_folds: how the stacker's cross-validation groups dev pairs: 'claim' or 'story' (no claim and no body
+        shared between folds; falls back to claim when dev holds fewer than 5 stories).
     """
 
     base_model: str = BASE_ENCODER
@@ -73,6 +75,7 @@ class StanceTrainConfig:
     counterfactual: float = 0.0
     mirror: bool = False
     lm_probe: bool = False
+    stack_folds: str = "claim"
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     lm: LMPairConfig = field(default_factory=LMPairConfig)
 
@@ -87,6 +90,8 @@ class StanceTrainConfig:
             raise ValueError("max_length must be at least 16")
         if self.counterfactual < 0:
             raise ValueError("counterfactual must be 0 or more")
+        if self.stack_folds not in ("claim", "story"):
+            raise ValueError("stack_folds must be 'claim' or 'story'")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
 
@@ -282,9 +287,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     if config.stack:
         from training.stance_stack import stack_model
 
-        stacked = stack_model(model, dev, views, claim_vecs, loop.seed)
+        stacked = stack_model(model, dev, views, claim_vecs, loop.seed, config.stack_folds)
         if stacked is not None:
-            stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c,
+            stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c, "folds_grouped_by": stacked.folds_grouped_by,
+                          "fold_groups": stacked.groups,
                           "pair_classifier_macro_f1": round(stacked.pair_only_macro_f1, 4),
                           "stacked_out_of_fold_macro_f1": round(stacked.folds_macro_f1, 4)}
             if stacked.mirror_macro_f1 is not None:
@@ -293,7 +299,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                         else f", {stacked.mirror_macro_f1:.4f} (both views averaged)")
             tqdm.write(f"stacker on {stacked.n_pairs} dev pairs: related macro-F1 {stacked.pair_only_macro_f1:.4f} "
                        f"(pair classifier{mirrored}) -> {stacked.folds_macro_f1:.4f} (stacked, out of fold), "
-                       f"C={stacked.c}")
+                       f"C={stacked.c}, folds by {stacked.folds_grouped_by} ({stacked.groups} groups)")
     if lm_reader is not None and model.stacker is None:  # only the stacker reads the probe
         model.lm_reader = None
         probe_note["kept"] = False

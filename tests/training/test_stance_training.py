@@ -244,3 +244,25 @@ def test_a_stacked_model_with_a_probe_survives_save_and_load(trained, tiny_gener
     a = model.predict(["Giant spider seen in Sydney"], vec, views)[0]
     b = again.predict(["Giant spider seen in Sydney"], vec, views)[0]
     assert a.probabilities == pytest.approx(b.probabilities, abs=1e-5)
+
+
+def test_stories_join_claims_and_bodies_through_related_pairs_only():
+    from training.data.stance_data import StanceExample, story_ids
+
+    examples = [StanceExample("spider", "1", "agree"), StanceExample("spider", "2", "discuss"),
+                StanceExample("web", "2", "disagree"), StanceExample("web", "3", "unrelated"),
+                StanceExample("storm", "3", "agree"), StanceExample("storm", "1", "unrelated")]
+    stories = story_ids(examples)
+    assert stories[0] == stories[1] == stories[2]  # spider-1, spider-2, web-2: one story
+    assert stories[4] != stories[0]  # storm-3 is linked to body 1 only by an unrelated pair
+    assert stories[3] == stories[4] and stories[5] == stories[0]  # an unrelated pair sits in its body's story
+
+
+def test_stacker_fold_grouping_is_claim_or_story(capsys):
+    from training.stance import StanceTrainConfig
+
+    assert StanceTrainConfig().stack_folds == "claim"
+    with pytest.raises(ValueError, match="stack_folds"):
+        StanceTrainConfig(stack_folds="body")
+    assert main(["train", "stance", "--output", "x", "--stance-stack-folds", "topic"]) == 2
+    assert "stack_folds" in capsys.readouterr().err

@@ -85,13 +85,8 @@ def check_stance_labels(data: StanceData, labels: Sequence[str], where: str) -> 
         raise InputError(f"{where}: {len(bad)} row(s) with unknown label ({shown}); known labels: {', '.join(labels)}")
 
 
-def split_by_story(data: StanceData, dev_fraction: float, seed: int, unrelated: str = "unrelated") -> tuple[StanceData, StanceData]:
-    """Train/dev split in which no claim and no body appears on both sides.
-
-    A story is a connected group of claims and bodies linked by related pairs; whole stories go to dev
-    (about ``dev_fraction`` of the bodies) with a fixed ``seed``. Pairs that would link the two sides are dropped.
-    A split by body alone lets the same claim sit in train and dev, which flatters dev scores.
-    """
+def _story_roots(examples: Sequence[StanceExample], unrelated: str):
+    """Union-find over claims ("c:...") and bodies ("b:..."), joined by every related pair; returns ``find``."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -101,10 +96,28 @@ def split_by_story(data: StanceData, dev_fraction: float, seed: int, unrelated: 
             x = parent[x]
         return x
 
-    for e in data.examples:
+    for e in examples:
         find("c:" + e.claim), find("b:" + e.body_id)
         if e.label != unrelated:
             parent[find("c:" + e.claim)] = find("b:" + e.body_id)
+    return find
+
+
+def story_ids(examples: Sequence[StanceExample], unrelated: str = "unrelated") -> list[str]:
+    """The story of each example: the connected group of claims and bodies its related pairs link it to. Folds
+    grouped by story share no claim and no body, as a model meets new stories."""
+    find = _story_roots(examples, unrelated)
+    return [find("b:" + e.body_id) for e in examples]
+
+
+def split_by_story(data: StanceData, dev_fraction: float, seed: int, unrelated: str = "unrelated") -> tuple[StanceData, StanceData]:
+    """Train/dev split in which no claim and no body appears on both sides.
+
+    A story is a connected group of claims and bodies linked by related pairs; whole stories go to dev
+    (about ``dev_fraction`` of the bodies) with a fixed ``seed``. Pairs that would link the two sides are dropped.
+    A split by body alone lets the same claim sit in train and dev, which flatters dev scores.
+    """
+    find = _story_roots(data.examples, unrelated)
     stories: dict[str, list[str]] = {}
     for body in sorted(data.bodies):
         stories.setdefault(find("b:" + body), []).append(body)
