@@ -45,16 +45,10 @@ def dev_stack_inputs(model: StanceModel, dev: StanceData, views: dict[str, Artic
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float, n_labels: int, seed: int) -> LinearStacker:
-    from sklearn.linear_model import LogisticRegression
+    from training.linear_fit import fit_standardized_linear
 
-    mean, scale = x.mean(0), x.std(0) + 1e-6
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed).fit((x - mean) / scale, y)
-    coef = np.zeros((n_labels, x.shape[1]), dtype=np.float32)
-    intercept = np.full(n_labels, -30.0, dtype=np.float32)  # a label absent from dev is never chosen
-    coef[clf.classes_] = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2])
-    intercept[clf.classes_] = clf.intercept_ if len(clf.classes_) > 2 else [-clf.intercept_[0] / 2, clf.intercept_[0] / 2]
-    return LinearStacker(mean.astype(np.float32), scale.astype(np.float32), coef, intercept,
-                         np.zeros(n_labels, dtype=np.float32))
+    linear, _ = fit_standardized_linear(x, y, n_labels, c, class_weight="balanced", seed=seed)
+    return LinearStacker(linear.mean, linear.scale, linear.coef, linear.intercept, np.zeros(n_labels, dtype=np.float32))
 
 
 def fit_stacker(feats: np.ndarray, gold: np.ndarray, groups: list[str], n_labels: int, seed: int,
