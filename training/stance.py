@@ -56,6 +56,9 @@ class StanceTrainConfig:
     lm: which language model and layer the probe reads, and the probe's regularisation ([stance.lm] in a config).
     stack_folds: how the stacker's cross-validation groups dev pairs: 'claim' or 'story' (no claim and no body
         shared between folds; falls back to claim when dev holds fewer than 5 stories).
+    claim_bias: weight of a claim-only model's log-probabilities added to the logits in the training loss only
+        (a product of experts, training/stance_debias.py), so the classifier learns what the body adds to the
+        claim; 0 turns it off, 1 is the plain product.
     """
 
     base_model: str = BASE_ENCODER
@@ -76,6 +79,7 @@ class StanceTrainConfig:
     mirror: bool = False
     lm_probe: bool = False
     stack_folds: str = "claim"
+    claim_bias: float = 0.0
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     lm: LMPairConfig = field(default_factory=LMPairConfig)
 
@@ -92,6 +96,8 @@ class StanceTrainConfig:
             raise ValueError("counterfactual must be 0 or more")
         if self.stack_folds not in ("claim", "story"):
             raise ValueError("stack_folds must be 'claim' or 'story'")
+        if self.claim_bias < 0:
+            raise ValueError("claim_bias must be 0 or more")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
 
@@ -101,6 +107,7 @@ class PairItem:
     claim: str
     evidence: str
     label: int
+    bias: np.ndarray | None = None  # claim-only log-probabilities added in the loss (claim_bias)
 
 
 def view_pairs(data: StanceData, encoder: SentenceEncoder) -> tuple[dict[str, ArticleView], dict[str, np.ndarray]]:
@@ -253,6 +260,11 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         made = counterfactual_items(train_items, pair_labels, config.counterfactual, loop.seed)
         train_items += made
         tqdm.write(f"added {len(made)} counterfactual pairs (refuted claims, agree and disagree swapped)")
+    if config.claim_bias:
+        from training.stance_debias import claim_bias_log_probs
+
+        for item, row in zip(train_items, claim_bias_log_probs(train_items, len(pair_labels))):
+            item.bias = (config.claim_bias * row).astype(np.float32)
     counts = np.bincount([it.label for it in train_items], minlength=len(pair_labels)).astype(np.float64)
     weights = (counts.max() / np.maximum(counts, 1)) ** config.class_weight_power
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
@@ -260,7 +272,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
 
     def batch_loss(batch: list[PairItem]) -> torch.Tensor:
         enc = pairs.tokenize([b.claim for b in batch], [b.evidence for b in batch])
-        return loss_fn(pairs(**enc), torch.tensor([b.label for b in batch]))
+        logits = pairs(**enc)
+        if config.claim_bias:
+            logits = logits.float() + torch.from_numpy(np.stack([b.bias for b in batch]))
+        return loss_fn(logits, torch.tensor([b.label for b in batch]))
 
     def dev_logits() -> torch.Tensor:
         probs = pairs.predict_proba([it.claim for it in dev_items], [it.evidence for it in dev_items])
@@ -325,7 +340,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "attention_dropout": config.attention_dropout,
                                              "dev_fraction": config.dev_fraction,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
-                                             "lm_probe": config.lm_probe},
+                                             "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,
         "loop": ({"best_dev_pair_macro_f1": result.best_metric, "best_step": result.best_step,
                   "steps": result.steps, "averaged_states": result.averaged, "history": result.history}
