@@ -58,7 +58,8 @@ class StanceTrainConfig:
         shared between folds; falls back to claim when dev holds fewer than 5 stories).
     claim_bias: weight of a claim-only model's log-probabilities added to the logits in the training loss only
         (a product of experts, training/stance_debias.py), so the classifier learns what the body adds to the
-        claim; 0 turns it off, 1 is the plain product.
+        claim; 0 turns it off, 1 is the plain product. Checkpoints are then compared after tuning the offsets,
+        since the classifier's own logits leave out the class prior.
     """
 
     base_model: str = BASE_ENCODER
@@ -282,7 +283,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         return torch.log(probs.clamp_min(1e-9)) - pairs.bias
 
     def evaluate() -> float:
-        pred = dev_logits().argmax(1).tolist()
+        logits = dev_logits()
+        if config.claim_bias:  # the classifier's own logits leave out what the claim explains, class prior included
+            logits = logits + tune_offsets(logits, [it.label for it in dev_items], len(pair_labels))
+        pred = logits.argmax(1).tolist()
         return classification_report([it.label for it in dev_items], pred, list(range(len(pair_labels))))["macro_f1"]
 
     if config.refit_only:
