@@ -15,7 +15,7 @@ from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.refutation import flip_permutation, mirror_claim
 from model.relatedness import FEATURES, RelatednessGate, relatedness_features
-from model.stance_cues import cue_features
+from model.stance_cues import cue_features, has_refute_word
 from model.stance_stacker import LinearStacker, stack_features
 from model.storage import load_checkpoint, save_checkpoint
 from model.text import select_evidence
@@ -29,12 +29,14 @@ class EvidenceSettings:
     tokens: word-piece budget for the evidence (the claim and special tokens come on top).
     lexical_weight: weight of content-word overlap against embedding cosine when ranking sentences.
     lead: always include the article's first sentence (where a report often states or rejects the claim).
+    refute: always include the most relevant sentence holding a refuting word ("hoax", "denied", ...), if any.
     """
 
     sentences: int = 5
     tokens: int = 100
     lexical_weight: float = 0.5
     lead: bool = False
+    refute: bool = False
 
 
 @dataclass
@@ -75,6 +77,7 @@ def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray,
         token_counts=article.token_counts,
         max_tokens=settings.tokens,
         keep_first=settings.lead,
+        prefer=[has_refute_word(s) for s in article.sentences] if settings.refute else None,
     )
 
 

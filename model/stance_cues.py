@@ -37,6 +37,11 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
+def has_refute_word(text: str) -> bool:
+    """Whether ``text`` holds one of REFUTE_WORDS."""
+    return bool(_words(text) & REFUTE_WORDS)
+
+
 def _rates(sentences: Sequence[str]) -> list[float]:
     """Share of ``sentences`` holding at least one refute / hedge / negation word."""
     if not sentences:

@@ -187,13 +187,15 @@ def select_evidence(
     token_counts: Sequence[int] | None = None,
     max_tokens: int | None = None,
     keep_first: bool = False,
+    prefer: Sequence[bool] | None = None,
 ) -> list[int]:
     """Indices (in article order) of up to ``k`` sentences most relevant to ``claim``.
 
     Relevance is the share of the claim's content words a sentence contains, blended with
     ``similarity`` (e.g. embedding cosines) when given. With ``token_counts`` and ``max_tokens``,
     sentences are taken in order of relevance while they fit the token budget (the best one always).
-    Ties keep the earlier sentence. With ``keep_first`` the article's first sentence is always taken.
+    Ties keep the earlier sentence. With ``keep_first`` the article's first sentence is always taken; with
+    ``prefer`` (one flag per sentence) so is the most relevant flagged sentence, right after it.
     """
     if not sentences:
         return []
@@ -205,6 +207,12 @@ def select_evidence(
             raise ValueError("similarity must have one score per sentence")
         scores = [lexical_weight * a + (1 - lexical_weight) * float(b) for a, b in zip(lexical, similarity)]
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    if prefer is not None:
+        if len(prefer) != len(sentences):
+            raise ValueError("prefer must have one flag per sentence")
+        flagged = [i for i in ranked if prefer[i]]
+        if flagged:
+            ranked = [flagged[0]] + [i for i in ranked if i != flagged[0]]
     if keep_first:
         ranked = [0] + [i for i in ranked if i != 0]
     if token_counts is None or max_tokens is None:

@@ -56,6 +56,14 @@ def test_evidence_selection_picks_sentences_sharing_claim_words():
     assert select_evidence(claim, sentences, k=2, keep_first=True) == [0, 3]
     assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=14, keep_first=True) == [0, 3]
     assert select_evidence(claim, sentences, k=4, token_counts=[5, 8, 5, 9], max_tokens=10, keep_first=True) == [0, 2]
+    # prefer: the most relevant flagged sentence is always taken (after the lead when keep_first)
+    claim = "Putin orders Russian troops out of Syria"
+    assert select_evidence(claim, sentences, k=2, prefer=[False, False, True, False]) == [1, 2]
+    assert select_evidence(claim, sentences, k=2, prefer=[False] * 4) == [1, 3]
+    assert select_evidence(claim, sentences, k=2, prefer=[False, False, True, True]) == [1, 3]
+    assert select_evidence(claim, sentences, k=2, prefer=[False, False, True, False], keep_first=True) == [0, 2]
+    with pytest.raises(ValueError, match="one flag per sentence"):
+        select_evidence(claim, sentences, k=2, prefer=[True])
 
 
 def test_content_words_drop_stopwords_and_suffixes():
