@@ -16,7 +16,7 @@ from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
-from model.stance import ArticleView, EvidenceSettings, StanceModel, pick_evidence
+from model.stance import ArticleView, EvidenceSettings, StanceModel, evidence_texts, pick_evidence
 from training.data.stance_data import StanceData, split_by_body, split_by_story
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
@@ -184,7 +184,7 @@ def pair_items(data: StanceData, views, claim_vecs, settings: EvidenceSettings, 
             continue
         view = views[e.body_id]
         chosen = pick_evidence(settings, e.claim, claim_vecs[e.claim], view)
-        items.append(PairItem(e.claim, " ".join(view.sentences[j] for j in chosen), index[e.label]))
+        items.append(PairItem(e.claim, evidence_texts([view], [chosen])[0], index[e.label]))
     return items
 
 
