@@ -230,6 +230,14 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         data = merge_stance_data(data, extra)
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
+    from training.data.stance_data import label_spread
+
+    dev_spread = label_spread(dev.examples, config.unrelated_label)
+    for label, spread in dev_spread.items():
+        if spread["largest_story_share"] >= 0.5:
+            tqdm.write(f"warning: {spread['largest_story_share']:.0%} of the {spread['pairs']} dev '{label}' pairs come "
+                       f"from one story ({spread['stories']} stories in all), so dev numbers for '{label}' mostly "
+                       "measure that story")
 
     encoder = SentenceEncoder(EncoderConfig(name=config.base_model))
     views, claim_vecs = view_pairs(data, encoder)
@@ -338,7 +346,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
 
     dev_report = stance_report([e.label for e in dev.examples], [p.label for p in dev_pred], list(model.labels))
     card = {
-        "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples), "split_seed": split_seed},
+        "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples), "split_seed": split_seed,
+                       "dev_label_spread": dev_spread},
         "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,

@@ -40,6 +40,10 @@ def test_training_lowers_the_loss_and_writes_loadable_weights(trained):
     losses = [h["train_loss"] for h in config["training"]["loop"]["history"] if h["train_loss"] is not None]
     assert losses[-1] < losses[0]
     assert (out / "README.md").read_text().count("Command") >= 1
+    spread = config["training"]["trained_on"]["dev_label_spread"]
+    assert set(spread) <= {"agree", "disagree", "discuss"} and spread
+    assert all(1 <= s["stories"] <= s["pairs"] and 0 < s["largest_story_share"] <= 1 for s in spread.values())
+    assert "Dev stories per label:" in (out / "README.md").read_text()
     model = StanceModel.load(out)
     assert model.labels == ("agree", "disagree", "discuss", "unrelated")
 
@@ -256,6 +260,19 @@ def test_stories_join_claims_and_bodies_through_related_pairs_only():
     assert stories[0] == stories[1] == stories[2]  # spider-1, spider-2, web-2: one story
     assert stories[4] != stories[0]  # storm-3 is linked to body 1 only by an unrelated pair
     assert stories[3] == stories[4] and stories[5] == stories[0]  # an unrelated pair sits in its body's story
+
+
+def test_label_spread_counts_stories_per_label_and_the_largest_share():
+    from training.data.stance_data import StanceExample, label_spread
+
+    examples = [StanceExample("spider", "1", "disagree"), StanceExample("spider", "2", "disagree"),
+                StanceExample("web", "2", "disagree"), StanceExample("storm", "3", "disagree"),
+                StanceExample("storm", "3b", "agree"), StanceExample("flood", "4", "agree"),
+                StanceExample("flood", "1", "unrelated")]
+    spread = label_spread(examples)
+    assert set(spread) == {"agree", "disagree"}  # unrelated pairs are not a stance class here
+    assert spread["disagree"] == {"pairs": 4, "stories": 2, "largest_story_share": 0.75}  # spider/web story: 3 of 4
+    assert spread["agree"] == {"pairs": 2, "stories": 2, "largest_story_share": 0.5}
 
 
 def test_stacker_fold_grouping_is_claim_or_story(capsys):
