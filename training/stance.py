@@ -17,7 +17,7 @@ from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView, EvidenceSettings, StanceModel, evidence_texts, pick_evidence
-from training.data.stance_data import StanceData, split_by_body, split_by_story
+from training.data.stance_data import StanceData, label_spread, split_by_body, split_by_story
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import classification_report, fnc_score
@@ -230,8 +230,6 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         data = merge_stance_data(data, extra)
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
-    from training.data.stance_data import label_spread
-
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
         if spread["largest_story_share"] >= 0.5:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -115,8 +116,6 @@ def label_spread(examples: Sequence[StanceExample], unrelated: str = "unrelated"
 
     A dev class whose pairs sit mostly in one story makes every dev number for that class a measure of that story
     (FNC-1, v5's split: 51% of the 179 dev disagree pairs come from one of 16 stories)."""
-    from collections import Counter
-
     stories = story_ids(examples, unrelated)
     by_label: dict[str, Counter] = {}
     for e, story in zip(examples, stories):
