@@ -210,6 +210,7 @@ class StanceModel:
             "unrelated_label": self.unrelated_label,
             "base_model": self.pairs.base_model,
             "max_length": self.pairs.max_length,
+            **({"frozen_layers": self.pairs.frozen_layers} if self.pairs.frozen_layers else {}),
             "evidence": asdict(self.evidence_settings),
             "mirror": self.mirror,
             **({"lm_pairs": asdict(self.lm_reader.config)} if self.lm_reader is not None else {}),
@@ -220,7 +221,8 @@ class StanceModel:
     @classmethod
     def load(cls, folder: Path, base_model: str | None = None) -> "StanceModel":
         tensors, config = load_checkpoint(folder)
-        pairs = PairClassifier(base_model or config["base_model"], check_labels(config["pair_labels"]), config["max_length"])
+        pairs = PairClassifier(base_model or config["base_model"], check_labels(config["pair_labels"]), config["max_length"],
+                               frozen_layers=int(config.get("frozen_layers", 0)))
         pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))
         gate = RelatednessGate.from_tensors({k: v.numpy() for k, v in tensors.items()}) if "gate.coef" in tensors else None
         stacker = LinearStacker.from_tensors({k: v.numpy() for k, v in tensors.items()})

@@ -42,6 +42,8 @@ class StanceTrainConfig:
     stack: fit the linear stacker (pair classifier output + relatedness + lexical cues) on dev after training.
     attention_dropout: dropout on attention weights while fine-tuning (None: the base model's own, 0.1 for
         MiniLM); 0 lets the fused attention kernel run, about 1.5x faster per step on this CPU.
+    frozen_layers: how many of the encoder's lowest transformer layers stay as pretrained while fine-tuning (like the
+        embeddings, which always do); they are not saved either. 3 of MiniLM's 6 makes a step about 1.6x faster.
     refit_only: take the pair classifier from --init as it is (no training steps) and refit the gate, offsets,
         stacker and threshold on this run's split.
     split_seed: seed of the dev split (None: the loop seed). Runs that differ only in their training seed keep
@@ -75,6 +77,7 @@ class StanceTrainConfig:
     stack: bool = True
     refit_only: bool = False
     attention_dropout: float | None = None
+    frozen_layers: int = 0
     split_seed: int | None = None
     counterfactual: float = 0.0
     mirror: bool = False
@@ -97,6 +100,8 @@ class StanceTrainConfig:
             raise ValueError("counterfactual must be 0 or more")
         if self.stack_folds not in ("claim", "story"):
             raise ValueError("stack_folds must be 'claim' or 'story'")
+        if self.frozen_layers < 0:
+            raise ValueError("frozen_layers must be 0 or more")
         if self.claim_bias < 0:
             raise ValueError("claim_bias must be 0 or more")
         if self.lm_probe and not self.stack:
@@ -246,7 +251,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         gate = fit_gate(tr_feats, np.array([e.label != unrelated for e in train.examples]), loop.seed)
 
     torch.manual_seed(loop.seed)
-    pairs = PairClassifier(config.base_model, pair_labels, config.max_length, attention_dropout=config.attention_dropout)
+    pairs = PairClassifier(config.base_model, pair_labels, config.max_length, attention_dropout=config.attention_dropout,
+                           frozen_layers=config.frozen_layers)
     if config.init != "base":
         from training.init import averaged_state, init_folders
 
@@ -349,6 +355,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
+                                             "frozen_layers": config.frozen_layers,
                                              "dev_fraction": config.dev_fraction,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},

