@@ -291,11 +291,21 @@ def _task_list(text: str) -> tuple[str, ...]:
 
 
 def add_predict_parser(sub) -> None:
-    parser = sub.add_parser("predict", help="analyse every row of a CSV, JSONL or Parquet file",
-                            description="Stance, event type and summary for every row of a table; "
+    parser = sub.add_parser("predict", help="analyse one article (.txt) or every row of a CSV, JSONL or Parquet file",
+                            description="Stance, event type and summary for one article (a .txt file, or - for "
+                                        "standard input: the report is printed) or for every row of a table; "
                                         "see `python -c 'import serve.batch; help(serve.batch)'` for details.")
-    parser.add_argument("input", type=Path, help="a .csv, .tsv, .jsonl or .parquet file")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="results file: .jsonl, .csv or .parquet")
+    parser.add_argument("input", type=Path,
+                        help="a .csv, .tsv, .jsonl or .parquet file, or one article: a .txt file or - (stdin)")
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="results file: .jsonl, .csv or .parquet (required for a table; for one article, "
+                             "a .json file instead of the printed report)")
+    single = parser.add_argument_group("one article (.txt or -)")
+    single.add_argument("--headline", default=None,
+                        help="the article's headline (default: its first line, when a blank line follows it)")
+    single.add_argument("--claim", action="append", default=[], metavar="TEXT",
+                        help="a claim to judge the article's stance on; repeat for several (default: the headline)")
+    single.add_argument("--json", action="store_true", help="print the analysis as JSON instead of the report")
     parser.add_argument("--text-column", default="article", help="column with the article text (default: article)")
     parser.add_argument("--headline-column", default=None, help="column with the headline (optional)")
     parser.add_argument("--claims-column", default=None,
@@ -314,6 +324,18 @@ def add_predict_parser(sub) -> None:
 
 
 def predict_command(args: argparse.Namespace) -> int:
+    from serve.single import is_single_article, predict_single
+
+    if is_single_article(args.input):
+        if args.output is not None and args.output.suffix.lower() != ".json":
+            raise InputError(f"{args.output}: one article's result is written as .json")
+        analyzer = model_spec_from_args(args).load(progress=False)
+        tasks, _ = choose_tasks(args.tasks, analyzer.unavailable)
+        return predict_single(analyzer, args.input, args.headline, args.claim, tasks, args.summary_mode,
+                              args.output, args.json)
+    if args.output is None:
+        raise InputError(f"{args.input}: give -o/--output for the results of a table "
+                         "(one article as a .txt file, or - for standard input, prints its report instead)")
     config = BatchConfig(
         input=args.input, output=args.output,
         columns=Columns(args.text_column, args.headline_column, args.claims_column, args.id_column),

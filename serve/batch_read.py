@@ -42,11 +42,11 @@ class InputRow:
     error: str | None = None
 
 
-def suffix_of(path: Path, allowed: Sequence[str], what: str) -> str:
+def suffix_of(path: Path, allowed: Sequence[str], what: str, hint: str = "") -> str:
     suffix = path.suffix.lower()
     if suffix not in allowed:
         raise InputError(f"{path}: unsupported {what} file type '{suffix or '(none)'}'; "
-                         f"use one of {', '.join(allowed)}")
+                         f"use one of {', '.join(allowed)}{hint}")
     return suffix
 
 
@@ -131,7 +131,7 @@ def check_input(path: Path, columns: Columns) -> None:
     """Fatal problems found before any row is read: no file, unknown type, named columns missing."""
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
-    suffix = suffix_of(path, INPUT_SUFFIXES, "input")
+    suffix = suffix_of(path, INPUT_SUFFIXES, "input", " (or .txt, or - for standard input, for one article)")
     if suffix in (".csv", ".tsv"):
         present = list(_csv_header(path, suffix))
     elif suffix == ".parquet":

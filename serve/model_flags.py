@@ -25,9 +25,15 @@ class ModelSpec:
     article_cache: int = 256
     runtime: str = "auto"  # how the encoders run: see model/backends.py
 
-    def load(self):
-        """Build the Analyzer (imports torch lazily so `--help` stays fast)."""
+    def load(self, progress: bool = True):
+        """Build the Analyzer (imports torch lazily so `--help` stays fast); ``progress=False`` hides the
+        weight-loading bars, for output meant to be read."""
         from model.analyzer import Analyzer
+
+        if not progress:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
 
         return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
                         abstractive=self.abstractive, article_cache=self.article_cache, backend=self.runtime)

@@ -127,17 +127,18 @@ def test_fatal_problems_exit_with_2_and_write_nothing(tiny_models, tmp_path, cap
         ([str(tmp_path / "absent.csv"), "-o", str(tmp_path / "a.jsonl")], "not found"),
         ([str(source), "-o", str(tmp_path / "b.jsonl"), "--text-column", "body"], "missing column"),
         ([str(source), "-o", str(tmp_path / "c.xlsx")], "unsupported output"),
-        ([str(tmp_path / "input.txt"), "-o", str(tmp_path / "d.jsonl")], "unsupported input"),
+        ([str(tmp_path / "input.xlsx"), "-o", str(tmp_path / "d.jsonl")], "unsupported input"),
+        ([str(source)], "give -o/--output"),
         ([str(source), "-o", str(tmp_path / "e.jsonl"), "--tasks", "sentiment"], "unknown task"),
     ]
-    (tmp_path / "input.txt").write_text("hello", encoding="utf-8")
+    (tmp_path / "input.xlsx").write_text("hello", encoding="utf-8")
     for args, message in cases:
         assert main(["predict", *args, *flags]) == 2, args
         assert message in capsys.readouterr().err
     csv_source = write_input(tmp_path, "csv")
     assert main(["predict", str(csv_source), "-o", str(tmp_path / "f.jsonl"), "--id-column", "uid", *flags]) == 2
     assert "'uid'" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.csv", "input.jsonl", "input.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.csv", "input.jsonl", "input.xlsx"]
 
 
 def test_a_task_without_a_model_is_fatal_when_asked_for_and_skipped_otherwise(tiny_models, tmp_path, read_output,

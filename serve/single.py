@@ -1,0 +1,89 @@
+"""`newslens predict ARTICLE.txt` (or `-` for standard input): one article, read whole, with the analysis printed
+for a person (or as JSON) instead of a results table. The file's first line is its headline when a blank line
+follows it, as in seeds/; ``--headline`` and ``--claim`` say it explicitly."""
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Sequence
+
+from model.analyzer import Analysis
+from model.errors import InputError
+
+SINGLE_SUFFIXES = (".txt", ".text", ".md")
+MAX_ARTICLE_BYTES = 8 * 2**20  # the analyzer refuses longer articles anyway; this stops reading a huge file whole
+WIDTH = 100
+
+
+def is_single_article(path: Path) -> bool:
+    return str(path) == "-" or path.suffix.lower() in SINGLE_SUFFIXES
+
+
+def read_article(path: Path) -> bytes:
+    """The raw bytes of one article (the analyzer decodes them and names a wrong encoding or binary content)."""
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read(MAX_ARTICLE_BYTES + 1)
+        where = "standard input"
+    else:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_ARTICLE_BYTES + 1)
+        where = str(path)
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise InputError(f"{where}: more than {MAX_ARTICLE_BYTES // 2**20} MB; one article is expected "
+                         "(for many articles use a CSV, JSONL or Parquet file)")
+    return raw
+
+
+def _probabilities(probs: dict[str, float]) -> str:
+    return "  ".join(f"{label} {p:.2f}" for label, p in sorted(probs.items(), key=lambda kv: -kv[1]))
+
+
+def _wrapped(text: str, indent: str) -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def format_analysis(analysis: Analysis) -> str:
+    """A plain-text report: stance per claim (with its evidence), event type, summary, notes and timings."""
+    lines = [analysis.headline or "(no headline)", ""]
+    if analysis.stances:
+        lines.append("Stance")
+        for stance in analysis.stances:
+            lines.append(_wrapped(f"{stance.label.upper()}: {stance.claim}", "  "))
+            lines.append(_wrapped(_probabilities(stance.probabilities), "    "))
+            for sentence in stance.evidence[:3]:
+                lines.append(_wrapped(f"> {sentence}", "    "))
+        lines.append("")
+    if analysis.event is not None:
+        top = sorted(analysis.event.scores.items(), key=lambda kv: -kv[1])
+        runners = ", ".join(f"{label} {score:.2f}" for label, score in top[1:3])
+        lines += [f"Event type: {analysis.event.label} ({top[0][1]:.2f}; next: {runners})", ""]
+    if analysis.summary is not None:
+        lines.append(f"Summary ({analysis.summary.mode})")
+        lines.append(_wrapped(analysis.summary.text, "  "))
+        if analysis.summary.note:
+            lines.append(_wrapped(f"note: {analysis.summary.note}", "  "))
+        lines.append("")
+    for task, reason in analysis.unavailable.items():
+        lines.append(f"{task}: not available ({reason})")
+    total = sum(analysis.timings.values())
+    lines.append(f"Took {total:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in analysis.timings.items()) + ")")
+    return "\n".join(lines)
+
+
+def predict_single(analyzer, path: Path, headline: str | None, claims: Sequence[str], tasks: Sequence[str],
+                   summary_mode: str, output: Path | None, as_json: bool) -> int:
+    """Analyse one article; print the report (or JSON), or write JSON to ``output``."""
+    analysis = analyzer.analyze(read_article(path), headline=headline or None, claims=list(claims), tasks=tasks,
+                                summary_mode=summary_mode)
+    if output is not None:
+        output.write_text(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    elif as_json:
+        print(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_analysis(analysis))
+    return 0

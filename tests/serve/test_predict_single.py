@@ -1,0 +1,71 @@
+"""`newslens predict` on one article (.txt or standard input): the printed report, JSON, and bad input. Tiny models."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from model.labels import EVENT_LABELS, STANCE_LABELS
+from serve.cli import main
+
+ARTICLE = ("Floods hit Lagos\n\nHeavy rain flooded large parts of Lagos on Monday. Thousands of homes were damaged. "
+           "The state government opened shelters in schools and churches.")
+
+
+@pytest.fixture
+def flags(tiny_models) -> list[str]:
+    return ["--stance-model", str(tiny_models["stance"]), "--event-model", str(tiny_models["event"]),
+            "--summary-model", str(tiny_models["summary"]), "--threads", "1"]
+
+
+def test_a_text_file_prints_a_report_with_the_headline_as_claim(flags, tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    assert main(["predict", str(article), *flags]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Floods hit Lagos\n")
+    stance_line = out.split("Stance\n", 1)[1].splitlines()[0]
+    assert stance_line.strip().endswith(": Floods hit Lagos")
+    assert stance_line.strip().split(":")[0].lower() in STANCE_LABELS
+    event = out.split("Event type: ", 1)[1].split(" ", 1)[0]
+    assert event in EVENT_LABELS
+    assert "Summary (extractive)" in out and "Took " in out
+
+
+def test_claims_headline_and_json_on_standard_input(flags, monkeypatch, capsys):
+    body = ARTICLE.split("\n\n", 1)[1]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(body.encode("utf-8"))))
+    assert main(["predict", "-", "--headline", "Lagos floods", "--claim", "Lagos is flooded", "--claim",
+                 "Nobody lost a home", "--json", "--tasks", "stance,event", *flags]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["headline"] == "Lagos floods"
+    assert [s["claim"] for s in result["stances"]] == ["Lagos is flooded", "Nobody lost a home"]
+    assert all(s["label"] in STANCE_LABELS and abs(sum(s["probabilities"].values()) - 1) < 1e-4
+               for s in result["stances"])
+    assert result["event"]["label"] in EVENT_LABELS and result["summary"] is None
+
+
+def test_output_is_json_and_other_suffixes_are_refused(flags, tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    assert main(["predict", str(article), "-o", str(tmp_path / "result.csv"), *flags]) == 2
+    assert ".json" in capsys.readouterr().err and not (tmp_path / "result.csv").exists()
+    assert main(["predict", str(article), "-o", str(tmp_path / "result.json"), *flags]) == 0
+    assert json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))["headline"] == "Floods hit Lagos"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"   \n\n  ", "empty"),
+    (b"Caf\xe9 owners protest new tax in the city centre.", "UTF-8"),
+    (b"\x00\x01\x02\x03\x04\x05\x06\x07\x08" * 20, "binary"),
+    (None, "no such file"),
+])
+def test_bad_articles_fail_with_a_message(flags, tmp_path, capsys, content, message):
+    article = tmp_path / "article.txt"
+    if content is not None:
+        article.write_bytes(content)
+    assert main(["predict", str(article), *flags]) == 2
+    err = capsys.readouterr().err
+    assert "newslens: error:" in err and message in err
