@@ -57,6 +57,8 @@ def format_analysis(analysis: Analysis) -> str:
             for sentence in stance.evidence[:3]:
                 lines.append(_wrapped(f"> {sentence}", "    "))
         lines.append("")
+    elif "stance" not in analysis.unavailable and analysis.timings.get("stance") is not None:
+        lines += ["Stance: no claim to judge (give --claim, or start the file with a headline line and a blank line)", ""]
     if analysis.event is not None:
         top = sorted(analysis.event.scores.items(), key=lambda kv: -kv[1])
         runners = ", ".join(f"{label} {score:.2f}" for label, score in top[1:3])

@@ -69,3 +69,11 @@ def test_bad_articles_fail_with_a_message(flags, tmp_path, capsys, content, mess
     assert main(["predict", str(article), *flags]) == 2
     err = capsys.readouterr().err
     assert "newslens: error:" in err and message in err
+
+
+def test_an_article_without_headline_or_claim_says_how_to_get_a_stance(flags, tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text("Heavy rain flooded large parts of Lagos on Monday.", encoding="utf-8")
+    assert main(["predict", str(article), *flags]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("(no headline)") and "Stance: no claim to judge" in out and "Event type: " in out
