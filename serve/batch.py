@@ -324,14 +324,15 @@ def add_predict_parser(sub) -> None:
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    from serve.single import is_single_article, predict_single
+    from serve.single import is_single_article, predict_single, read_article
 
-    if is_single_article(args.input):
+    if is_single_article(args.input):  # read and check everything the user gave before the models load
         if args.output is not None and args.output.suffix.lower() != ".json":
             raise InputError(f"{args.output}: one article's result is written as .json")
+        raw = read_article(args.input)
         analyzer = model_spec_from_args(args).load(progress=False)
         tasks, _ = choose_tasks(args.tasks, analyzer.unavailable)
-        return predict_single(analyzer, args.input, args.headline, args.claim, tasks, args.summary_mode,
+        return predict_single(analyzer, raw, args.headline, args.claim, tasks, args.summary_mode,
                               args.output, args.json)
     if args.output is None:
         raise InputError(f"{args.input}: give -o/--output for the results of a table "

@@ -76,10 +76,10 @@ def format_analysis(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-def predict_single(analyzer, path: Path, headline: str | None, claims: Sequence[str], tasks: Sequence[str],
+def predict_single(analyzer, raw: bytes, headline: str | None, claims: Sequence[str], tasks: Sequence[str],
                    summary_mode: str, output: Path | None, as_json: bool) -> int:
-    """Analyse one article; print the report (or JSON), or write JSON to ``output``."""
-    analysis = analyzer.analyze(read_article(path), headline=headline or None, claims=list(claims), tasks=tasks,
+    """Analyse one article (``raw``, from ``read_article``); print the report (or JSON), or write JSON to ``output``."""
+    analysis = analyzer.analyze(raw, headline=headline or None, claims=list(claims), tasks=tasks,
                                 summary_mode=summary_mode)
     if output is not None:
         output.write_text(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
