@@ -11,9 +11,12 @@ from typing import Sequence
 
 from model.analyzer import Analysis
 from model.errors import InputError
+from model.text import MAX_ARTICLE_CHARS
 
 SINGLE_SUFFIXES = (".txt", ".text", ".md")
-MAX_ARTICLE_BYTES = 8 * 2**20  # the analyzer refuses longer articles anyway; this stops reading a huge file whole
+# UTF-8 spends at most 4 bytes on a character, so more bytes than this are surely over the analyzer's own limit;
+# shorter files are left to it (clean_article names the length). This only stops reading a huge file whole.
+MAX_ARTICLE_BYTES = 4 * MAX_ARTICLE_CHARS
 WIDTH = 100
 
 
@@ -33,8 +36,8 @@ def read_article(path: Path) -> bytes:
             raw = handle.read(MAX_ARTICLE_BYTES + 1)
         where = str(path)
     if len(raw) > MAX_ARTICLE_BYTES:
-        raise InputError(f"{where}: more than {MAX_ARTICLE_BYTES // 2**20} MB; one article is expected "
-                         "(for many articles use a CSV, JSONL or Parquet file)")
+        raise InputError(f"{where}: more than {MAX_ARTICLE_BYTES:,} bytes, over the limit of {MAX_ARTICLE_CHARS:,} "
+                         "characters for one article (for many articles use a CSV, JSONL or Parquet file)")
     return raw
 
 

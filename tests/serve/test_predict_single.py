@@ -61,6 +61,8 @@ def test_output_is_json_and_other_suffixes_are_refused(flags, tmp_path, capsys):
     (b"Caf\xe9 owners protest new tax in the city centre.", "UTF-8"),
     (b"\x00\x01\x02\x03\x04\x05\x06\x07\x08" * 20, "binary"),
     (None, "no such file"),
+    (b"word " * 250_000, "the limit is 1,000,000"),  # over the analyzer's character limit
+    (b"a" * (4_000_000 + 1), "more than 4,000,000 bytes"),  # not even read whole
 ])
 def test_bad_articles_fail_with_a_message(flags, tmp_path, capsys, content, message):
     article = tmp_path / "article.txt"
