@@ -49,8 +49,9 @@ def _wrapped(text: str, indent: str) -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
-def format_analysis(analysis: Analysis) -> str:
-    """A plain-text report: stance per claim (with its evidence), event type, summary, notes and timings."""
+def format_analysis(analysis: Analysis, tasks: Sequence[str]) -> str:
+    """A plain-text report of the ``tasks`` that ran: stance per claim (with its evidence), event type, summary,
+    notes and timings."""
     lines = [analysis.headline or "(no headline)", ""]
     if analysis.stances:
         lines.append("Stance")
@@ -60,7 +61,7 @@ def format_analysis(analysis: Analysis) -> str:
             for sentence in stance.evidence[:3]:
                 lines.append(_wrapped(f"> {sentence}", "    "))
         lines.append("")
-    elif "stance" not in analysis.unavailable and analysis.timings.get("stance") is not None:
+    elif "stance" in tasks:
         lines += ["Stance: no claim to judge (give --claim, or start the file with a headline line and a blank line)", ""]
     if analysis.event is not None:
         top = sorted(analysis.event.scores.items(), key=lambda kv: -kv[1])
@@ -90,5 +91,5 @@ def predict_single(analyzer, raw: bytes, headline: str | None, claims: Sequence[
     elif as_json:
         print(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(format_analysis(analysis))
+        print(format_analysis(analysis, tasks))
     return 0
