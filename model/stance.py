@@ -11,6 +11,7 @@ import torch
 
 from model.labels import check_labels
 from model.linear import StandardizedLinear
+from model.name_mask import article_names, mask_names
 from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.refutation import flip_permutation, mirror_claim
@@ -30,6 +31,8 @@ class EvidenceSettings:
     lexical_weight: weight of content-word overlap against embedding cosine when ranking sentences.
     lead: always include the article's first sentence (where a report often states or rejects the claim).
     refute: always include the most relevant sentence holding a refuting word ("hoax", "denied", ...), if any.
+    mask_names: the pair classifier reads the claim and evidence with the article's names replaced by numbered
+        placeholders (``model.name_mask``); selection, similarity and the stacker's cues still read the text as is.
     """
 
     sentences: int = 5
@@ -37,6 +40,7 @@ class EvidenceSettings:
     lexical_weight: float = 0.5
     lead: bool = False
     refute: bool = False
+    mask_names: bool = False
 
 
 @dataclass
@@ -64,6 +68,21 @@ def averaged_views(probs, mirrored):
 def evidence_texts(articles: Sequence[ArticleView], evidence: Sequence[list[int]]) -> list[str]:
     """The evidence of each pair as one text: its sentences joined in article order."""
     return [" ".join(a.sentences[j] for j in ev) for a, ev in zip(articles, evidence)]
+
+
+def classifier_pairs(settings: EvidenceSettings, claims: Sequence[str], articles: Sequence[ArticleView],
+                     evidence: Sequence[list[int]]) -> tuple[list[str], list[str]]:
+    """The (claim, evidence) texts the pair classifier reads, names masked when ``settings.mask_names``."""
+    texts = evidence_texts(articles, evidence)
+    if not settings.mask_names:
+        return list(claims), texts
+    names: dict[int, frozenset[str]] = {}  # per article object: one body is often paired with several claims
+    masked = []
+    for claim, text, article in zip(claims, texts, articles):
+        if id(article) not in names:
+            names[id(article)] = article_names(article.sentences)
+        masked.append(mask_names([claim, text], names[id(article)]))
+    return [m[0] for m in masked], [m[1] for m in masked]
 
 
 def pick_evidence(settings: EvidenceSettings, claim: str, claim_vec: np.ndarray, article: ArticleView) -> list[int]:
@@ -163,10 +182,10 @@ class StanceModel:
                          evidence: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The pair classifier's probabilities for each pair and, with ``mirror``, for its refuted claim (columns
         swapped back to the claim's labels); None when not mirroring."""
-        texts = evidence_texts(articles, evidence)
+        claims, texts = classifier_pairs(self.evidence_settings, claims, articles, evidence)
         if not self.mirror:
-            return self.pairs.predict_proba(list(claims), texts), None
-        both = self.pairs.predict_proba(list(claims) + [mirror_claim(c) for c in claims], texts + texts)
+            return self.pairs.predict_proba(claims, texts), None
+        both = self.pairs.predict_proba(claims + [mirror_claim(c) for c in claims], texts + texts)
         return both[: len(claims)], both[len(claims):, flip_permutation(self.pairs.labels)]
 
     def pair_probabilities(self, claims: Sequence[str], articles: Sequence[ArticleView], evidence: Sequence[list[int]],

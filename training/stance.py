@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
-from model.stance import ArticleView, EvidenceSettings, StanceModel, evidence_texts, pick_evidence
+from model.stance import ArticleView, EvidenceSettings, StanceModel, classifier_pairs, pick_evidence
 from training.data.stance_data import StanceData, label_spread, split_by_body, split_by_story
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
@@ -189,7 +189,8 @@ def pair_items(data: StanceData, views, claim_vecs, settings: EvidenceSettings, 
             continue
         view = views[e.body_id]
         chosen = pick_evidence(settings, e.claim, claim_vecs[e.claim], view)
-        items.append(PairItem(e.claim, evidence_texts([view], [chosen])[0], index[e.label]))
+        (claim,), (evidence,) = classifier_pairs(settings, [e.claim], [view], [chosen])
+        items.append(PairItem(claim, evidence, index[e.label]))
     return items
 
 
@@ -266,7 +267,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         pairs.train()
     train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)
     dev_items = pair_items(dev, views, claim_vecs, config.evidence, pair_labels)
-    probe_items = list(train_items)  # the probe learns from real claims only
+    # the probe learns from real claims only, read as the language model reads them at prediction (names unmasked)
+    probe_items = (list(train_items) if not config.evidence.mask_names else
+                   pair_items(train, views, claim_vecs, replace(config.evidence, mask_names=False), pair_labels))
     if config.counterfactual:
         from training.data.stance_counterfactual import counterfactual_items
 

