@@ -19,7 +19,7 @@ from model.event_lm import EventLMModel
 from model.heads import EventModel, SentenceScorer, SummaryBudget
 from model.resolve import BASE_ENCODER, SHIPPED_WEIGHTS
 from model.stance import ArticleView, StanceModel
-from model.text import MAX_ARTICLE_CHARS, clean_article, normalize_text, split_headline
+from model.text import MAX_ARTICLE_CHARS, clean_article, join_excerpt, normalize_text, split_headline
 
 TASKS = ("stance", "event", "summary")
 SUMMARY_MODES = ("extractive", "abstractive", "none")
@@ -325,4 +325,4 @@ class Analyzer:
             return SummaryResult("", "none", flagged=flagged,
                                  note=note or self.unavailable.get("summary", "no summariser loaded"))
         chosen = self.scorer.select(view, self.summary_budget)
-        return SummaryResult(" ".join(view.sentences[i] for i in chosen), "extractive", chosen, flagged=flagged, note=note)
+        return SummaryResult(join_excerpt(view.sentences, chosen), "extractive", chosen, flagged=flagged, note=note)

@@ -96,6 +96,64 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if any(ch.isalnum() for ch in s)]
 
 
+def _quote_open(text: str, depth: int, straight_open: bool) -> tuple[int, bool]:
+    """Quotation state after ``text``: depth of curly double quotes and whether a straight double quote is open."""
+    for ch in text:
+        if ch == "\u201c":
+            depth += 1
+        elif ch == "\u201d":
+            depth = max(0, depth - 1)
+        elif ch == '"':
+            straight_open = not straight_open
+    return depth, straight_open
+
+
+def quote_passages(sentences: Sequence[str], max_span: int) -> list[list[int]]:
+    """Sentence indices grouped so that a quotation running over several sentences stays in one group.
+
+    A group starts at a sentence and takes the following ones until every double quote it opened is closed, if
+    that happens within ``max_span`` sentences; otherwise (an unclosed or very long quote) the sentence stands
+    alone. Every index appears once, in order."""
+    groups: list[list[int]] = []
+    i, n = 0, len(sentences)
+    while i < n:
+        depth, straight = _quote_open(sentences[i], 0, False)
+        j = i
+        while (depth or straight) and j + 1 < n and j + 1 - i < max_span:
+            j += 1
+            depth, straight = _quote_open(sentences[j], depth, straight)
+        end = j if not (depth or straight) else i
+        groups.append(list(range(i, end + 1)))
+        i = end + 1
+    return groups
+
+
+def join_excerpt(sentences: Sequence[str], chosen: Sequence[int], max_span: int = 6) -> str:
+    """The ``chosen`` sentences joined in article order. Where a run of consecutive chosen sentences starts or stops
+    inside a quotation that spans several sentences (``quote_passages``), an ellipsis and the missing quotation mark
+    show the cut, as an editor would: 'he said: "You are coming home ... friends. ..."'."""
+    passage_of: dict[int, list[int]] = {}
+    for group in quote_passages(sentences, max_span):
+        for i in group:
+            passage_of[i] = group
+    runs: list[list[int]] = []
+    for i in sorted(set(chosen)):
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    parts = []
+    for run in runs:
+        text = " ".join(sentences[i] for i in run)
+        first, last = passage_of[run[0]], passage_of[run[-1]]
+        if run[0] != first[0]:
+            text = ("\u201c" if "\u201c" in sentences[first[0]] else '"') + "\u2026 " + text
+        if run[-1] != last[-1]:
+            text += " \u2026" + ("\u201d" if "\u201c" in sentences[last[0]] else '"')
+        parts.append(text)
+    return " ".join(parts)
+
+
 def split_headline(text: str, max_words: int = 25) -> tuple[str | None, str]:
     """Return (headline, body) when the first line reads as a headline (short, no final full stop), else (None, text)."""
     first, sep, rest = text.partition("\n")

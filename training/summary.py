@@ -16,7 +16,7 @@ from model.encoder import EncoderConfig, SentenceEncoder
 from model.heads import MLPHead, SentenceScorer, SummaryBudget, sentence_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView
-from model.text import split_headline
+from model.text import join_excerpt, split_headline
 from training.data.summary_data import SummaryExample, extractive_labels
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
@@ -57,7 +57,7 @@ def lead_summary(view: ArticleView, budget: SummaryBudget) -> list[int]:
 
 
 def summaries_from(views: Sequence[ArticleView], choose) -> list[str]:
-    return [" ".join(v.sentences[i] for i in choose(v)) for v in views]
+    return [join_excerpt(v.sentences, choose(v)) for v in views]
 
 
 def train_extractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExample], output: Path,

