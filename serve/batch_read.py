@@ -141,11 +141,21 @@ def check_input(path: Path, columns: Columns) -> None:
     _require(path, columns, present)
 
 
+# column names that usually hold an article's text, for the hint when the text column is missing
+TEXT_COLUMN_GUESSES = ("article", "text", "body", "content", "articlebody", "story", "article_text", "news")
+
+
 def _require(path: Path, columns: Columns, present: Sequence[str]) -> None:
     missing = [c for c in columns.named() if c not in present]
     if missing:
+        hint = ""
+        if columns.text in missing:
+            guesses = [c for c in present if str(c).strip().lower() in TEXT_COLUMN_GUESSES]
+            if guesses:
+                hint = (f" (the article text looks like column {guesses[0]!r}: pass --text-column {guesses[0]}, "
+                        "or set 'Text column' in the demo)")
         raise InputError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
-                         f"columns present: {', '.join(map(repr, present)) or '(none)'}")
+                         f"columns present: {', '.join(map(repr, present)) or '(none)'}{hint}")
 
 
 def _csv_header(path: Path, suffix: str) -> list[str]:

@@ -219,3 +219,18 @@ def test_ray_stream_keeps_input_order_and_bounds_work_in_flight():
     assert FakeRay.most_pending <= IN_FLIGHT_PER_WORKER * len(actors)
     assert all(actor.calls for actor in actors)  # both workers got chunks
     assert sum(len(a.calls) for a in actors) == len(chunks)
+
+
+def test_a_missing_text_column_points_at_the_column_that_looks_like_it(tmp_path):
+    from model.errors import InputError
+    from serve.batch_read import Columns, check_input
+
+    table = tmp_path / "news.csv"
+    table.write_text("headline,Body\nFloods,The river burst its banks.\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column.*'article'.*looks like column 'Body'"):
+        check_input(table, Columns())
+    plain = tmp_path / "plain.csv"
+    plain.write_text("headline,notes\nFloods,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        check_input(plain, Columns())
+    assert "looks like" not in str(error.value)
