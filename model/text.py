@@ -96,16 +96,21 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if any(ch.isalnum() for ch in s)]
 
 
-def _quote_open(text: str, depth: int, straight_open: bool) -> tuple[int, bool]:
-    """Quotation state after ``text``: depth of curly double quotes and whether a straight double quote is open."""
-    for ch in text:
-        if ch == "\u201c":
-            depth += 1
-        elif ch == "\u201d":
+def _quote_depth(text: str, depth: int) -> int:
+    """How many double quotations are open after ``text``, given ``depth`` open before it.
+
+    A straight quote opens when it follows a space or bracket (or starts the text) and precedes a non-space, and
+    closes otherwise, so a stray closing mark never opens a quotation. A quote mark that starts a sentence while a
+    quotation is open continues it (news style reopens a running quote at each new paragraph)."""
+    for k, ch in enumerate(text):
+        opening = ch == "\u201c" or (ch == '"' and (k == 0 or text[k - 1].isspace() or text[k - 1] in "([")
+                                      and k + 1 < len(text) and not text[k + 1].isspace())
+        if opening:
+            if not (depth and not text[:k].strip()):
+                depth += 1
+        elif ch in '"\u201d':
             depth = max(0, depth - 1)
-        elif ch == '"':
-            straight_open = not straight_open
-    return depth, straight_open
+    return depth
 
 
 def quote_passages(sentences: Sequence[str], max_span: int) -> list[list[int]]:
@@ -117,12 +122,12 @@ def quote_passages(sentences: Sequence[str], max_span: int) -> list[list[int]]:
     groups: list[list[int]] = []
     i, n = 0, len(sentences)
     while i < n:
-        depth, straight = _quote_open(sentences[i], 0, False)
+        depth = _quote_depth(sentences[i], 0)
         j = i
-        while (depth or straight) and j + 1 < n and j + 1 - i < max_span:
+        while depth and j + 1 < n and j + 1 - i < max_span:
             j += 1
-            depth, straight = _quote_open(sentences[j], depth, straight)
-        end = j if not (depth or straight) else i
+            depth = _quote_depth(sentences[j], depth)
+        end = j if not depth else i
         groups.append(list(range(i, end + 1)))
         i = end + 1
     return groups

@@ -75,6 +75,12 @@ def test_quote_passages_group_a_quotation_that_runs_over_sentences():
     # a quote not closed within the span leaves its sentences standing alone
     assert quote_passages(["He said \u201cit never ends.", "Still open.", "And open."], 2) == [[0], [1], [2]]
     assert quote_passages(ARTICLE, 3) == [[0], [1], [2], [3]]
+    # news style: a running quote reopens at each new paragraph and closes once
+    bbc = ['He said: "It will rain.', '"It will rain all week.', 'Then it stops," he said.', "Done."]
+    assert quote_passages(bbc, 4) == [[0, 1, 2], [3]]
+    # the closing mark of a quote too long to group does not open a new one
+    long = ['"One.', "Two.", "Three.", 'Four."', 'Five "six.', 'Seven."']
+    assert quote_passages(long, 3) == [[0], [1], [2], [3], [4, 5]]
 
 
 def test_a_summary_that_cuts_a_quotation_shows_the_cut():
