@@ -183,15 +183,12 @@ def tune_offsets(logits: torch.Tensor, gold: list[int], n_labels: int) -> torch.
 
 def pair_items(data: StanceData, views, claim_vecs, settings: EvidenceSettings, labels: tuple[str, ...]) -> list[PairItem]:
     index = {label: i for i, label in enumerate(labels)}
-    items = []
-    for e in data.examples:
-        if e.label not in index:
-            continue
-        view = views[e.body_id]
-        chosen = pick_evidence(settings, e.claim, claim_vecs[e.claim], view)
-        (claim,), (evidence,) = classifier_pairs(settings, [e.claim], [view], [chosen])
-        items.append(PairItem(claim, evidence, index[e.label]))
-    return items
+    kept = [e for e in data.examples if e.label in index]
+    articles = [views[e.body_id] for e in kept]
+    chosen = [pick_evidence(settings, e.claim, claim_vecs[e.claim], a) for e, a in zip(kept, articles)]
+    # one call for all pairs, so an article's names (with mask_names) are read once, not once per claim
+    claims, evidence = classifier_pairs(settings, [e.claim for e in kept], articles, chosen)
+    return [PairItem(c, t, index[e.label]) for c, t, e in zip(claims, evidence, kept)]
 
 
 def fit_lm_probe(items: list[PairItem], config: LMPairConfig, n_labels: int) -> tuple[LMPairReader, dict]:
