@@ -30,11 +30,19 @@ MAX_CACHED_BODY_CHARS = 200_000  # a huge body is read again rather than held in
 
 @dataclass
 class ClaimStance:
+    """One claim's stance. With a relatedness gate the label comes in two steps: unrelated when ``related`` (P(the
+    claim is about the article)) is below ``related_threshold``, else the most probable label of ``if_related``.
+    ``probabilities`` spreads ``related`` over the related labels, so 'unrelated' can hold most of it while a pair
+    the gate passed gets a related label."""
+
     claim: str
     label: str
     probabilities: dict[str, float]
     evidence: list[str]
     evidence_indices: list[int]
+    related: float | None = None
+    related_threshold: float | None = None
+    if_related: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -218,7 +226,8 @@ class Analyzer:
                                             [views[i] for i, _ in pairs])
                 for (i, claim), pred in zip(pairs, preds):
                     stances[i].append(ClaimStance(claim, pred.label, pred.probabilities,
-                                                  [views[i].sentences[j] for j in pred.evidence], pred.evidence))
+                                                  [views[i].sentences[j] for j in pred.evidence], pred.evidence,
+                                                  pred.related, pred.threshold, pred.if_related))
             timings["stance"] = time.perf_counter() - clock
 
         events: list[EventResult | None] = [None] * len(prepared)

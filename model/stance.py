@@ -54,9 +54,17 @@ class ArticleView:
 
 @dataclass
 class StancePrediction:
+    """``probabilities`` spread over every label (the related ones share the gate's P(related)). With a gate the label
+    is decided in two steps, as the model was tuned: unrelated when ``related`` is below ``threshold``, else the most
+    probable label of ``if_related``. So a pair passed at P(related) 0.3 is labelled related while 'unrelated' holds
+    0.7 of ``probabilities``; ``related`` and ``if_related`` show the two steps."""
+
     label: str
     probabilities: dict[str, float]
     evidence: list[int] = field(default_factory=list)  # sentence indices, article order
+    related: float | None = None  # the gate's P(related); None without a gate
+    threshold: float | None = None  # the gate's threshold on ``related``
+    if_related: dict[str, float] = field(default_factory=dict)  # the related labels' probabilities, given related
 
 
 def averaged_views(probs, mirrored):
@@ -160,7 +168,8 @@ class StanceModel:
             related = None if self.gate is None else p_related[run] >= self.gate.threshold
             pair_probs[run] = self.pair_probabilities([claims[i] for i in run], [articles[i] for i in run],
                                                       [evidence[i] for i in run], related_feats[run], related=related)
-        out = []
+        out, ran = [], set(run)
+        threshold = None if self.gate is None else float(self.gate.threshold)
         for i in range(n):
             probs = {lab: float(p_related[i] * p) for lab, p in zip(self.pairs.labels, pair_probs[i].tolist())}
             if self.unrelated_label is not None:
@@ -169,7 +178,9 @@ class StanceModel:
                 label = self.unrelated_label
             else:
                 label = self.pairs.labels[int(pair_probs[i].argmax())]
-            out.append(StancePrediction(label, probs, evidence[i]))
+            related = None if self.gate is None else float(p_related[i])
+            given = dict(zip(self.pairs.labels, pair_probs[i].tolist())) if i in ran else {}
+            out.append(StancePrediction(label, probs, evidence[i], related, threshold, given))
         return out
 
     def relatedness(self, claims: Sequence[str], claim_vecs: np.ndarray, articles: Sequence[ArticleView]) -> np.ndarray:

@@ -123,6 +123,7 @@ def result_record(row: InputRow, analysis: Analysis, tasks: Sequence[str]) -> di
         "claims": [s.claim for s in analysis.stances] if stance_ran else None,
         "stance_labels": [s.label for s in analysis.stances] if stance_ran else None,
         "stance_probabilities": [s.probabilities for s in analysis.stances] if stance_ran else None,
+        "stance_related": [s.related for s in analysis.stances] if stance_ran else None,
         "event_label": analysis.event.label if analysis.event else None,
         "event_scores": analysis.event.scores if analysis.event else None,
         "summary": summary.text if summary else None, "summary_mode": summary.mode if summary else None,

@@ -17,9 +17,11 @@ from serve.batch_read import suffix_of
 
 OUTPUT_SUFFIXES = (".csv", ".jsonl", ".parquet")
 # Fields of every output row, in order; list and dict fields are JSON strings in CSV.
-OUTPUT_FIELDS = ("row", "id", "headline", "claims", "stance_labels", "stance_probabilities", "event_label",
-                 "event_scores", "summary", "summary_mode", "summary_note", "error")
-JSON_FIELDS = frozenset({"claims", "stance_labels", "stance_probabilities", "event_scores"})
+# stance_related: each claim's P(related) from the gate (the label is unrelated below the model's threshold, else the
+# most probable related label; stance_probabilities spreads P(related) over the related labels).
+OUTPUT_FIELDS = ("row", "id", "headline", "claims", "stance_labels", "stance_probabilities", "stance_related",
+                 "event_label", "event_scores", "summary", "summary_mode", "summary_note", "error")
+JSON_FIELDS = frozenset({"claims", "stance_labels", "stance_probabilities", "stance_related", "event_scores"})
 
 
 def _parquet_schema():
@@ -29,7 +31,7 @@ def _parquet_schema():
     return pa.schema([
         ("row", pa.int64()), ("id", pa.string()), ("headline", pa.string()), ("claims", pa.list_(pa.string())),
         ("stance_labels", pa.list_(pa.string())), ("stance_probabilities", pa.list_(scores)),
-        ("event_label", pa.string()), ("event_scores", scores), ("summary", pa.string()),
+        ("stance_related", pa.list_(pa.float64())), ("event_label", pa.string()), ("event_scores", scores), ("summary", pa.string()),
         ("summary_mode", pa.string()), ("summary_note", pa.string()), ("error", pa.string()),
     ])
 

@@ -140,9 +140,19 @@ class DemoService:
 # ---------------------------------------------------------------- rendering the JSON result
 
 def stance_table(result: dict) -> pd.DataFrame:
+    """One row per claim. With a relatedness gate: P(related), then each related label's probability given related
+    (the two steps the label comes from); without one, every label's probability."""
     import pandas as pd
 
     stances = result.get("stances") or []
+    if stances and stances[0].get("related") is not None:
+        labels = list(stances[0]["if_related"])
+        rows = [[k, s["claim"], s["label"], round(s["related"], 3),
+                 *(round(s["if_related"][label], 3) if s["if_related"] else None for label in labels)]
+                for k, s in enumerate(stances, 1)]
+        threshold = stances[0]["related_threshold"]
+        return pd.DataFrame(rows, columns=["#", "claim", "stance", f"related (from {threshold:.2f})",
+                                           *(f"{label} if related" for label in labels)])
     labels = list(stances[0]["probabilities"]) if stances else ["agree", "disagree", "discuss", "unrelated"]
     rows = [[k, s["claim"], s["label"], *(round(s["probabilities"][label], 3) for label in labels)]
             for k, s in enumerate(stances, 1)]
@@ -230,7 +240,8 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                                  "names something the article does not.")
                     analyze_button = gr.Button("Analyze", variant="primary", elem_id="analyze")
                 with gr.Column(scale=4):
-                    stances = gr.Dataframe(label="Stance per claim (probabilities)", interactive=False,
+                    stances = gr.Dataframe(label=("Stance per claim: P(the claim is about the article), then each "
+                                                  "stance's probability if it is"), interactive=False,
                                            elem_id="stance-table", wrap=True,
                                            column_widths=["4%", "32%", "12%", "13%", "13%", "13%", "13%"])
                     evidence = gr.HighlightedText(label="Evidence in the article", show_legend=True,

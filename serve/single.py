@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Sequence
 
-from model.analyzer import Analysis
+from model.analyzer import Analysis, ClaimStance
 from model.errors import InputError
 from model.text import MAX_ARTICLE_CHARS
 
@@ -45,6 +45,16 @@ def _probabilities(probs: dict[str, float]) -> str:
     return "  ".join(f"{label} {p:.2f}" for label, p in sorted(probs.items(), key=lambda kv: -kv[1]))
 
 
+def stance_scores(stance: ClaimStance) -> str:
+    """A claim's scores as the model decides: P(related) against the gate's threshold, then the related labels'
+    probabilities given related (all four joint probabilities for a model without a gate)."""
+    if stance.related is None or stance.related_threshold is None:
+        return _probabilities(stance.probabilities)
+    side = "related from" if stance.related >= stance.related_threshold else "unrelated below"
+    text = f"related {stance.related:.2f} ({side} {stance.related_threshold:.2f})"
+    return text + (f"; if related: {_probabilities(stance.if_related)}" if stance.if_related else "")
+
+
 def _wrapped(text: str, indent: str) -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
@@ -57,7 +67,7 @@ def format_analysis(analysis: Analysis, tasks: Sequence[str]) -> str:
         lines.append("Stance")
         for stance in analysis.stances:
             lines.append(_wrapped(f"{stance.label.upper()}: {stance.claim}", "  "))
-            lines.append(_wrapped(_probabilities(stance.probabilities), "    "))
+            lines.append(_wrapped(stance_scores(stance), "    "))
             for sentence in stance.evidence[:3]:
                 lines.append(_wrapped(f"> {sentence}", "    "))
         lines.append("")

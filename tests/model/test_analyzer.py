@@ -150,3 +150,29 @@ def test_article_cache_is_bounded_and_can_be_cleared(tiny_models, seed_text, mon
     uncached.analyze(seed_text)
     uncached.analyze(seed_text)
     assert seen[-2:] == [1, 1]
+
+
+def test_a_gated_stance_is_decided_in_two_steps_and_says_so(tiny_analyzer, seed_text):
+    """Unrelated below the gate's threshold, else the most probable related label; ``probabilities`` spreads
+    P(related) over the related labels, so the joint numbers alone can point elsewhere, and the two steps are shown."""
+    claims = ["Putin orders pull-out of Russian troops from Syria", "Russia sends more troops to Syria",
+              "Apple releases a new phone", "Floods hit the city"]
+    gate = tiny_analyzer.stance.gate
+    kept = gate.threshold
+    related = sorted(s.related for s in tiny_analyzer.analyze(seed_text, claims=claims, tasks=("stance",)).stances)
+    assert related[0] < related[-1]
+    gate.threshold = (related[0] + related[-1]) / 2  # some claims on each side
+    try:
+        stances = tiny_analyzer.analyze(seed_text, claims=claims, tasks=("stance",)).stances
+    finally:
+        gate.threshold = kept
+    assert {s.label == "unrelated" for s in stances} == {True, False}
+    for s in stances:
+        assert s.related_threshold == pytest.approx((related[0] + related[-1]) / 2)
+        assert (s.label == "unrelated") == (s.related < s.related_threshold)
+        assert set(s.if_related) == set(STANCE_LABELS) - {"unrelated"}
+        if s.label != "unrelated":
+            assert s.label == max(s.if_related, key=s.if_related.get)
+        assert s.probabilities["unrelated"] == pytest.approx(1 - s.related, abs=1e-6)
+        for label, p in s.if_related.items():
+            assert s.probabilities[label] == pytest.approx(s.related * p, abs=1e-6)

@@ -91,6 +91,10 @@ def test_every_row_gets_one_output_row_and_bad_rows_get_errors(tiny_models, tmp_
             assert row["claims"] if row_id != "g3" else row["claims"] == []  # g3 has neither headline nor claims
             assert set(row["stance_labels"]) <= set(STANCE_LABELS)
             assert all(set(p) == set(STANCE_LABELS) for p in row["stance_probabilities"])
+            assert len(row["stance_related"]) == len(row["claims"])
+            for label, related, p in zip(row["stance_labels"], row["stance_related"], row["stance_probabilities"]):
+                assert 0 <= related <= 1 and p["unrelated"] == pytest.approx(1 - related, abs=1e-6)
+                assert (label == "unrelated") == (related < 0.3)  # the tiny model's gate threshold
             assert row["event_label"] in EVENT_LABELS and set(row["event_scores"]) == set(EVENT_LABELS)
             assert row["summary"] and row["summary_mode"] == "extractive"
         else:

@@ -33,6 +33,7 @@ def test_seed_gives_a_well_formed_result(client, seed_text):
         assert set(stance["probabilities"]) == set(STANCE_LABELS)
         assert math.isclose(sum(stance["probabilities"].values()), 1.0, abs_tol=1e-4)
         assert stance["evidence"] == [result["sentences"][i] for i in stance["evidence_indices"]]
+        assert (stance["label"] == "unrelated") == (stance["related"] < stance["related_threshold"])
     assert set(result["event"]["scores"]) == set(EVENT_LABELS)
     assert result["event"]["label"] == max(result["event"]["scores"], key=result["event"]["scores"].get)
     assert result["summary"]["mode"] == "extractive" and result["summary"]["text"]
@@ -65,7 +66,8 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
 
     result = DemoService(tiny_analyzer, DemoConfig()).analyze(seed_text, "", "Putin visits Syria", "extractive")
     table, highlights, event, summary, timings = render(result)
-    assert list(table.columns[:3]) == ["#", "claim", "stance"] and set(STANCE_LABELS) <= set(table.columns)
+    assert list(table.columns[:4]) == ["#", "claim", "stance", "related (from 0.30)"]  # the tiny model's gate
+    assert {f"{label} if related" for label in STANCE_LABELS if label != "unrelated"} <= set(table.columns)
     assert len(table) == 2  # headline and the extra claim
     tagged = [label for _, label in highlights if label]
     assert tagged and all(label.startswith("claim ") for label in tagged)
@@ -149,3 +151,17 @@ def test_fifty_concurrent_requests_are_all_answered(client):
     with ThreadPoolExecutor(max_workers=50) as pool:
         claims = list(pool.map(one, range(50), timeout=240))
     assert claims == [f"Claim number {i}" for i in range(50)]
+
+
+def test_stance_table_shows_the_two_steps_of_a_gated_model():
+    from serve.demo import stance_table
+
+    gated = {"claim": "c", "label": "agree", "related": 0.3, "related_threshold": 0.1,
+             "probabilities": {"agree": 0.15, "disagree": 0.03, "discuss": 0.12, "unrelated": 0.7},
+             "if_related": {"agree": 0.5, "disagree": 0.1, "discuss": 0.4}}
+    table = stance_table({"stances": [gated]})
+    assert list(table.columns) == ["#", "claim", "stance", "related (from 0.10)", "agree if related",
+                                   "disagree if related", "discuss if related"]
+    assert table.iloc[0].tolist() == [1, "c", "agree", 0.3, 0.5, 0.1, 0.4]
+    plain = dict(gated, related=None, related_threshold=None, if_related={})  # a model without a gate
+    assert list(stance_table({"stances": [plain]}).columns) == ["#", "claim", "stance", *gated["probabilities"]]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -28,7 +29,12 @@ def test_a_text_file_prints_a_report_with_the_headline_as_claim(flags, tmp_path,
     assert out.startswith("Floods hit Lagos\n")
     stance_line = out.split("Stance\n", 1)[1].splitlines()[0]
     assert stance_line.strip().endswith(": Floods hit Lagos")
-    assert stance_line.strip().split(":")[0].lower() in STANCE_LABELS
+    label = stance_line.strip().split(":")[0].lower()
+    assert label in STANCE_LABELS
+    scores = out.split("Stance\n", 1)[1].splitlines()[1].strip()  # the two steps the label comes from
+    related, threshold = re.fullmatch(r"related (\S+) \((?:related from|unrelated below) (\S+)\).*", scores).groups()
+    assert (label == "unrelated") == (float(related) < float(threshold))
+    assert label == "unrelated" or f"if related: {label} " in scores  # the most probable related label comes first
     event = out.split("Event type: ", 1)[1].split(" ", 1)[0]
     assert event in EVENT_LABELS
     assert "Summary (extractive)" in out and "Took " in out
