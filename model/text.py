@@ -59,6 +59,8 @@ def clean_article(data: bytes | str, what: str = "article", max_chars: int = MAX
     text = normalize_text(text)
     if not any(ch.isalnum() for ch in text):
         raise InputError(f"{what} is empty (no letters or digits after cleaning)")
+    if not any(ch.isalpha() for ch in text):
+        raise InputError(f"{what} has no words, only numbers and symbols: {text[:40]!r}")
     return text
 
 

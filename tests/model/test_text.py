@@ -75,6 +75,10 @@ def test_clean_article_rejects_empty_and_binary():
         clean_article("<p> </p>")
     with pytest.raises(InputError, match="binary"):
         clean_article(bytes(range(256)) * 10)
+    with pytest.raises(InputError, match="no words, only numbers and symbols: '5'"):  # e.g. {"article": 5} in JSONL
+        clean_article("5")
+    assert clean_article("3 dead, 12 injured") == "3 dead, 12 injured"
+    assert clean_article("北京发生地震") == "北京发生地震"  # letters of any script count
 
 
 def test_stance_evidence_settings_can_keep_the_lead_sentence():
