@@ -203,7 +203,8 @@ def choose_tasks(requested: Sequence[str] | None,
 def _fingerprint(config: BatchConfig, tasks: Sequence[str]) -> dict:
     stat = config.input.stat()
     return {"input": str(config.input.resolve()), "input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns,
-            "columns": asdict(config.columns), "tasks": list(tasks), "summary_mode": config.summary_mode}
+            "columns": asdict(config.columns), "tasks": list(tasks), "summary_mode": config.summary_mode,
+            "output_fields": list(OUTPUT_FIELDS)}  # a version that writes other columns cannot append to this file
 
 
 def _start_state(config: BatchConfig, fingerprint: dict) -> tuple[RunState, bool]:

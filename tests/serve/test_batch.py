@@ -238,3 +238,21 @@ def test_a_missing_text_column_points_at_the_column_that_looks_like_it(tmp_path)
     with pytest.raises(InputError) as error:
         check_input(plain, Columns())
     assert "looks like" not in str(error.value)
+
+
+def test_a_run_written_with_other_output_columns_is_not_resumed(tiny_models, tmp_path, capsys):
+    """A newer version that writes other columns must not append its rows to an older version's partial file."""
+    from serve.batch import BatchConfig, _fingerprint
+    from serve.batch_read import Columns
+    from serve.batch_write import RunState
+    from serve.cli import main
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"article": "Floods hit the city. Many homes were lost."}) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    fingerprint = _fingerprint(BatchConfig(input=source, output=output, columns=Columns()), ["stance", "event", "summary"])
+    fingerprint["output_fields"] = fingerprint["output_fields"][:-2]  # as an older version wrote them
+    RunState(fingerprint).save(output)
+    (tmp_path / "out.jsonl.partial").write_text("", encoding="utf-8")
+    assert main(["predict", str(source), "-o", str(output), "--resume", *model_flags(tiny_models)]) == 2
+    assert "output_fields differ" in capsys.readouterr().err
