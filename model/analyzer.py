@@ -141,7 +141,10 @@ def _load_optional(kind, spec: str | Path | None, default_name: str, task: str, 
 
 class Analyzer:
     """Loads the task models and the shared encoder once; ``analyze`` and ``analyze_batch`` reuse them.
-    ``article_cache``: how many article views (sentences and their vectors) to keep for bodies seen again (0: none)."""
+    ``article_cache``: how many article views (sentences and their vectors) to keep for bodies seen again (0: none).
+    ``lazy_language_model``: the event model's language model (Gemma) loads on the first article its gate does not
+    answer, instead of now; a one-off call whose article the gate answers, or that asks for no event type, then never
+    pays its load (about 3 s). A server keeps the default, so no request waits for it."""
 
     def __init__(
         self,
@@ -153,6 +156,7 @@ class Analyzer:
         backend: str = "auto",
         abstractive: str | Path | None = "summary-abstractive",
         article_cache: int = 256,
+        lazy_language_model: bool = False,
     ):
         started = time.perf_counter()
         configure_threads(threads)
@@ -182,8 +186,10 @@ class Analyzer:
             self.event.classifier.encoder = fast_encoder(self.event.classifier.encoder, backend)
         self.backend = backend
         if isinstance(self.event, EventLMModel):
-            # the language model runs like the encoders (fp32, bf16 or int8 ONNX); loaded now, not on the first request
-            self.event.load_lm(backend)
+            # the language model runs like the encoders (fp32, bf16 or int8 ONNX); loaded now unless asked to wait
+            self.event.lm_runtime = backend
+            if not lazy_language_model or (self.stance is not None and self.stance.lm_reader is not None):
+                self.event.load_lm(backend)
         if self.stance is not None and self.stance.lm_reader is not None:  # one copy when both read the same layer
             self.stance.lm_reader.load_lm(backend, share=self.event.lm if isinstance(self.event, EventLMModel) else None)
         self.load_seconds = time.perf_counter() - started

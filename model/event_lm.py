@@ -7,6 +7,7 @@ articles it is sure of, so only the others pay for the language model: an articl
 ``gate_threshold`` takes the gate's answer. Training picks the threshold on dev (``training.event``)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -48,6 +49,8 @@ class EventLMModel:
         self.lexical = lexical
         self.blend = blend if lexical is not None else 1.0
         self._lm = lm
+        self.lm_runtime: str | None = None  # what a load on first use runs on (None: LMFeatureEncoder's default)
+        self._lm_lock = threading.Lock()  # one load when concurrent requests first need the language model
         if gate is not None and (gate.coef.shape[0] != len(self.labels) or gate.in_dim >= linear.in_dim):
             raise ValueError(f"the gate's weights {tuple(gate.coef.shape)} do not fit a model over {linear.in_dim} "
                              f"inputs and {len(self.labels)} labels")
@@ -58,14 +61,19 @@ class EventLMModel:
     def load_lm(self, runtime: str | None = None) -> LMFeatureEncoder:
         """Load the language model now on ``runtime`` (LMFeatureEncoder's; None: its default), or load it again when
         it already runs on another one."""
-        if self._lm is None or (runtime is not None and self._lm.runtime != runtime):
-            self._lm = LMFeatureEncoder(self.lm_config, runtime=runtime)
-        return self._lm
+        with self._lm_lock:
+            if self._lm is None or (runtime is not None and self._lm.runtime != runtime):
+                self._lm = LMFeatureEncoder(self.lm_config, runtime=runtime)
+            return self._lm
+
+    @property
+    def lm_loaded(self) -> bool:
+        return self._lm is not None
 
     @property
     def lm(self) -> LMFeatureEncoder:
-        """The language model, loaded on first use when ``load_lm`` was not called."""
-        return self._lm if self._lm is not None else self.load_lm()
+        """The language model, loaded on ``lm_runtime`` on first use when ``load_lm`` was not called."""
+        return self._lm if self._lm is not None else self.load_lm(self.lm_runtime)
 
     def lead_vectors(self, views: Sequence[ArticleView]) -> np.ndarray:
         """(len(views), encoder dim): the lead vector of each view, as the article pass gives it."""

@@ -332,7 +332,8 @@ def predict_command(args: argparse.Namespace) -> int:
         if args.output is not None and args.output.suffix.lower() != ".json":
             raise InputError(f"{args.output}: one article's result is written as .json")
         raw = read_article(args.input)
-        analyzer = model_spec_from_args(args).load(progress=False)
+        # one article: Gemma loads only if the event gate cannot answer it alone
+        analyzer = model_spec_from_args(args).load(progress=False, lazy_language_model=True)
         tasks, _ = choose_tasks(args.tasks, analyzer.unavailable)
         return predict_single(analyzer, raw, args.headline, args.claim, tasks, args.summary_mode,
                               args.output, args.json)
@@ -346,7 +347,7 @@ def predict_command(args: argparse.Namespace) -> int:
         backend=args.backend, workers=args.workers, progress=not args.quiet)
     check_input(config.input, config.columns)  # fail fast, before the models load
     spec = model_spec_from_args(args)
-    analyzer = spec.load()
+    analyzer = spec.load(lazy_language_model=True)  # a run without the event task never loads Gemma
     try:
         report = run_batch(config, analyzer, model_spec=spec)
     except KeyboardInterrupt:

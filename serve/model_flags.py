@@ -25,9 +25,9 @@ class ModelSpec:
     article_cache: int = 256
     runtime: str = "auto"  # how the encoders run: see model/backends.py
 
-    def load(self, progress: bool = True):
+    def load(self, progress: bool = True, lazy_language_model: bool = False):
         """Build the Analyzer (imports torch lazily so `--help` stays fast); ``progress=False`` hides the
-        weight-loading bars, for output meant to be read."""
+        weight-loading bars, for output meant to be read; ``lazy_language_model``: see ``Analyzer``."""
         from model.analyzer import Analyzer
 
         if not progress:
@@ -36,7 +36,8 @@ class ModelSpec:
             hf_logging.disable_progress_bar()
 
         return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
-                        abstractive=self.abstractive, article_cache=self.article_cache, backend=self.runtime)
+                        abstractive=self.abstractive, article_cache=self.article_cache, backend=self.runtime,
+                        lazy_language_model=lazy_language_model)
 
 
 def _folder_or_off(value: str) -> str | None:

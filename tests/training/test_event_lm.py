@@ -115,3 +115,39 @@ def test_gate_answers_confident_articles_without_the_language_model(trained_lm_l
         assert all(abs(scores[k] - expected[k]) < 1e-5 for k in scores)
     assert readers[0] == ["language model"] * n and readers[1] == ["gate"] * n
     assert readers[2] == ["gate" if s else "language model" for s in sure]
+
+
+def test_a_lazy_analyzer_loads_the_language_model_only_when_the_gate_cannot_answer(trained_lm_linear, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import model.event_lm as event_lm
+    from model.analyzer import Analyzer, ArticleInput
+    from model.event_lm import NEVER
+
+    loads = []
+
+    class Counted(event_lm.LMFeatureEncoder):
+        def __init__(self, *args, **kwargs):
+            loads.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(event_lm, "LMFeatureEncoder", Counted)
+
+    _, _, out = trained_lm_linear
+    eager = Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None, backend="torch")
+    assert eager.event.lm_loaded
+    lazy = Analyzer(stance=None, event=out, summary=None, threads=1, abstractive=None, backend="torch",
+                    lazy_language_model=True)
+    assert not lazy.event.lm_loaded and lazy.event.lm_runtime == "torch"
+    items = [ArticleInput(f"{label.title()} news\n{' '.join(texts[:3])}") for label, texts in EVENTS.items()]
+    lazy.event.gate_threshold = 0.0  # the gate answers everything: no load
+    assert {r.event.reader for r in lazy.analyze_batch(items, tasks=("event",))} == {"gate"}
+    assert not lazy.event.lm_loaded
+    lazy.event.gate_threshold = eager.event.gate_threshold = NEVER  # every article needs the language model
+    with ThreadPoolExecutor(4) as pool:  # concurrent first uses load it once
+        results = list(pool.map(lambda item: lazy.analyze_batch([item], tasks=("event",))[0], items))
+    assert lazy.event.lm_loaded and lazy.event.lm.runtime == "torch"
+    assert len(loads) == 2  # the eager analyzer's and one for the lazy one, however many requests raced
+    for mine, theirs in zip(results, eager.analyze_batch(items, tasks=("event",))):
+        assert mine.event.reader == "language model"
+        assert all(abs(mine.event.scores[k] - theirs.event.scores[k]) < 1e-5 for k in mine.event.scores)
