@@ -31,8 +31,8 @@ def _parquet_schema():
     return pa.schema([
         ("row", pa.int64()), ("id", pa.string()), ("headline", pa.string()), ("claims", pa.list_(pa.string())),
         ("stance_labels", pa.list_(pa.string())), ("stance_probabilities", pa.list_(scores)),
-        ("stance_related", pa.list_(pa.float64())), ("event_label", pa.string()), ("event_scores", scores), ("summary", pa.string()),
-        ("summary_mode", pa.string()), ("summary_note", pa.string()), ("error", pa.string()),
+        ("stance_related", pa.list_(pa.float64())), ("event_label", pa.string()), ("event_scores", scores),
+        ("summary", pa.string()), ("summary_mode", pa.string()), ("summary_note", pa.string()), ("error", pa.string()),
     ])
 
 
