@@ -59,9 +59,9 @@ def _wrapped(text: str, indent: str) -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
-def format_analysis(analysis: Analysis, tasks: Sequence[str]) -> str:
+def format_analysis(analysis: Analysis, tasks: Sequence[str], load_seconds: float | None = None) -> str:
     """A plain-text report of the ``tasks`` that ran: stance per claim (with its evidence), event type, summary,
-    notes and timings."""
+    notes and timings (and, given ``load_seconds``, how long the models took to load before)."""
     lines = [analysis.headline or "(no headline)", ""]
     if analysis.stances:
         lines.append("Stance")
@@ -86,7 +86,8 @@ def format_analysis(analysis: Analysis, tasks: Sequence[str]) -> str:
     for task, reason in analysis.unavailable.items():
         lines.append(f"{task}: not available ({reason})")
     total = sum(analysis.timings.values())
-    lines.append(f"Took {total:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in analysis.timings.items()) + ")")
+    lines.append(f"Took {total:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in analysis.timings.items()) + ")"
+                 + ("" if load_seconds is None else f", after {load_seconds:.1f} s loading the models"))
     return "\n".join(lines)
 
 
@@ -101,5 +102,5 @@ def predict_single(analyzer, raw: bytes, headline: str | None, claims: Sequence[
     elif as_json:
         print(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(format_analysis(analysis, tasks))
+        print(format_analysis(analysis, tasks, analyzer.load_seconds))
     return 0
