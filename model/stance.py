@@ -169,7 +169,7 @@ class StanceModel:
             pair_probs[run] = self.pair_probabilities([claims[i] for i in run], [articles[i] for i in run],
                                                       [evidence[i] for i in run], related_feats[run], related=related)
         out, ran = [], set(run)
-        threshold = None if self.gate is None else float(self.gate.threshold)
+        threshold = None if self.gate is None else round(float(self.gate.threshold), 6)  # stored as float32
         for i in range(n):
             probs = {lab: float(p_related[i] * p) for lab, p in zip(self.pairs.labels, pair_probs[i].tolist())}
             if self.unrelated_label is not None:
