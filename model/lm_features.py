@@ -92,10 +92,11 @@ class LMFeatureEncoder:
 
     def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(batch, tokens, hidden) float32 output of the kept layers."""
-        if self._session is not None:
-            embeds = self._embed(ids).float().numpy()
-            (hidden,) = self._session.run(["hidden"], {"inputs_embeds": embeds,
-                                                      "attention_mask": mask.numpy().astype("int64")})
+        if self._session is not None:  # int8: each text alone, so its vector does not depend on the batch
+            from model.onnx_backend import run_rows_alone
+
+            feeds = {"inputs_embeds": self._embed(ids).float().numpy(), "attention_mask": mask.numpy().astype("int64")}
+            hidden = run_rows_alone(lambda row: self._session.run(["hidden"], row)[0], feeds, feeds["attention_mask"])
             return torch.from_numpy(hidden)
         self._captured.clear()
         self.model(input_ids=ids, attention_mask=mask)

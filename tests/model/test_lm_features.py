@@ -42,6 +42,8 @@ def test_onnx_runtime_gives_the_torch_vectors(tiny_generator, tmp_path, monkeypa
     assert got.shape == reference.shape and cosine.min() > 0.99
     again = LMFeatureEncoder(config, runtime="onnx").encode(texts)  # the cached graph, read back
     np.testing.assert_allclose(again, got, rtol=1e-5, atol=1e-6)
+    alone = np.stack([lm.encode([t])[0] for t in texts])  # int8 runs each text alone: the batch changes nothing
+    np.testing.assert_allclose(alone, got, rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match="runtime"):
         LMFeatureEncoder(config, runtime="gpu")
 

@@ -32,3 +32,24 @@ def test_fused_and_int8_graphs_match_torch_on_a_padded_batch(tmp_path):
         assert error < tolerance, (fuse, quantize, error)
         cosine = torch.nn.functional.cosine_similarity(hidden[mask], reference[mask], dim=-1).min().item()
         assert cosine > 0.95, (fuse, quantize, cosine)
+
+
+def test_an_int8_text_gets_the_same_numbers_alone_and_in_a_batch(tmp_path):
+    """int8 graphs quantise activations per tensor; each text runs alone, so the texts beside it change nothing."""
+    from model.encoder import load_encoder_module, load_tokenizer
+    from model.onnx_backend import OnnxEncoder, export_encoder, unpadded_spans
+    from model.resolve import TINY_ENCODER
+
+    module, tokenizer = load_encoder_module(TINY_ENCODER).eval(), load_tokenizer(TINY_ENCODER)
+    encoder = OnnxEncoder(export_encoder(module, tmp_path, quantize=True), module.config, threads=1)
+    text = "Floods hit the delta region this week."
+    others = ["A much longer sentence, with numbers like 12,400 and 3.5 million, about markets and trade deals.", "Ok."]
+    alone = encoder(**tokenizer([text], return_tensors="pt")).last_hidden_state[0]
+    batch = tokenizer([others[0], text, others[1]], padding=True, return_tensors="pt")
+    beside = encoder(**batch).last_hidden_state
+    n = len(alone)
+    torch.testing.assert_close(beside[1, :n], alone, rtol=0, atol=1e-6)
+    short = int(batch["attention_mask"][2].sum())
+    assert beside[1, n:].abs().max() == 0 and beside[2, short:].abs().max() == 0  # padded positions stay empty
+    assert unpadded_spans(batch["attention_mask"].numpy()) == [(0, len(batch["input_ids"][0])), (0, n), (0, short)]
+    assert unpadded_spans(torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1]]).numpy()) == [(2, 4), (0, 4)]  # left padding
