@@ -187,8 +187,8 @@ class Analyzer:
         self.backend = backend
         if isinstance(self.event, EventLMModel):
             # the language model runs like the encoders (fp32, bf16 or int8 ONNX); loaded now unless asked to wait
-            self.event.lm_runtime = backend
-            if not lazy_language_model or (self.stance is not None and self.stance.lm_reader is not None):
+            self.event.lm_runtime = backend  # also what a lazy load runs on (the stance probe's share below loads it)
+            if not lazy_language_model:
                 self.event.load_lm(backend)
         if self.stance is not None and self.stance.lm_reader is not None:  # one copy when both read the same layer
             self.stance.lm_reader.load_lm(backend, share=self.event.lm if isinstance(self.event, EventLMModel) else None)
