@@ -127,7 +127,7 @@ def _graph_path(checkpoint: Path, layer: int) -> Path:
     size, first and last MiB), so a cached graph is found without loading the weights in fp32."""
     import hashlib
 
-    from model.onnx_backend import cache_dir
+    from model.onnx_backend import INT8_SUFFIX, cache_dir
 
     digest = hashlib.sha256(f"{checkpoint.resolve()}|layer={layer}".encode())
     for file in sorted(checkpoint.glob("*.json")) + sorted(checkpoint.glob("*.safetensors")):
@@ -137,7 +137,7 @@ def _graph_path(checkpoint: Path, layer: int) -> Path:
             digest.update(handle.read(1 << 20))
             handle.seek(max(size - (1 << 20), 0))
             digest.update(handle.read())
-    return cache_dir() / f"lm-{digest.hexdigest()[:16]}" / "layers.int8-per-channel-7bit.onnx"
+    return cache_dir() / f"lm-{digest.hexdigest()[:16]}" / f"layers{INT8_SUFFIX}.onnx"
 
 
 def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
@@ -168,6 +168,6 @@ def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
         with eager_attention(model.config):
             embeds = model.embed_tokens(torch.randint(5, 1000, (2, 16)))
             export_traced(FromEmbeddings(), (embeds, mask), ["inputs_embeds", "attention_mask"], plain)
-        quantize_weights(plain, target)
+        quantize_weights(plain, target, float_inputs=int(model.config.intermediate_size))
         plain.unlink(missing_ok=True)  # fp32 graph: only the int8 one is read
     return cpu_session(target)

@@ -28,7 +28,9 @@ def test_vectors_are_the_mean_of_the_chosen_layer_without_bos(tiny_generator):
 
 
 def test_onnx_runtime_gives_the_torch_vectors(tiny_generator, tmp_path, monkeypatch):
+    onnx = pytest.importorskip("onnx")
     from model.lm_features import LMFeatureConfig, LMFeatureEncoder
+    from model.onnx_backend import INT8_SUFFIX
 
     monkeypatch.setenv("NEWSLENS_CACHE", str(tmp_path))
     config = LMFeatureConfig(name=str(tiny_generator), layer=2, max_length=32)
@@ -36,7 +38,12 @@ def test_onnx_runtime_gives_the_torch_vectors(tiny_generator, tmp_path, monkeypa
              "Protesters marched through the capital on Sunday, demanding new elections and the release of leaders."]
     reference = LMFeatureEncoder(config, runtime="torch").encode(texts)
     lm = LMFeatureEncoder(config, runtime="onnx")
-    assert lm.model is None and list(tmp_path.rglob("layers.int8-per-channel-7bit.onnx"))
+    graphs = list(tmp_path.rglob(f"layers{INT8_SUFFIX}.onnx"))
+    assert lm.model is None and len(graphs) == 1
+    products = [n for n in onnx.load(str(graphs[0])).graph.node if n.op_type in ("MatMul", "MatMulInteger")]
+    float_downs = [n.name for n in products if n.op_type == "MatMul" and "down_proj" in n.name]
+    assert len(float_downs) == config.layer  # each layer's MLP output projection stays float (onnx_backend.quantize_weights)
+    assert sum(n.op_type == "MatMulInteger" for n in products) == 6 * config.layer  # q, k, v, o, gate, up
     got = lm.encode(texts)
     cosine = (got * reference).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(reference, axis=1)
     assert got.shape == reference.shape and cosine.min() > 0.99

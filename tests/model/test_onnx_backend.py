@@ -34,6 +34,30 @@ def test_fused_and_int8_graphs_match_torch_on_a_padded_batch(tmp_path):
         assert cosine > 0.95, (fuse, quantize, cosine)
 
 
+
+def test_int8_keeps_each_feed_forward_output_projection_in_float(tmp_path):
+    """The products that read the feed-forward width stay MatMul (float); every other weight product turns int8."""
+    import onnx
+
+    from model.encoder import load_encoder_module
+    from model.onnx_backend import export_encoder, float_products, graph_path
+    from model.resolve import TINY_ENCODER
+
+    module = load_encoder_module(TINY_ENCODER).eval()
+    config = module.config
+    int8 = onnx.load(str(export_encoder(module, tmp_path, quantize=True))).graph
+    plain = onnx.load(str(graph_path(tmp_path, False, False))).graph
+    kept = float_products(plain, config.intermediate_size)
+    assert len(kept) == config.num_hidden_layers and all("output/dense" in name and "attention" not in name for name in kept)
+    weight_products = {node.name for node in plain.node if node.op_type == "MatMul"
+                       and any(i.name in node.input for i in plain.initializer)}
+    assert len(weight_products) == 6 * config.num_hidden_layers  # q, k, v, attention out, up, down per block
+    float_weights = [node.name for node in int8.node if node.op_type == "MatMul"
+                     and any(i.name in node.input for i in int8.initializer)]
+    assert sorted(float_weights) == sorted(kept)
+    integer = [node for node in int8.node if node.op_type == "MatMulInteger"]
+    assert len(integer) == 5 * config.num_hidden_layers
+
 def test_an_int8_text_gets_the_same_numbers_alone_and_in_a_batch(tmp_path):
     """int8 graphs quantise activations per tensor; each text runs alone, so the texts beside it change nothing."""
     from model.encoder import load_encoder_module, load_tokenizer
