@@ -143,31 +143,38 @@ def _graph_path(checkpoint: Path, layer: int) -> Path:
 def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
     """A session running ``encoder``'s kept layers from input embeddings, int8 weights (per channel), read from
     ``target``; exported there first when missing (about a minute for Gemma's nine layers; needs the fp32 model)."""
+    from model.onnx_backend import cpu_session, export_note
+
+    if not target.exists():
+        with export_note(f"{encoder.config.name}'s first {encoder.config.layer} layers", target):
+            _export_layers(encoder, target)
+    return cpu_session(target)
+
+
+def _export_layers(encoder: LMFeatureEncoder, target: Path) -> None:
+    """Trace ``encoder``'s kept layers (from input embeddings) and write them to ``target`` with int8 weights."""
     from torch import nn
 
-    from model.onnx_backend import cpu_session, eager_attention, export_traced, quantize_weights
+    from model.onnx_backend import eager_attention, export_traced, quantize_weights
 
     model = encoder.model
-    folder = target.parent
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        plain = folder / f"layers.{os.getpid()}.onnx"  # per process: Ray workers may export the same graph at once
+    target.parent.mkdir(parents=True, exist_ok=True)
+    plain = target.parent / f"layers.{os.getpid()}.onnx"  # per process: Ray workers may export the same graph at once
 
-        class FromEmbeddings(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.inner = model
+    class FromEmbeddings(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
 
-            def forward(self, inputs_embeds, attention_mask):
-                encoder._captured.clear()
-                self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
-                return encoder._captured.pop()
+        def forward(self, inputs_embeds, attention_mask):
+            encoder._captured.clear()
+            self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
+            return encoder._captured.pop()
 
-        mask = torch.ones(2, 16, dtype=torch.long)
-        mask[1, :3] = 0  # a left-padded row, so the traced mask code is the general one
-        with eager_attention(model.config):
-            embeds = model.embed_tokens(torch.randint(5, 1000, (2, 16)))
-            export_traced(FromEmbeddings(), (embeds, mask), ["inputs_embeds", "attention_mask"], plain)
-        quantize_weights(plain, target, float_inputs=int(model.config.intermediate_size))
-        plain.unlink(missing_ok=True)  # fp32 graph: only the int8 one is read
-    return cpu_session(target)
+    mask = torch.ones(2, 16, dtype=torch.long)
+    mask[1, :3] = 0  # a left-padded row, so the traced mask code is the general one
+    with eager_attention(model.config):
+        embeds = model.embed_tokens(torch.randint(5, 1000, (2, 16)))
+        export_traced(FromEmbeddings(), (embeds, mask), ["inputs_embeds", "attention_mask"], plain)
+    quantize_weights(plain, target, float_inputs=int(model.config.intermediate_size))
+    plain.unlink(missing_ok=True)  # fp32 graph: only the int8 one is read

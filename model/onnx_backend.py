@@ -61,17 +61,31 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True, fuse:
     target = graph_path(folder, fuse, quantize)
     if target.exists():
         return target
-    plain = graph_path(folder, False, False)
-    if not plain.exists():
-        _export_plain(module, plain)
-    source = plain
-    if fuse:
-        source = graph_path(folder, True, False)
-        if not source.exists():
-            fuse_bert_blocks(plain, source, module.config)
-    if quantize:
-        quantize_weights(source, target, float_inputs=getattr(module.config, "intermediate_size", None))
+    with export_note(f"the {getattr(module.config, 'model_type', 'encoder')} encoder", target):
+        plain = graph_path(folder, False, False)
+        if not plain.exists():
+            _export_plain(module, plain)
+        source = plain
+        if fuse:
+            source = graph_path(folder, True, False)
+            if not source.exists():
+                fuse_bert_blocks(plain, source, module.config)
+        if quantize:
+            quantize_weights(source, target, float_inputs=getattr(module.config, "intermediate_size", None))
     return target
+
+
+@contextlib.contextmanager
+def export_note(what: str, target: Path):
+    """Tell stderr that a graph is being written once into the cache and how long it took: the first run on a
+    machine (or after an upgrade that changes the graphs) waits for it."""
+    import sys
+    import time
+
+    started = time.time()
+    print(f"preparing the ONNX Runtime graph of {what} in {target.parent} (one time)...", file=sys.stderr, flush=True)
+    yield
+    print(f"  done in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
 
 
 def _export_plain(module: nn.Module, path: Path) -> None:

@@ -35,8 +35,9 @@ def test_fused_and_int8_graphs_match_torch_on_a_padded_batch(tmp_path):
 
 
 
-def test_int8_keeps_each_feed_forward_output_projection_in_float(tmp_path):
-    """The products that read the feed-forward width stay MatMul (float); every other weight product turns int8."""
+def test_int8_keeps_each_feed_forward_output_projection_in_float(tmp_path, capsys):
+    """The products that read the feed-forward width stay MatMul (float); every other weight product turns int8.
+    The one-time export says so on stderr; reading the cached graph back says nothing."""
     import onnx
 
     from model.encoder import load_encoder_module
@@ -45,7 +46,11 @@ def test_int8_keeps_each_feed_forward_output_projection_in_float(tmp_path):
 
     module = load_encoder_module(TINY_ENCODER).eval()
     config = module.config
-    int8 = onnx.load(str(export_encoder(module, tmp_path, quantize=True))).graph
+    path = export_encoder(module, tmp_path, quantize=True)
+    note = capsys.readouterr().err
+    assert f"preparing the ONNX Runtime graph of the bert encoder in {tmp_path} (one time)" in note and "done in" in note
+    assert export_encoder(module, tmp_path, quantize=True) == path and capsys.readouterr().err == ""
+    int8 = onnx.load(str(path)).graph
     plain = onnx.load(str(graph_path(tmp_path, False, False))).graph
     kept = float_products(plain, config.intermediate_size)
     assert len(kept) == config.num_hidden_layers and all("output/dense" in name and "attention" not in name for name in kept)
