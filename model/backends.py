@@ -11,9 +11,9 @@ from pathlib import Path
 from model.errors import InputError
 
 BACKENDS = ("auto", "torch", "bf16", "onnx")
-BACKEND_HELP = ("auto (bf16 on CPUs with AMX, else onnx when its extra is installed, else bf16 on CPUs with "
-                "AVX512-BF16, else torch), torch (fp32), bf16 (torch bfloat16: fast on CPUs with AMX, slow without "
-                "native bfloat16) or onnx (int8 ONNX Runtime; the onnx extra)")
+BACKEND_HELP = ("auto (bf16 on CPUs that compute bfloat16 natively: AMX or AVX512-BF16; else onnx when its extra "
+                "is installed; else torch), torch (fp32), bf16 (torch bfloat16: slow without native bfloat16) or onnx "
+                "(int8 ONNX Runtime; the onnx extra)")
 
 
 def check_backend(backend: str) -> str:
@@ -58,15 +58,15 @@ def native_bf16() -> bool:
 
 
 def choose_backend(flags: set[str], onnx: bool) -> str:
-    """bf16 on CPUs with AMX, else int8 ONNX when installed, else bf16 where the CPU computes it natively (AVX512-BF16),
-    else fp32 torch. Measured on 2 cores (BENCHMARKS.md): on a Xeon with AMX bf16 ran the full analysis fastest
-    (2026-12-02); on an AMD EPYC with AVX512-BF16 but no AMX int8 ONNX beat bf16 on every task (full analysis 13.8
-    against 9.6 articles/s, 2026-12-03); without native bfloat16 bf16 is slower than fp32."""
-    if "amx_bf16" in flags:
+    """bf16 where the CPU computes bfloat16 natively (AMX or AVX512-BF16), else int8 ONNX when installed, else fp32
+    torch. Measured on 2 cores (BENCHMARKS.md): on a Xeon with AMX bf16 ran the full analysis fastest (2026-12-02); on
+    an AMD EPYC with AVX512-BF16 but no AMX, bf16 ran at least as fast as int8 ONNX on every task once int8 kept its
+    feed-forward output projections in float and ran each text alone for accuracy (full analysis 12.8-14.5 against
+    10.1-10.2 articles/s, stance pairs 42-43 against 43-44/s, 2026-12-05), and bf16 stays within the accuracy guard;
+    without native bfloat16, bf16 is slower than fp32 and int8 ONNX is the fast path."""
+    if flags & NATIVE_BF16_FLAGS:
         return "bf16"
-    if onnx:
-        return "onnx"
-    return "bf16" if flags & NATIVE_BF16_FLAGS else "torch"
+    return "onnx" if onnx else "torch"
 
 
 @functools.lru_cache(maxsize=1)

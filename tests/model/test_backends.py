@@ -5,11 +5,12 @@ from model.backends import BACKENDS, choose_backend, cpu_flags, resolve_backend
 from model.errors import InputError
 
 
-def test_auto_prefers_amx_bfloat16_then_onnx_then_native_bfloat16_then_torch():
+def test_auto_prefers_native_bfloat16_then_onnx_then_torch():
     assert choose_backend({"avx2", "amx_bf16", "amx_tile"}, onnx=True) == "bf16"
-    assert choose_backend({"avx512f", "avx512_bf16"}, onnx=True) == "onnx"
+    assert choose_backend({"avx512f", "avx512_bf16"}, onnx=True) == "bf16"
     assert choose_backend({"avx512f", "avx512_bf16"}, onnx=False) == "bf16"
     assert choose_backend({"avx2", "avx512f", "avx512_vnni"}, onnx=True) == "onnx"
+    assert choose_backend({"avx2"}, onnx=True) == "onnx"
     assert choose_backend(set(), onnx=False) == "torch"
 
 
