@@ -34,7 +34,6 @@ def test_fused_and_int8_graphs_match_torch_on_a_padded_batch(tmp_path):
         assert cosine > 0.95, (fuse, quantize, cosine)
 
 
-
 def test_int8_keeps_each_feed_forward_output_projection_in_float(tmp_path, capsys):
     """The products that read the feed-forward width stay MatMul (float); every other weight product turns int8.
     The one-time export says so on stderr; reading the cached graph back says nothing."""
@@ -62,6 +61,7 @@ def test_int8_keeps_each_feed_forward_output_projection_in_float(tmp_path, capsy
     assert sorted(float_weights) == sorted(kept)
     integer = [node for node in int8.node if node.op_type == "MatMulInteger"]
     assert len(integer) == 5 * config.num_hidden_layers
+
 
 def test_an_int8_text_gets_the_same_numbers_alone_and_in_a_batch(tmp_path):
     """int8 graphs quantise activations per tensor; each text runs alone, so the texts beside it change nothing."""
