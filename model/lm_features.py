@@ -15,9 +15,6 @@ from model.lexical import lead_text
 
 LM_FEATURES_MODEL = "gemma-3-270m"
 RUNTIMES = ("torch", "bf16", "onnx")
-# int8 ONNX Runtime runs batches of at most this many texts: on 2 cores of an AMD EPYC (2026-12-03) batches of 8 read
-# 40.6 FNC-1 leads/s against 32.6 at 32 (batch 4: 38.1, 12: 34.6); torch bf16 was flat (24.3 at 8, 25.4 at 32)
-ONNX_BATCH = 8
 
 
 @dataclass
@@ -28,7 +25,7 @@ class LMFeatureConfig:
     layer: read the output of this decoder layer (1-based); the layers after it are dropped.
     max_length: tokens read from the headline and opening.
     lead_sentences: the headline and this many opening sentences (0: the whole text).
-    batch_size: texts per forward pass (sorted by length, so batches pad little); int8 ONNX takes at most ONNX_BATCH.
+    batch_size: texts per forward pass (sorted by length, so batches pad little); int8 ONNX runs each text alone.
     """
 
     name: str = LM_FEATURES_MODEL
@@ -108,9 +105,8 @@ class LMFeatureEncoder:
         out = np.zeros((len(leads), self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in leads], kind="stable")
         bos = self.tokenizer.bos_token_id
-        batch = min(self.config.batch_size, ONNX_BATCH) if self._session is not None else self.config.batch_size
-        for start in range(0, len(leads), batch):
-            idx = order[start: start + batch]
+        for start in range(0, len(leads), self.config.batch_size):
+            idx = order[start: start + self.config.batch_size]
             enc = self.tokenizer([leads[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                                  max_length=self.config.max_length)
             hidden = self.hidden_states(enc["input_ids"], enc["attention_mask"])

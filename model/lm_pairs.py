@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from model.linear import StandardizedLinear
-from model.lm_features import LM_FEATURES_MODEL, ONNX_BATCH, LMFeatureConfig, LMFeatureEncoder
+from model.lm_features import LM_FEATURES_MODEL, LMFeatureConfig, LMFeatureEncoder
 
 EVIDENCE_PREFIX, CLAIM_PREFIX, SUFFIX = "Article: ", "\nHeadline: ", "\nStance:"
 
@@ -23,7 +23,7 @@ class LMPairConfig:
     name: 'gemma-3-270m' (the packaged generator), a checkpoint folder or a hub id.
     layer: read the output of this decoder layer (1-based); the layers after it are not run.
     evidence_tokens: tokens of evidence kept (its opening); claim_tokens: tokens of claim kept.
-    batch_size: pairs per forward pass (sorted by length); int8 ONNX takes at most ONNX_BATCH.
+    batch_size: pairs per forward pass (sorted by length); int8 ONNX runs each pair alone.
     c: inverse L2 strength of the probe's logistic regression (training only).
     """
 
@@ -88,7 +88,7 @@ class LMPairReader:
         dim = self.lm.dim
         out = np.zeros((len(encoded), 2 * dim), dtype=np.float32)
         order = np.argsort([len(ids) for ids, _, _ in encoded], kind="stable")
-        batch = min(self.config.batch_size, ONNX_BATCH) if self.lm.runtime == "onnx" else self.config.batch_size
+        batch = self.config.batch_size
         pad = self.lm.tokenizer.pad_token_id or 0
         for start in range(0, len(order), batch):
             rows = order[start: start + batch]
