@@ -15,10 +15,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from model.analyzer import SUMMARY_MODES, TASKS, Analyzer, ArticleInput, prepare_article
 from model.errors import InputError, NewsLensError
+from model.labels import STANCE_LABELS
 from serve.batch import BatchConfig, run_batch
 from serve.batch_read import INPUT_SUFFIXES, Columns
 from serve.examples import STANCE_EXAMPLES, demo_examples, seed_article
@@ -139,6 +140,24 @@ class DemoService:
 
 # ---------------------------------------------------------------- rendering the JSON result
 
+def stance_columns(labels: Sequence[str], threshold: float | None) -> list[str]:
+    """The stance table's header: with a gate (``threshold``), P(related) and each label's probability given related."""
+    if threshold is None:
+        return ["#", "claim", "stance", *labels]
+    return ["#", "claim", "stance", f"related (from {threshold:.2f})", *(f"{label} if related" for label in labels)]
+
+
+def empty_stance_table(analyzer: Analyzer) -> pd.DataFrame:
+    """The table before the first request, already headed as the loaded stance model's answers will be."""
+    import pandas as pd
+
+    model = analyzer.stance
+    if model is None or model.gate is None:
+        labels = list(model.labels) if model is not None else list(STANCE_LABELS)
+        return pd.DataFrame([], columns=stance_columns(labels, None))
+    return pd.DataFrame([], columns=stance_columns(model.pairs.labels, round(float(model.gate.threshold), 6)))
+
+
 def stance_table(result: dict) -> pd.DataFrame:
     """One row per claim. With a relatedness gate: P(related), then each related label's probability given related
     (the two steps the label comes from); without one, every label's probability."""
@@ -150,13 +169,11 @@ def stance_table(result: dict) -> pd.DataFrame:
         rows = [[k, s["claim"], s["label"], round(s["related"], 3),
                  *(round(s["if_related"][label], 3) if s["if_related"] else None for label in labels)]
                 for k, s in enumerate(stances, 1)]
-        threshold = stances[0]["related_threshold"]
-        return pd.DataFrame(rows, columns=["#", "claim", "stance", f"related (from {threshold:.2f})",
-                                           *(f"{label} if related" for label in labels)])
-    labels = list(stances[0]["probabilities"]) if stances else ["agree", "disagree", "discuss", "unrelated"]
+        return pd.DataFrame(rows, columns=stance_columns(labels, stances[0]["related_threshold"]))
+    labels = list(stances[0]["probabilities"]) if stances else list(STANCE_LABELS)
     rows = [[k, s["claim"], s["label"], *(round(s["probabilities"][label], 3) for label in labels)]
             for k, s in enumerate(stances, 1)]
-    return pd.DataFrame(rows, columns=["#", "claim", "stance", *labels])
+    return pd.DataFrame(rows, columns=stance_columns(labels, None))
 
 
 def evidence_highlights(result: dict) -> list[tuple[str, str | None]]:
@@ -242,6 +259,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                 with gr.Column(scale=4):
                     stances = gr.Dataframe(label=("Stance per claim: P(the claim is about the article), then each "
                                                   "stance's probability if it is"), interactive=False,
+                                           value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
                                            column_widths=["4%", "32%", "12%", "13%", "13%", "13%", "13%"])
                     evidence = gr.HighlightedText(label="Evidence in the article", show_legend=True,

@@ -165,3 +165,12 @@ def test_stance_table_shows_the_two_steps_of_a_gated_model():
     assert table.iloc[0].tolist() == [1, "c", "agree", 0.3, 0.5, 0.1, 0.4]
     plain = dict(gated, related=None, related_threshold=None, if_related={})  # a model without a gate
     assert list(stance_table({"stances": [plain]}).columns) == ["#", "claim", "stance", *gated["probabilities"]]
+
+
+def test_stance_table_is_headed_before_the_first_request(tiny_analyzer, seed_text):
+    from serve.demo import empty_stance_table, stance_table
+
+    before = empty_stance_table(tiny_analyzer)
+    assert before.empty
+    after = stance_table(tiny_analyzer.analyze(seed_text).to_dict())
+    assert list(before.columns) == list(after.columns)
