@@ -1,16 +1,19 @@
-"""`newslens predict`: stance, event type and summary for every row of a CSV, JSONL or Parquet file.
+"""`newslens predict`: stance, event type and summary for every row of a CSV, JSONL or Parquet file, or for
+every article file in a folder.
 
 Usage::
 
     newslens predict articles.csv -o results.jsonl --text-column article --id-column url
     newslens predict big.parquet -o results.parquet --tasks event,summary --chunk-size 128
     newslens predict articles.jsonl -o results.csv --claims-column claims --resume   # after Ctrl-C or a crash
+    newslens predict news/ -o results.csv   # every .txt, .text or .md file under news/, its path as id
 
 The input is read in chunks (pandas for CSV, line by line for JSONL, row groups for Parquet), so memory stays
 flat however long the file is. Every input row yields exactly one output row, in input order, with its id (the
 0-based row number when there is no id column); a row that cannot be analysed gets an ``error`` and the run goes
 on. Output format follows the suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings
-in CSV. Claims come from a list column, a JSON list, or text with claims separated by " || "; without claims
+in CSV. A folder's rows are its article files (subfolders included, hidden ones left out), in the order of their
+relative paths, which are their ids; each file is read like `newslens predict ARTICLE.txt`. Claims come from a list column, a JSON list, or text with claims separated by " || "; without claims
 the headline is the claim. Exit status: 0 every row ok, 1 some rows failed, 2 fatal (no file, missing column).
 
 While running, rows go to OUTPUT.partial (Parquet: OUTPUT.parts/) and progress to OUTPUT.progress.json after
@@ -201,8 +204,14 @@ def choose_tasks(requested: Sequence[str] | None,
 
 
 def _fingerprint(config: BatchConfig, tasks: Sequence[str]) -> dict:
-    stat = config.input.stat()
-    return {"input": str(config.input.resolve()), "input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns,
+    if config.input.is_dir():
+        from serve.batch_folder import folder_fingerprint
+
+        files = {"input_files": folder_fingerprint(config.input)}
+    else:
+        stat = config.input.stat()
+        files = {"input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns}
+    return {"input": str(config.input.resolve()), **files,
             "columns": asdict(config.columns), "tasks": list(tasks), "summary_mode": config.summary_mode,
             "output_fields": list(OUTPUT_FIELDS)}  # a version that writes other columns cannot append to this file
 
@@ -293,14 +302,17 @@ def _task_list(text: str) -> tuple[str, ...]:
 
 
 def add_predict_parser(sub) -> None:
-    parser = sub.add_parser("predict", help="analyse one article (.txt) or every row of a CSV, JSONL or Parquet file",
+    parser = sub.add_parser("predict", help="analyse one article (.txt), every row of a CSV, JSONL or Parquet file, "
+                                            "or every article file in a folder",
                             description="Stance, event type and summary for one article (a .txt file, or - for "
-                                        "standard input: the report is printed) or for every row of a table; "
+                                        "standard input: the report is printed), for every row of a table, or for "
+                                        "every .txt, .text or .md file in a folder; "
                                         "see `python -c 'import serve.batch; help(serve.batch)'` for details.")
     parser.add_argument("input", type=Path,
-                        help="a .csv, .tsv, .jsonl or .parquet file, or one article: a .txt file or - (stdin)")
+                        help="a .csv, .tsv, .jsonl or .parquet file, a folder of article files, "
+                             "or one article: a .txt file or - (stdin)")
     parser.add_argument("-o", "--output", type=Path, default=None,
-                        help="results file: .jsonl, .csv or .parquet (required for a table; for one article, "
+                        help="results file: .jsonl, .csv or .parquet (required for a table or a folder; for one article, "
                              "a .json file instead of the printed report)")
     single = parser.add_argument_group("one article (.txt or -)")
     single.add_argument("--headline", default=None,
@@ -338,7 +350,7 @@ def predict_command(args: argparse.Namespace) -> int:
         return predict_single(analyzer, raw, args.headline, args.claim, tasks, args.summary_mode,
                               args.output, args.json)
     if args.output is None:
-        raise InputError(f"{args.input}: give -o/--output for the results of a table "
+        raise InputError(f"{args.input}: give -o/--output for the results of a table or a folder "
                          "(one article as a .txt file, or - for standard input, prints its report instead)")
     config = BatchConfig(
         input=args.input, output=args.output,

@@ -1,5 +1,6 @@
-"""Streaming input for `newslens predict`: chunked CSV/JSONL/Parquet readers that turn every input row into
-an InputRow (a bad row carries an error instead of stopping the run); fatal problems raise InputError."""
+"""Streaming input for `newslens predict`: chunked CSV/JSONL/Parquet readers (and a folder of article files,
+serve/batch_folder.py) that turn every input row into an InputRow (a bad row carries an error instead of stopping
+the run); fatal problems raise InputError."""
 from __future__ import annotations
 
 import csv
@@ -129,9 +130,14 @@ def row_from_record(row: int, record: Mapping[str, Any], columns: Columns) -> In
 
 def check_input(path: Path, columns: Columns) -> None:
     """Fatal problems found before any row is read: no file, unknown type, named columns missing."""
+    if path.is_dir():
+        from serve.batch_folder import check_folder
+
+        return check_folder(path, columns)
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
-    suffix = suffix_of(path, INPUT_SUFFIXES, "input", " (or .txt, or - for standard input, for one article)")
+    suffix = suffix_of(path, INPUT_SUFFIXES, "input",
+                       " (or a folder of .txt files; or .txt, or - for standard input, for one article)")
     if suffix in (".csv", ".tsv"):
         present = list(_csv_header(path, suffix))
     elif suffix == ".parquet":
@@ -178,7 +184,11 @@ def _parquet_file(path: Path):
 
 
 def count_rows(path: Path) -> int | None:
-    """Row count when it is cheap to know (Parquet metadata, or a text file up to 256 MB), else None."""
+    """Row count when it is cheap to know (Parquet metadata, a folder, or a text file up to 256 MB), else None."""
+    if path.is_dir():
+        from serve.batch_folder import article_files
+
+        return len(article_files(path))
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _parquet_file(path).metadata.num_rows
@@ -196,7 +206,11 @@ def read_chunks(path: Path, columns: Columns, chunk_size: int, skip: int = 0) ->
     """Yield the rows after the first ``skip`` in chunks of at most ``chunk_size``; memory holds one chunk."""
     check_input(path, columns)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
+    if path.is_dir():
+        from serve.batch_folder import folder_chunks
+
+        chunks = folder_chunks(path, chunk_size, skip)
+    elif suffix == ".parquet":
         chunks = _parquet_chunks(path, columns, chunk_size, skip)
     elif suffix == ".jsonl":
         chunks = _jsonl_chunks(path, columns, chunk_size)

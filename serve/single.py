@@ -21,7 +21,7 @@ WIDTH = 100
 
 
 def is_single_article(path: Path) -> bool:
-    return str(path) == "-" or path.suffix.lower() in SINGLE_SUFFIXES
+    return str(path) == "-" or (path.suffix.lower() in SINGLE_SUFFIXES and not path.is_dir())
 
 
 def read_article(path: Path) -> bytes:

@@ -1,0 +1,63 @@
+"""A folder of article files as `newslens predict` input: every .txt, .text or .md file under it (subfolders
+included, hidden files and folders left out) is one row, in the order of its relative path, with that path as
+its id. Each file is read as one article, as `newslens predict ARTICLE.txt` reads it: its first line is the
+headline when a blank line follows it. A file that cannot be read or is too big becomes an error row."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+from model.errors import InputError
+from serve.batch_read import Columns, InputRow
+from serve.single import MAX_ARTICLE_BYTES, MAX_ARTICLE_CHARS, SINGLE_SUFFIXES
+
+
+def article_files(folder: Path) -> list[Path]:
+    """The article files under ``folder``, sorted by their path relative to it."""
+    found = [p for p in folder.rglob("*") if p.suffix.lower() in SINGLE_SUFFIXES
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts) and p.is_file()]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def check_folder(folder: Path, columns: Columns) -> None:
+    """Fatal problems of a folder input: column options (files have no columns), or no article file in it."""
+    if columns != Columns():
+        raise InputError(f"{folder}: a folder of article files has no columns; leave out --text-column, "
+                         "--headline-column, --claims-column and --id-column (each file's first line is its "
+                         "headline when a blank line follows it, and its path is its id)")
+    if not article_files(folder):
+        raise InputError(f"{folder}: no article files in this folder (looked for {', '.join(SINGLE_SUFFIXES)}, "
+                         "subfolders included)")
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """Changes when a file is added, removed, renamed or rewritten, so a resumed run reads the same rows."""
+    digest = hashlib.sha256()
+    for path in article_files(folder):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _read_row(row: int, path: Path, folder: Path) -> InputRow:
+    item = InputRow(row=row, id=path.relative_to(folder).as_posix())
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_ARTICLE_BYTES + 1)
+    except OSError as err:
+        item.error = f"cannot read the file ({err.strerror or type(err).__name__})"
+        return item
+    if len(raw) > MAX_ARTICLE_BYTES:
+        item.error = (f"more than {MAX_ARTICLE_BYTES:,} bytes, over the limit of {MAX_ARTICLE_CHARS:,} characters "
+                      "for one article")
+    else:
+        item.article = raw  # the analyzer decodes it and names a wrong encoding or binary content
+    return item
+
+
+def folder_chunks(folder: Path, chunk_size: int, skip: int = 0) -> Iterator[list[InputRow]]:
+    """Rows after the first ``skip``, ``chunk_size`` files at a time; memory holds one chunk of files."""
+    files = article_files(folder)
+    for start in range(skip, len(files), chunk_size):
+        yield [_read_row(row, files[row], folder) for row in range(start, min(start + chunk_size, len(files)))]
