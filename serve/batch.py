@@ -220,6 +220,9 @@ def _start_state(config: BatchConfig, fingerprint: dict) -> tuple[RunState, bool
     """The saved state when resuming (checked against this run), else a new one. Returns (state, resumed)."""
     saved = RunState.load(config.output)
     if saved is None:
+        if config.resume and config.output.exists():
+            raise InputError(f"nothing to resume: {config.output} is a finished run (no progress file); "
+                             "leave out --resume to run again and overwrite it")
         return RunState(fingerprint), False
     if not config.resume:
         raise InputError(f"an unfinished run into {config.output} exists ({saved.rows_done:,} rows done); "

@@ -97,6 +97,7 @@ def predict_single(analyzer, raw: bytes, headline: str | None, claims: Sequence[
     analysis = analyzer.analyze(raw, headline=headline or None, claims=list(claims), tasks=tasks,
                                 summary_mode=summary_mode)
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)  # as batch output and evaluate --output do
         output.write_text(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     elif as_json:

@@ -256,3 +256,17 @@ def test_a_run_written_with_other_output_columns_is_not_resumed(tiny_models, tmp
     (tmp_path / "out.jsonl.partial").write_text("", encoding="utf-8")
     assert main(["predict", str(source), "-o", str(output), "--resume", *model_flags(tiny_models)]) == 2
     assert "output_fields differ" in capsys.readouterr().err
+
+
+def test_resume_of_a_finished_run_is_refused_and_keeps_its_results(tiny_models, tmp_path, capsys):
+    from serve.cli import main
+
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    assert main(["predict", str(source), "-o", str(output), "--tasks", "stance", *model_flags(tiny_models)]) == 0
+    finished = output.read_bytes()
+    assert main(["predict", str(source), "-o", str(output), "--resume", "--tasks", "event",
+                 *model_flags(tiny_models)]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert output.read_bytes() == finished

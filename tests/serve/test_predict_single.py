@@ -60,6 +60,8 @@ def test_output_is_json_and_other_suffixes_are_refused(flags, tmp_path, capsys):
     assert ".json" in capsys.readouterr().err and not (tmp_path / "result.csv").exists()
     assert main(["predict", str(article), "-o", str(tmp_path / "result.json"), *flags]) == 0
     assert json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))["headline"] == "Floods hit Lagos"
+    assert main(["predict", str(article), "-o", str(tmp_path / "new" / "result.json"), *flags]) == 0  # folder made
+    assert json.loads((tmp_path / "new" / "result.json").read_text(encoding="utf-8"))["headline"] == "Floods hit Lagos"
 
 
 @pytest.mark.parametrize("content, message", [
