@@ -4,6 +4,7 @@ after its 9th of 18 layers, so a forward pass costs half the model."""
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -78,7 +79,7 @@ class LMFeatureEncoder:
             model.config.layer_types = model.config.layer_types[: self.config.layer]
         self.model = model.eval()
         self.dim = int(model.config.hidden_size)
-        self._captured: list[torch.Tensor] = []
+        self._local = threading.local()  # the hook's output per thread: requests may share this encoder
         model.layers[-1].register_forward_hook(lambda _m, _i, out: self._captured.append(
             out[0] if isinstance(out, tuple) else out))
         self._session = None
@@ -86,6 +87,15 @@ class LMFeatureEncoder:
             self._session = _onnx_layers(self, graph)
             self.model = None  # the graph holds the layers; only the embedding table stays in torch
             self._embed = model.embed_tokens.to(torch.bfloat16)  # half the memory; the graph reads fp32
+
+    @property
+    def _captured(self) -> list[torch.Tensor]:
+        """The last layer's outputs caught by the forward hook in this thread (a shared list let concurrent
+        requests take each other's vectors)."""
+        captured = getattr(self._local, "captured", None)
+        if captured is None:
+            captured = self._local.captured = []
+        return captured
 
     def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(batch, tokens, hidden) float32 output of the kept layers."""

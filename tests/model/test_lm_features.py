@@ -27,6 +27,22 @@ def test_vectors_are_the_mean_of_the_chosen_layer_without_bos(tiny_generator):
     assert not np.allclose(batch[0], got)
 
 
+def test_concurrent_requests_each_get_their_own_vectors(tiny_generator):
+    """The demo serves requests in threads that share one encoder; its forward hook once kept one list for all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.lm_features import LMFeatureConfig, LMFeatureEncoder
+
+    lm = LMFeatureEncoder(LMFeatureConfig(name=str(tiny_generator), layer=2, max_length=64), dtype=torch.float32)
+    texts = [f"Story {i}: " + " ".join(["troops", "floods", "markets", "votes"][i % 4] for _ in range(5 + i))
+             for i in range(8)]
+    alone = [lm.encode([t])[0] for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda i: lm.encode([texts[i % 8]])[0], range(400)))
+    for i, vector in enumerate(together):
+        np.testing.assert_allclose(vector, alone[i % 8], rtol=1e-4, atol=1e-5)
+
+
 def test_onnx_runtime_gives_the_torch_vectors(tiny_generator, tmp_path, monkeypatch):
     onnx = pytest.importorskip("onnx")
     from model.lm_features import LMFeatureConfig, LMFeatureEncoder
