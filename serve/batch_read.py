@@ -225,23 +225,34 @@ def read_chunks(path: Path, columns: Columns, chunk_size: int, skip: int = 0) ->
 
 
 def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> Iterator[list[InputRow]]:
-    import pandas as pd
-
-    # dtype=object keeps plain Python strings: pandas' Arrow strings cannot hold the escapes of bad bytes.
-    reader = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=object, keep_default_na=False,
-                         encoding="utf-8-sig", encoding_errors="surrogateescape", usecols=columns.named(),
-                         chunksize=chunk_size)
+    """CSV/TSV record by record (quoted fields may span lines). A record whose field count differs from the
+    header's, as after a quote left open, becomes an error row instead of shifted or merged data."""
+    csv.field_size_limit(2**31 - 1)  # an article can be longer than the module's default field limit
+    chunk: list[InputRow] = []
     row = 0
-    try:
-        for frame in reader:
-            records = frame.to_dict("records")
-            yield [row_from_record(row + i, r, columns) for i, r in enumerate(records)]
-            row += len(records)
-    except InputError:
-        raise
-    except Exception as err:
-        raise InputError(f"{path}: CSV structure broken after data row {row} ({type(err).__name__}: {err}); "
-                         "rows before it were processed") from None
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        records = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+        try:
+            header = next((r for r in records if r), [])
+            for record in records:
+                if not record:
+                    continue  # a blank line is not a row (pandas skips them too)
+                if len(record) != len(header):
+                    item = InputRow(row=row, id=str(row), error=(
+                        f"line {records.line_num}: {len(record)} fields where the header has {len(header)} "
+                        "(a quote left open, or an unquoted separator, upsets the rows around it)"))
+                else:
+                    item = row_from_record(row, dict(zip(header, record)), columns)
+                chunk.append(item)
+                row += 1
+                if len(chunk) == chunk_size:
+                    yield chunk
+                    chunk = []
+        except csv.Error as err:
+            raise InputError(f"{path}: CSV structure broken after data row {row} ({err}); "
+                             "rows before it were processed") from None
+    if chunk:
+        yield chunk
 
 
 def _jsonl_record(line: bytes) -> Mapping[str, Any]:

@@ -270,3 +270,18 @@ def test_resume_of_a_finished_run_is_refused_and_keeps_its_results(tiny_models, 
                  *model_flags(tiny_models)]) == 2
     assert "nothing to resume" in capsys.readouterr().err
     assert output.read_bytes() == finished
+
+
+def test_a_quote_left_open_in_a_csv_gives_error_rows_not_shifted_data(tmp_path):
+    from serve.batch_read import Columns, read_chunks
+
+    source = tmp_path / "open-quote.csv"
+    source.write_text('id,article,claims\n'
+                      'r0,"Floods hit Lagos, homes damaged.",\n'
+                      'r1,"Rates rise, the bank said.\n'
+                      'r2,"Harbour City win the final, fans say ""great"".",x\n'
+                      'r3,Storm hits the coast,\n', encoding="utf-8")
+    rows = [r for chunk in read_chunks(source, Columns(id="id", claims="claims"), chunk_size=2) for r in chunk]
+    assert [r.id for r in rows] == ["r0", "1", "r3"]  # r1's open quote runs into r2: one record, flagged
+    assert rows[0].error is None and rows[2].error is None and rows[2].article == "Storm hits the coast"
+    assert "line 4: 4 fields where the header has 3" in rows[1].error and rows[1].article is None
