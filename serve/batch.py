@@ -330,11 +330,13 @@ def add_predict_parser(sub) -> None:
     parser.add_argument("--id-column", default=None, help="column with row ids (default: the 0-based row number)")
     parser.add_argument("--tasks", type=_task_list, default=None,
                         help=f"comma-separated subset of {','.join(TASKS)} (default: every task with a model)")
-    parser.add_argument("--summary-mode", choices=SUMMARY_MODES, default="extractive")
-    parser.add_argument("--chunk-size", type=int, default=64, help="rows per model batch and per checkpoint")
+    parser.add_argument("--summary-mode", choices=SUMMARY_MODES, default="extractive",
+                        help="extractive (default): sentences picked from the article; abstractive: one generated sentence (withheld for the extractive one when it names something the article does not); none")
+    parser.add_argument("--chunk-size", type=int, default=64,
+                        help="rows per model batch and per checkpoint (default: 64)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
     parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
-    parser.add_argument("--workers", type=int, default=2, help="Ray workers (with --backend ray)")
+    parser.add_argument("--workers", type=int, default=2, help="Ray workers (with --backend ray; default: 2)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_flags(parser)
     parser.set_defaults(handler=predict_command)
