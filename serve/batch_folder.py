@@ -10,7 +10,7 @@ from typing import Iterator
 
 from model.errors import InputError
 from serve.batch_read import Columns, InputRow
-from serve.single import MAX_ARTICLE_BYTES, MAX_ARTICLE_CHARS, SINGLE_SUFFIXES
+from serve.single import SINGLE_SUFFIXES, read_capped
 
 
 def article_files(folder: Path) -> list[Path]:
@@ -44,15 +44,11 @@ def _read_row(row: int, path: Path, folder: Path) -> InputRow:
     item = InputRow(row=row, id=path.relative_to(folder).as_posix())
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_ARTICLE_BYTES + 1)
+            item.article = read_capped(handle, item.id)  # the analyzer decodes it and names a wrong encoding
     except OSError as err:
         item.error = f"cannot read the file ({err.strerror or type(err).__name__})"
-        return item
-    if len(raw) > MAX_ARTICLE_BYTES:
-        item.error = (f"more than {MAX_ARTICLE_BYTES:,} bytes, over the limit of {MAX_ARTICLE_CHARS:,} characters "
-                      "for one article")
-    else:
-        item.article = raw  # the analyzer decodes it and names a wrong encoding or binary content
+    except InputError as err:
+        item.error = str(err)
     return item
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Sequence
 
 from model.analyzer import Analysis, ClaimStance
 from model.errors import InputError
@@ -26,18 +26,21 @@ def is_single_article(path: Path) -> bool:
 
 def read_article(path: Path) -> bytes:
     """The raw bytes of one article (the analyzer decodes them and names a wrong encoding or binary content)."""
+    hint = " (for many articles use a CSV, JSONL or Parquet file, or a folder)"
     if str(path) == "-":
-        raw = sys.stdin.buffer.read(MAX_ARTICLE_BYTES + 1)
-        where = "standard input"
-    else:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_ARTICLE_BYTES + 1)
-        where = str(path)
+        return read_capped(sys.stdin.buffer, "standard input", hint)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with path.open("rb") as handle:
+        return read_capped(handle, str(path), hint)
+
+
+def read_capped(handle: BinaryIO, where: str, hint: str = "") -> bytes:
+    """All of ``handle``, or InputError when it holds more bytes than one article can have (only that much is read)."""
+    raw = handle.read(MAX_ARTICLE_BYTES + 1)
     if len(raw) > MAX_ARTICLE_BYTES:
         raise InputError(f"{where}: more than {MAX_ARTICLE_BYTES:,} bytes, over the limit of {MAX_ARTICLE_CHARS:,} "
-                         "characters for one article (for many articles use a CSV, JSONL or Parquet file)")
+                         f"characters for one article{hint}")
     return raw
 
 
