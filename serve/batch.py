@@ -8,13 +8,13 @@ Usage::
     newslens predict articles.jsonl -o results.csv --claims-column claims --resume   # after Ctrl-C or a crash
     newslens predict news/ -o results.csv   # every .txt, .text or .md file under news/, its path as id
 
-The input is read in chunks (pandas for CSV, line by line for JSONL, row groups for Parquet), so memory stays
+The input is read in chunks (record by record for CSV, line by line for JSONL, row groups for Parquet), so memory stays
 flat however long the file is. Every input row yields exactly one output row, in input order, with its id (the
 0-based row number when there is no id column); a row that cannot be analysed gets an ``error`` and the run goes
 on. Output format follows the suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings
 in CSV. A folder's rows are its article files (subfolders included, hidden ones left out), in the order of their
-relative paths, which are their ids; each file is read like `newslens predict ARTICLE.txt`. Claims come from a list column, a JSON list, or text with claims separated by " || "; without claims
-the headline is the claim. Exit status: 0 every row ok, 1 some rows failed, 2 fatal (no file, missing column).
+relative paths, which are their ids; each file is read like `newslens predict ARTICLE.txt`. Claims come from a list
+column, a JSON list, or text with claims separated by " || "; without claims the headline is the claim. Exit status: 0 every row ok, 1 some rows failed, 2 fatal (no file, missing column).
 
 While running, rows go to OUTPUT.partial (Parquet: OUTPUT.parts/) and progress to OUTPUT.progress.json after
 every chunk; OUTPUT appears when the run completes. ``--resume`` continues an interrupted run exactly where the
@@ -331,7 +331,9 @@ def add_predict_parser(sub) -> None:
     parser.add_argument("--tasks", type=_task_list, default=None,
                         help=f"comma-separated subset of {','.join(TASKS)} (default: every task with a model)")
     parser.add_argument("--summary-mode", choices=SUMMARY_MODES, default="extractive",
-                        help="extractive (default): sentences picked from the article; abstractive: one generated sentence (withheld for the extractive one when it names something the article does not); none")
+                        help="extractive (default): sentences picked from the article; abstractive: one generated "
+                             "sentence (withheld for the extractive one when it names something the article does "
+                             "not); none")
     parser.add_argument("--chunk-size", type=int, default=64,
                         help="rows per model batch and per checkpoint (default: 64)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")

@@ -164,14 +164,25 @@ def _require(path: Path, columns: Columns, present: Sequence[str]) -> None:
                          f"columns present: {', '.join(map(repr, present)) or '(none)'}{hint}")
 
 
-def _csv_header(path: Path, suffix: str) -> list[str]:
-    import pandas as pd
+def _csv_records(path: Path, suffix: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of every record of a CSV or TSV file, the header first; blank lines are not records.
+    Quoted fields may span lines; bytes that are not UTF-8 are kept as escapes for the article decoder to name."""
+    csv.field_size_limit(2**31 - 1)  # an article can be longer than the module's default field limit
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        records = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+        for record in records:
+            if record:
+                yield records.line_num, record
 
+
+def _csv_header(path: Path, suffix: str) -> list[str]:
     try:
-        return list(pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", nrows=0, encoding="utf-8-sig",
-                                encoding_errors="surrogateescape").columns)
-    except Exception as err:  # pandas raises many types for broken files
-        raise InputError(f"{path}: cannot read the CSV header ({type(err).__name__}: {err})") from None
+        first = next(_csv_records(path, suffix), None)
+    except csv.Error as err:
+        raise InputError(f"{path}: cannot read the CSV header ({err})") from None
+    if first is None:
+        raise InputError(f"{path}: cannot read the CSV header (the file is empty)")
+    return first[1]
 
 
 def _parquet_file(path: Path):
@@ -197,9 +208,7 @@ def count_rows(path: Path) -> int | None:
     if suffix == ".jsonl":
         with path.open("rb") as handle:
             return sum(1 for line in handle if line.strip())
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        # Blank lines are not rows (pandas skips them too).
-        return max(sum(1 for row in csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",") if row) - 1, 0)
+    return max(sum(1 for _ in _csv_records(path, suffix)) - 1, 0)  # records after the header
 
 
 def read_chunks(path: Path, columns: Columns, chunk_size: int, skip: int = 0) -> Iterator[list[InputRow]]:
@@ -225,32 +234,28 @@ def read_chunks(path: Path, columns: Columns, chunk_size: int, skip: int = 0) ->
 
 
 def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> Iterator[list[InputRow]]:
-    """CSV/TSV record by record (quoted fields may span lines). A record whose field count differs from the
-    header's, as after a quote left open, becomes an error row instead of shifted or merged data."""
-    csv.field_size_limit(2**31 - 1)  # an article can be longer than the module's default field limit
+    """CSV/TSV record by record. A record whose field count differs from the header's, as after a quote left
+    open, becomes an error row instead of shifted or merged data."""
     chunk: list[InputRow] = []
     row = 0
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        records = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
-        try:
-            header = next((r for r in records if r), [])
-            for record in records:
-                if not record:
-                    continue  # a blank line is not a row (pandas skips them too)
-                if len(record) != len(header):
-                    item = InputRow(row=row, id=str(row), error=(
-                        f"line {records.line_num}: {len(record)} fields where the header has {len(header)} "
-                        "(a quote left open, or an unquoted separator, upsets the rows around it)"))
-                else:
-                    item = row_from_record(row, dict(zip(header, record)), columns)
-                chunk.append(item)
-                row += 1
-                if len(chunk) == chunk_size:
-                    yield chunk
-                    chunk = []
-        except csv.Error as err:
-            raise InputError(f"{path}: CSV structure broken after data row {row} ({err}); "
-                             "rows before it were processed") from None
+    records = _csv_records(path, suffix)
+    try:
+        _, header = next(records, (0, []))
+        for line, record in records:
+            if len(record) != len(header):
+                item = InputRow(row=row, id=str(row), error=(
+                    f"line {line}: {len(record)} fields where the header has {len(header)} "
+                    "(a quote left open, or an unquoted separator, upsets the rows around it)"))
+            else:
+                item = row_from_record(row, dict(zip(header, record)), columns)
+            chunk.append(item)
+            row += 1
+            if len(chunk) == chunk_size:
+                yield chunk
+                chunk = []
+    except csv.Error as err:
+        raise InputError(f"{path}: CSV structure broken after data row {row} ({err}); "
+                         "rows before it were processed") from None
     if chunk:
         yield chunk
 
