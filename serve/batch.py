@@ -76,13 +76,23 @@ class BatchConfig:
             raise InputError(f"unknown backend '{self.backend}'; choose from {', '.join(BACKENDS)}")
         if self.summary_mode not in SUMMARY_MODES:
             raise InputError(f"unknown summary mode '{self.summary_mode}'; choose from {', '.join(SUMMARY_MODES)}")
-        if self.tasks is not None:
-            unknown = sorted(set(self.tasks) - set(TASKS))
-            if unknown or not self.tasks:
-                raise InputError(f"unknown task(s) {unknown or '(none given)'}; choose from {', '.join(TASKS)}")
+        check_tasks(self.tasks)
         if self.workers < 1:
             raise InputError("--workers must be at least 1")
         suffix_of(self.output, OUTPUT_SUFFIXES, "output")
+        if self.output.resolve() == self.input.resolve():
+            raise InputError(f"{self.output}: the output would overwrite the input; name another file")
+
+
+def check_tasks(tasks: Sequence[str] | None) -> None:
+    """InputError for an empty --tasks or a task name NewsLens does not have (None: every task, is fine)."""
+    if tasks is None:
+        return
+    if not tasks:
+        raise InputError(f"--tasks names no task; choose one or more of {', '.join(TASKS)}, or leave it out for all")
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        raise InputError(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
 
 
 @dataclass
@@ -108,6 +118,8 @@ class BatchReport:
         for message, count in sorted(self.errors.items(), key=lambda kv: -kv[1]):
             examples = ", ".join(map(str, self.error_rows.get(message, [])))
             lines.append(f"  {count:,} x {message} (rows {examples}{', ...' if count > 5 else ''})")
+        if self.errors:
+            lines.append("  (rows are the output's row numbers, counted from 0)")
         return "\n".join(lines)
 
 
@@ -339,7 +351,7 @@ def add_predict_parser(sub) -> None:
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
     parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
     parser.add_argument("--workers", type=int, default=2, help="Ray workers (with --backend ray; default: 2)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (rows, and the models' weight loading)")
     add_model_flags(parser)
     parser.set_defaults(handler=predict_command)
 
@@ -347,6 +359,7 @@ def add_predict_parser(sub) -> None:
 def predict_command(args: argparse.Namespace) -> int:
     from serve.single import is_single_article, predict_single, read_article
 
+    check_tasks(args.tasks)  # the same rule for one article and for a batch, before anything is read
     if is_single_article(args.input):  # read and check everything the user gave before the models load
         if args.output is not None and args.output.suffix.lower() != ".json":
             raise InputError(f"{args.output}: one article's result is written as .json")
@@ -366,7 +379,8 @@ def predict_command(args: argparse.Namespace) -> int:
         backend=args.backend, workers=args.workers, progress=not args.quiet)
     check_input(config.input, config.columns)  # fail fast, before the models load
     spec = model_spec_from_args(args)
-    analyzer = spec.load(lazy_language_model=True)  # a run without the event task never loads Gemma
+    # a run without the event task never loads Gemma; --quiet hides the weight-loading bars too
+    analyzer = spec.load(progress=not args.quiet, lazy_language_model=True)
     try:
         report = run_batch(config, analyzer, model_spec=spec)
     except KeyboardInterrupt:

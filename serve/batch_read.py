@@ -143,8 +143,29 @@ def check_input(path: Path, columns: Columns) -> None:
     elif suffix == ".parquet":
         present = _parquet_file(path).schema_arrow.names
     else:
-        return  # JSONL keys can differ per line: checked on the first chunk
-    _require(path, columns, present)
+        present = None  # JSONL keys can differ per line: checked on the first chunk
+    if present is not None:
+        _require(path, columns, present)
+    _require_a_row(path, suffix)
+
+
+def _require_a_row(path: Path, suffix: str) -> None:
+    """InputError for a table without a single data row (an empty file, or a header alone), whatever its format."""
+    if suffix == ".parquet":
+        empty = _parquet_file(path).metadata.num_rows == 0
+    elif suffix == ".jsonl":
+        with path.open("rb") as handle:
+            empty = not any(line.strip() for line in handle)
+    else:
+        records = _csv_records(path, suffix)
+        try:
+            next(records, None)
+            empty = next(records, None) is None
+        except csv.Error:
+            empty = False  # a broken record is still a row: it becomes an error row
+    if empty:
+        what = "the file is empty" + (", or holds only the header" if suffix in (".csv", ".tsv") else "")
+        raise InputError(f"{path}: no rows to analyse ({what})")
 
 
 # column names that usually hold an article's text, for the hint when the text column is missing

@@ -405,7 +405,7 @@ def add_bench_parser(sub) -> None:
     parser.add_argument("--output", type=Path, help="write the JSON report here")
     parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "BENCHMARKS.md",
                         help="BENCHMARKS.md to append to (default: the repo's); 'none' to skip")
-    add_dataclass_arguments(parser, BenchConfig)
+    add_dataclass_arguments(parser, BenchConfig, title="what to measure")
     parser.set_defaults(handler=run_bench_command)
 
 

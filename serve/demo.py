@@ -328,10 +328,10 @@ def add_demo_parser(sub) -> None:
     parser = sub.add_parser("demo", help="open the Gradio demo (http://127.0.0.1:7860)",
                             description="Serve the NewsLens demo page and its API.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--port", type=int, default=7860, help="port to serve on (default: 7860)")
     parser.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
-    parser.add_argument("--concurrency", type=int, default=2, help="requests processed at once")
-    parser.add_argument("--max-upload-mb", type=float, default=50.0, help="Batch tab file size limit")
+    parser.add_argument("--concurrency", type=int, default=2, help="requests processed at once (default: 2)")
+    parser.add_argument("--max-upload-mb", type=float, default=50.0, help="Batch tab file size limit in MB (default: 50)")
     add_model_flags(parser)
     parser.set_defaults(handler=demo_command)
 

@@ -75,7 +75,9 @@ def format_analysis(analysis: Analysis, tasks: Sequence[str], load_seconds: floa
                 lines.append(_wrapped(f"> {sentence}", "    "))
         lines.append("")
     elif "stance" in tasks:
-        lines += ["Stance: no claim to judge (give --claim, or start the file with a headline line and a blank line)", ""]
+        lines += [_wrapped("Stance: no claim to judge. Give --claim or --headline, or start the file with its headline "
+                           "(one line of 2-25 words without a final full stop), a blank line, then the article; a "
+                           "file of one line is read as the article, not as a headline.", ""), ""]
     if analysis.event is not None:
         top = sorted(analysis.event.scores.items(), key=lambda kv: -kv[1])
         runners = ", ".join(f"{label} {score:.2f}" for label, score in top[1:3])

@@ -51,13 +51,15 @@ def add_train_parser(sub) -> None:
     parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
                         help="summary: the extractive sentence scorer or the abstractive generator adapter")
     _add_column_flags(parser)
-    add_dataclass_arguments(parser, LoopConfig)
-    add_dataclass_arguments(parser, StanceTrainConfig, prefix="stance_")
-    add_dataclass_arguments(parser, EventTrainConfig, prefix="event_")
-    add_dataclass_arguments(parser, SummaryTrainConfig, prefix="summary_")
+    add_dataclass_arguments(parser, LoopConfig, title="optimisation, every task ([loop] in --config)")
+    add_dataclass_arguments(parser, StanceTrainConfig, prefix="stance_", title="train stance ([stance] in --config)")
+    add_dataclass_arguments(parser, EventTrainConfig, prefix="event_", title="train event ([event] in --config)")
+    add_dataclass_arguments(parser, SummaryTrainConfig, prefix="summary_",
+                            title="train summary --kind extractive ([summary] in --config)")
     from training.abstractive import AbstractiveTrainConfig
 
-    add_dataclass_arguments(parser, AbstractiveTrainConfig, prefix="abstractive_")
+    add_dataclass_arguments(parser, AbstractiveTrainConfig, prefix="abstractive_",
+                            title="train summary --kind abstractive ([abstractive] in --config)")
     parser.set_defaults(handler=run_train)
 
 
@@ -332,8 +334,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
         from training.evaluate import evaluate_stance
 
         split = args.split or "competition_test"
-        data, source = _load_stance_data(args, args.data, split)
-        scores = evaluate_stance(StanceModel.load(folder), data, source, backend=args.backend, rows=rows)
+        model = StanceModel.load(folder)
+        if args.data and Path(args.data).is_file():
+            from training.data.stance_data import stance_data_from_frame
+
+            frame = _evaluation_frame(args, [args.claim_column, args.body_column], model.labels)
+            data, source = stance_data_from_frame(frame, args.claim_column, args.body_column, args.label_column), str(args.data)
+        else:
+            data, source = _load_stance_data(args, args.data, split)
+        scores = evaluate_stance(model, data, source, backend=args.backend, rows=rows)
         report = {"model": str(folder), "data": source, **scores}
         text = format_report(report, f"stance on {source}")
         if args.baselines:
@@ -349,9 +358,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         model = EventModel.load(folder)
         if args.data:
-            from training.data.tables import read_table
-
-            frame = read_table(args.data, [args.text_column, args.label_column])
+            frame = _evaluation_frame(args, [args.text_column], model.labels)
             texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
             train = None
         elif args.split and args.split.startswith("outside"):  # training/data/event_outside.py
@@ -408,6 +415,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.record:
         _record(folder, report, text, args)
     return 0
+
+
+def _evaluation_frame(args, text_columns: list[str], labels):
+    """The rows of the user's --data file to score: read, checked against the model's labels, empty rows left out
+    (with a printed warning naming them)."""
+    from training.data.tables import read_table
+    from training.data.validate import evaluation_table
+
+    frame, warnings = evaluation_table(read_table(args.data), str(args.data), text_columns, args.label_column,
+                                       list(labels))
+    for warning in warnings:
+        print(f"warning: {warning}")
+    return frame
 
 
 def _summary_articles(args):

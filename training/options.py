@@ -35,11 +35,20 @@ def _scalar_type(annotation) -> type:
     return options[0] if isinstance(options[0], type) else str
 
 
-def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = ()) -> None:
-    """One ``--flag`` per scalar field of ``cls`` (default None: config file or dataclass default applies)."""
+def _default_note(doc: str, default: Any) -> str:
+    """' (default: X)' for the help line, unless the field's doc already says its default; None and '' read 'none'."""
+    if "default" in doc.lower():
+        return ""
+    return f" (default: {'none' if default in (None, '') else default})"
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = (),
+                            title: str | None = None) -> None:
+    """One ``--flag`` per scalar field of ``cls`` (default None: config file or dataclass default applies), in a
+    help group named ``title`` (default: the first line of the class docstring)."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
-    group = parser.add_argument_group(cls.__name__)
+    group = parser.add_argument_group(title or (cls.__doc__ or cls.__name__).strip().splitlines()[0].rstrip("."))
     for f in dataclasses.fields(cls):
         if f.name in skip or dataclasses.is_dataclass(hints[f.name]):
             continue
@@ -47,7 +56,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = 
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         flag = "--" + (prefix + f.name).replace("_", "-")
-        help_text = f"{docs.get(f.name, '')} (default: {default})"
+        doc = docs.get(f.name, "")
+        help_text = doc + _default_note(doc, default)
         if kind is bool:
             group.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:

@@ -44,7 +44,7 @@ class StanceTrainConfig:
         MiniLM); 0 lets the fused attention kernel run, about 1.5x faster per step on this CPU.
     frozen_layers: how many of the encoder's lowest transformer layers stay as pretrained while fine-tuning (like the
         embeddings, which always do); they are not saved either. 3 of MiniLM's 6 makes a step about 1.6x faster.
-    refit_only: take the pair classifier from --init as it is (no training steps) and refit the gate, offsets,
+    refit_only: take the pair classifier from --stance-init as it is (no training steps) and refit the gate, offsets,
         stacker and threshold on this run's split.
     split_seed: seed of the dev split (None: the loop seed). Runs that differ only in their training seed keep
         one dev split this way, so their weights can be averaged (--stance-init A,B) and refitted on clean dev.
@@ -259,7 +259,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             if start.pairs.labels != pair_labels:
                 from model.errors import InputError
 
-                raise InputError(f"--init model has labels {list(start.pairs.labels)}, the data has {list(pair_labels)}")
+                raise InputError(f"--stance-init model has labels {list(start.pairs.labels)}, the data has {list(pair_labels)}")
         pairs.load_trained_state(averaged_state([s.pairs.trained_state(torch.float32) for s in starts]), config.init)
         pairs.train()
     train_items = pair_items(train, views, claim_vecs, config.evidence, pair_labels)

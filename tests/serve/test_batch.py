@@ -134,6 +134,8 @@ def test_fatal_problems_exit_with_2_and_write_nothing(tiny_models, tmp_path, cap
         ([str(tmp_path / "input.xlsx"), "-o", str(tmp_path / "d.jsonl")], "unsupported input"),
         ([str(source)], "give -o/--output"),
         ([str(source), "-o", str(tmp_path / "e.jsonl"), "--tasks", "sentiment"], "unknown task"),
+        ([str(source), "-o", str(tmp_path / "e.jsonl"), "--tasks", ""], "--tasks names no task"),
+        ([str(source), "-o", str(source)], "would overwrite the input"),
     ]
     (tmp_path / "input.xlsx").write_text("hello", encoding="utf-8")
     for args, message in cases:
@@ -285,3 +287,29 @@ def test_a_quote_left_open_in_a_csv_gives_error_rows_not_shifted_data(tmp_path):
     assert [r.id for r in rows] == ["r0", "1", "r3"]  # r1's open quote runs into r2: one record, flagged
     assert rows[0].error is None and rows[2].error is None and rows[2].article == "Storm hits the coast"
     assert "line 4: 4 fields where the header has 3" in rows[1].error and rows[1].article is None
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("empty.jsonl", "", "no rows to analyse (the file is empty)"),
+    ("blank.jsonl", "\n  \n", "no rows to analyse (the file is empty)"),
+    ("empty.csv", "", "cannot read the CSV header (the file is empty)"),
+    ("header.csv", "id,article\n", "no rows to analyse (the file is empty, or holds only the header)"),
+])
+def test_an_input_without_rows_is_fatal_in_every_format(name, content, message, tiny_models, tmp_path, capsys):
+    from serve.cli import main
+
+    source = tmp_path / name
+    source.write_text(content, encoding="utf-8")
+    assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), *model_flags(tiny_models)]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_the_summary_says_where_row_numbers_start(tiny_models, tmp_path, capsys):
+    from serve.cli import main
+
+    source = write_input(tmp_path, "jsonl")
+    assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), *model_flags(tiny_models)]) == 1
+    err = capsys.readouterr().err
+    assert "1 x article is empty (no letters or digits after cleaning) (rows 1)" in err  # the second row
+    assert "rows are the output's row numbers, counted from 0" in err

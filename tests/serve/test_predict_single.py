@@ -87,3 +87,18 @@ def test_an_article_without_headline_or_claim_says_how_to_get_a_stance(flags, tm
     assert main(["predict", str(article), *flags]) == 0
     out = capsys.readouterr().out
     assert out.startswith("(no headline)") and "Stance: no claim to judge" in out and "Event type: " in out
+
+
+def test_an_empty_task_list_is_refused_for_one_article_as_for_a_batch(flags, tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    assert main(["predict", str(article), "--tasks", "", *flags]) == 2
+    assert "--tasks names no task" in capsys.readouterr().err
+
+
+def test_a_one_line_file_explains_why_there_is_no_claim(flags, tmp_path, capsys):
+    article = tmp_path / "headline.txt"
+    article.write_text("Storm hits the coast\n\n", encoding="utf-8")
+    assert main(["predict", str(article), "--tasks", "stance", *flags]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "a file of one line is read as the article, not as a headline" in out

@@ -38,7 +38,7 @@ def event_csv(tmp_path_factory) -> Path:
     return write_csv(tmp_path_factory.mktemp("events") / "events.csv", rows)
 
 
-def test_custom_three_label_event_model_predicts_those_labels(event_csv, tmp_path, seed_text):
+def test_custom_three_label_event_model_predicts_those_labels(event_csv, tmp_path, seed_text, capsys):
     from model.analyzer import Analyzer
 
     out = tmp_path / "event"
@@ -56,6 +56,16 @@ def test_custom_three_label_event_model_predicts_those_labels(event_csv, tmp_pat
     assert [(r["text"], r["gold"]) for r in rows] == [(t, label) for label, texts in EVENTS.items() for t in texts]
     accuracy = json.loads((tmp_path / "report.json").read_text())["accuracy"]
     assert sum(r["gold"] == r["predicted"] for r in rows) == round(accuracy * len(rows))
+    gaps = write_csv(tmp_path / "gaps.csv", [{"text": "Troops shelled the city.", "label": "war"},
+                                             {"text": " ", "label": "peace"}, {"text": "A cup final.", "label": "sport"}])
+    assert main(["evaluate", "event", "--model", str(out), "--data", str(gaps), "--predictions", str(rows_path),
+                 "--threads", "1"]) == 0
+    assert f"{gaps}: left out 1 row(s) with an empty 'text': rows 2" in capsys.readouterr().out
+    assert [json.loads(line)["gold"] for line in rows_path.read_text().splitlines()] == ["war", "sport"]
+    unknown = write_csv(tmp_path / "unknown.csv", [{"text": "Troops shelled the city.", "label": "war"},
+                                                   {"text": "Rain fell.", "label": "weather"}])
+    assert main(["evaluate", "event", "--model", str(out), "--data", str(unknown), "--threads", "1"]) == 2
+    assert f"{unknown}: unknown label(s) ['weather'] in 1 row(s): rows 2; the model knows" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("rows, flags, message", [

@@ -89,7 +89,20 @@ def test_missing_column_and_unknown_label_are_named(trained, fnc_rows, tmp_path,
     assert "missing column(s) 'body'" in capsys.readouterr().err
     bad = write_csv(tmp_path / "bad.csv", [{**fnc_rows[0], "label": "maybe"}] + fnc_rows[1:4])
     assert main(["evaluate", "stance", "--model", str(out), "--data", str(bad)]) == 2
-    assert "unknown label (row 1: 'maybe')" in capsys.readouterr().err
+    assert f"{bad}: unknown label(s) ['maybe'] in 1 row(s): rows 1;" in capsys.readouterr().err
+
+
+def test_evaluate_leaves_out_rows_with_an_empty_body_and_names_them(trained, fnc_rows, tmp_path, capsys):
+    _, out = trained
+    rows = [dict(r) for r in fnc_rows[:6]]
+    rows[1]["body"], rows[4]["claim"] = "  ", ""
+    data = write_csv(tmp_path / "gaps.csv", rows)
+    report_path = tmp_path / "report.json"
+    assert main(["evaluate", "stance", "--model", str(out), "--data", str(data), "--output", str(report_path)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{data}: left out 1 row(s) with an empty 'claim': rows 5" in printed
+    assert f"{data}: left out 1 row(s) with an empty 'body': rows 2" in printed
+    assert sum(map(sum, json.loads(report_path.read_text())["confusion_matrix"])) == 4
 
 
 def test_cue_features_count_hedging_refuting_and_negation():

@@ -97,3 +97,36 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
     if conflicts:
         report.warnings.append(f"{len(conflicts)} row(s) repeat an earlier text with a different label: {_rows(conflicts)}")
     return report
+
+
+def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str], label_column: str,
+                     known_labels: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a labelled file a model can be scored on, and warnings for the rows left out.
+
+    Rows with an empty text or label are left out (named in a warning: scoring an empty text measures nothing);
+    a label the model does not know is an InputError naming the file, the labels and their rows (from 1)."""
+    require = list(text_columns) + [label_column]
+    missing = [c for c in require if c not in frame.columns]
+    if missing:
+        raise InputError(f"{source}: missing column(s) {', '.join(map(repr, missing))}; "
+                         f"columns present: {', '.join(map(repr, frame.columns))}")
+    warnings, empty_rows = [], set()
+    for column in require:
+        empty = [i for i, v in enumerate(frame[column])
+                 if v is None or (isinstance(v, float) and pd.isna(v)) or not str(v).strip()]
+        if empty:
+            warnings.append(f"{source}: left out {len(empty)} row(s) with an empty '{column}': rows {_rows(empty)}")
+            empty_rows.update(empty)
+    labels = [str(v).strip() for v in frame[label_column]]
+    unknown = [i for i, label in enumerate(labels) if i not in empty_rows and label not in known_labels]
+    if unknown:
+        names = sorted({labels[i] for i in unknown})
+        raise InputError(f"{source}: unknown label(s) {names} in {len(unknown)} row(s): rows {_rows(unknown)}; "
+                         f"the model knows {', '.join(known_labels)}")
+    if len(empty_rows) == len(frame):
+        raise InputError(f"{source}: no row to score (" + ("the table has no rows" if not len(frame) else
+                                                           "every row has an empty text or label") + ")")
+    kept = frame.assign(**{label_column: labels})
+    if empty_rows:
+        kept = kept.drop(index=kept.index[sorted(empty_rows)]).reset_index(drop=True)
+    return kept, warnings
