@@ -10,6 +10,8 @@ The analyze endpoint is usable from gradio_client::
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import tempfile
 import threading
 import time
@@ -123,7 +125,8 @@ class DemoService:
             report = run_batch(config, self.analyzer, lock=self.model_lock, on_progress=report_progress)
         except NewsLensError as err:
             raise gr.Error(str(err), print_exception=False) from None
-        return str(report.output), "```\n" + report.summary() + "\n```"
+        # the page names the results file, not where the server keeps it
+        return str(report.output), "```\n" + report.summary().replace(str(report.output), report.output.name) + "\n```"
 
     def _checked_upload(self, upload: str | None) -> Path:
         if not upload:
@@ -136,6 +139,49 @@ class DemoService:
             raise InputError(f"'{path.name}' is {size_mb:.1f} MB; the demo takes files up to "
                              f"{self.config.max_upload_mb:g} MB (use `newslens predict` for bigger ones)")
         return path
+
+
+# ---------------------------------------------------------------- the Batch tab's preview
+
+PREVIEW_ROWS = 20
+PREVIEW_COLUMNS = ["row", "id", "stance", "event", "summary", "error"]
+
+
+def _listed(value: Any) -> list:
+    """A list field as written by any output format: a list (JSONL, Parquet) or a JSON string (CSV)."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else None
+    return list(value) if value is not None else []
+
+
+def _preview_row(record: dict) -> dict:
+    stance = "; ".join(f"{label}: {claim[:60]}" for claim, label in zip(_listed(record.get("claims")),
+                                                                         _listed(record.get("stance_labels"))))
+    summary = str(record.get("summary") or "")
+    return {"row": record.get("row"), "id": record.get("id"), "stance": stance,
+            "event": record.get("event_label") or "", "summary": summary[:160] + ("..." if len(summary) > 160 else ""),
+            "error": record.get("error") or ""}
+
+
+def results_preview(path: str | None, limit: int = PREVIEW_ROWS) -> pd.DataFrame:
+    """The first ``limit`` rows of a batch results file (CSV, JSONL or Parquet), shortened for the page."""
+    import pandas as pd
+
+    if not path:
+        return pd.DataFrame(columns=PREVIEW_COLUMNS)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        with path.open(encoding="utf-8") as handle:
+            records = [json.loads(line) for line in itertools.islice(handle, limit)]
+    elif suffix == ".csv":
+        records = pd.read_csv(path, nrows=limit, dtype=str, keep_default_na=False).to_dict("records")
+    else:
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=limit), None)
+        records = batch.to_pylist() if batch is not None else []
+    return pd.DataFrame([_preview_row(r) for r in records], columns=PREVIEW_COLUMNS)
 
 
 # ---------------------------------------------------------------- rendering the JSON result
@@ -291,6 +337,9 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
             run_button = gr.Button("Run batch", variant="primary", elem_id="run-batch")
             results = gr.File(label="Results", elem_id="batch-results")
             report = gr.Markdown(elem_id="batch-report")
+            preview = gr.Dataframe(results_preview(None), label=f"First {PREVIEW_ROWS} result rows (download the "
+                                   "file above for all of them)", wrap=True, interactive=False, elem_id="batch-preview",
+                                   column_widths=["5%", "10%", "25%", "10%", "30%", "20%"])
 
             def run_batch_tab(upload, text_column, headline_column, claims_column, id_column, tasks, mode, fmt,
                               progress=gr.Progress()):
@@ -299,7 +348,8 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
 
             run_button.click(run_batch_tab, [upload, text_column, headline_column, claims_column, id_column, tasks,
                                              batch_mode, output_format], [results, report],
-                             api_name="batch", concurrency_limit=1)
+                             api_name="batch", concurrency_limit=1).success(
+                results_preview, results, preview, api_visibility="private")
     return demo
 
 

@@ -174,3 +174,22 @@ def test_stance_table_is_headed_before_the_first_request(tiny_analyzer, seed_tex
     assert before.empty
     after = stance_table(tiny_analyzer.analyze(seed_text).to_dict())
     assert list(before.columns) == list(after.columns)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_batch_preview_shows_the_first_rows_of_every_results_format(tiny_analyzer, tmp_path, seed_text, fmt):
+    from serve.demo import PREVIEW_COLUMNS, DemoConfig, DemoService, results_preview
+
+    service = DemoService(tiny_analyzer, DemoConfig())
+    rows = [{"text": seed_text}, {"text": ""}] + [{"text": f"Floods hit town {i} on Monday. Homes were lost."}
+                                                  for i in range(25)]
+    results, _ = service.run_batch_file(write_table(tmp_path / "up.jsonl", rows), "text", "", "", "",
+                                        ["stance", "event", "summary"], "extractive", fmt)
+    preview = results_preview(results)
+    assert list(preview.columns) == PREVIEW_COLUMNS and len(preview) == 20
+    assert [int(r) for r in preview["row"]] == list(range(20))
+    first, empty = preview.iloc[0], preview.iloc[1]
+    assert first["stance"].split(":")[0] in STANCE_LABELS and "Putin orders pull-out" in first["stance"]
+    assert first["event"] in EVENT_LABELS and first["summary"] and not first["error"]
+    assert empty["error"] and not empty["event"] and not empty["stance"]
+    assert results_preview(None).empty

@@ -65,3 +65,22 @@ def test_empty_article_shows_an_error_in_the_page(page):
     page.locator("#article textarea").fill("")
     page.locator("#analyze").click()
     expect(page.get_by_text("article is empty").first).to_be_visible()
+
+
+def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
+    import json
+
+    from playwright.sync_api import expect
+
+    upload = tmp_path / "articles.jsonl"
+    rows = [{"article": "Floods hit Lagos\n\nHeavy rain flooded the city on Monday. Homes were lost."},
+            {"article": ""}]
+    upload.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-file input[type=file]").set_input_files(str(upload))
+    page.locator("#run-batch").click()
+    preview = page.locator("#batch-preview")
+    expect(preview).to_contain_text("Floods hit Lagos", timeout=60_000)
+    expect(preview).to_contain_text("article is empty")
+    expect(page.locator("#batch-report")).to_contain_text("2 rows")
+    page.screenshot(path=str(SCREENSHOT.with_name("demo-batch.png")), full_page=True)
