@@ -22,6 +22,7 @@ from training import distributed
 from training.data.summary_data import SummaryExample, extractive_labels
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import rouge_scores
+from training.options import check_at_least, check_share
 
 
 @dataclass
@@ -46,6 +47,11 @@ class AbstractiveTrainConfig:
     target_words: int = 32
     max_train_articles: int = 400
     dev_articles: int = 40
+
+    def __post_init__(self):
+        check_at_least(self, 1, "lora_r", "lora_alpha", "max_input_tokens", "target_words", "dev_articles")
+        check_at_least(self, 0, "max_train_articles")
+        check_share(self, "lora_dropout")
 
 
 def clip_words(sentence: str, limit: int) -> str:

@@ -186,7 +186,8 @@ def load_event_data(args, seed: int, dev_fraction: float):
     from training.data.event_dataset import build_event_splits
 
     data_dir = Path(args.data) if args.data else default_data_dir()
-    require_path(data_dir, "event data folder")
+    require_path(data_dir, "event data (a CSV/JSONL/Parquet file, or a folder in the corpus layout)")
+    require_event_corpus(data_dir)
     splits = build_event_splits(data_dir, seed=seed)
     if getattr(args, "dry_run", False):
         from training.data.event_dataset import count_report
@@ -195,6 +196,19 @@ def load_event_data(args, seed: int, dev_fraction: float):
         raise DryRunDone(0)
     return ({k: [LabeledText(e.text, e.label) for e in v] for k, v in splits.items()},
             f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})")
+
+
+def require_event_corpus(data_dir: Path) -> None:
+    """InputError naming the missing files when ``data_dir`` is not laid out like the event corpus."""
+    from training.data.event_corpora import CORPUS_FILES, missing_corpus_files
+
+    missing = missing_corpus_files(data_dir)
+    if missing:
+        expected = [name for names in CORPUS_FILES.values() for name in names]
+        gaps = "none of its files" if len(missing) == len(expected) else "missing " + ", ".join(missing)
+        raise InputError(f"{data_dir} is not laid out like the event corpus ({gaps}); the corpus folder holds "
+                         f"{', '.join(expected)}. Pass --data FILE with text and label columns to train on your own "
+                         "data, or set NEWSLENS_DATA to the data folder")
 
 
 def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
@@ -214,10 +228,15 @@ def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
     }, started, loop, config)
 
 
+def _summary_user_file(args) -> bool:
+    """Whether --data names the user's own summary table (not the BBC corpus file)."""
+    return bool(args.data) and Path(args.data).is_file() and Path(args.data).name != "bbc_news_summary.jsonl"
+
+
 def load_summary_data(args, seed: int):
     from training.data.summary_data import bbc_splits
 
-    if args.data and Path(args.data).is_file() and Path(args.data).name != "bbc_news_summary.jsonl":
+    if _summary_user_file(args):
         import random
 
         from training.data.summary_data import summary_examples_from_frame
@@ -320,10 +339,30 @@ def _model_folder(args) -> Path:
     return path
 
 
+def _evaluate_splits(task: str) -> tuple[str, ...]:
+    """The --split names `evaluate` accepts for event and summary (stance checks its FNC-1 names itself)."""
+    from training.data.event_outside import OUTSIDE_SPLITS
+
+    return ("train", "dev", "test") + (OUTSIDE_SPLITS if task == "event" else ())
+
+
+def _check_evaluate_args(args: argparse.Namespace) -> None:
+    """Refuse an unknown --split (event, summary), a negative --limit and an event corpus folder with files missing,
+    before any model is loaded."""
+    if args.limit < 0:
+        raise InputError(f"--limit must be 0 (all articles) or more, got {args.limit}")
+    if args.split and args.task != "stance" and args.split not in _evaluate_splits(args.task):
+        raise InputError(f"unknown {args.task} split '{args.split}'; choose one of "
+                         f"{', '.join(_evaluate_splits(args.task))}")
+    if args.task == "event" and not args.data and not (args.split or "").startswith("outside"):
+        require_event_corpus(default_data_dir())
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     from model.encoder import configure_threads
     from training.metrics import format_report
 
+    _check_evaluate_args(args)
     configure_threads(args.threads)
     folder = _model_folder(args)
     if args.predictions and args.task == "summary":
@@ -417,26 +456,35 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluation_frame(args, text_columns: list[str], labels):
-    """The rows of the user's --data file to score: read, checked against the model's labels, empty rows left out
-    (with a printed warning naming them)."""
+def _evaluation_frame(args, text_columns: list[str], labels=None):
+    """The rows of the user's --data file to score: read, checked against the model's labels (None: the file has no
+    label column, as for summaries), empty rows left out (with a printed warning naming them)."""
     from training.data.tables import read_table
     from training.data.validate import evaluation_table
 
-    frame, warnings = evaluation_table(read_table(args.data), str(args.data), text_columns, args.label_column,
-                                       list(labels))
+    frame, warnings = evaluation_table(read_table(args.data), str(args.data), text_columns,
+                                       args.label_column if labels is not None else None, list(labels or ()))
     for warning in warnings:
         print(f"warning: {warning}")
     return frame
 
 
 def _summary_articles(args):
-    """The articles a summary evaluation scores (a split, or all of a user file), cut to --limit; and their source."""
-    splits, source = load_summary_data(args, args.seed)
-    part = splits[args.split or "test"] if not (args.data and Path(args.data).is_file()) else splits["train"] + splits["dev"]
+    """The articles a summary evaluation scores (a split, or all of a user file in file order, rows with an empty
+    article or summary left out with a warning), cut to --limit; and their source."""
+    if _summary_user_file(args):
+        from training.data.summary_data import summary_examples_from_frame
+
+        frame = _evaluation_frame(args, [args.article_column, args.summary_column])
+        part = summary_examples_from_frame(frame, args.article_column, args.summary_column, path=str(args.data))
+        source, whole = str(args.data), "file"
+    else:
+        splits, source = load_summary_data(args, args.seed)
+        part, whole = splits[args.split or "test"], "split"
+        source += f", split {args.split or 'test'}"
     if args.limit:
         part = part[: args.limit]
-        source += f", first {len(part)} articles of the split"
+        source += f", first {len(part)} articles of the {whole}"
     return part, source
 
 

@@ -28,6 +28,7 @@ from model.text import headline_and_lead
 from training import distributed
 from training.loop import LoopConfig, LoopResult, config_dict, train_loop
 from training.metrics import classification_report
+from training.options import check_at_least, check_share
 
 
 READERS = ("frozen", "fine-tune", "lm-linear")
@@ -88,6 +89,10 @@ class EventTrainConfig:
             raise ValueError("linear_c must be positive")
         if self.max_length < 16:
             raise ValueError("max_length must be at least 16")
+        if not 0 < self.dev_fraction < 0.5:  # as for stance: 0 leaves nothing to choose the blend and best state on
+            raise ValueError(f"dev_fraction must be in (0, 0.5), got {self.dev_fraction}")
+        check_at_least(self, 0, "hidden", "class_weight_power", "lexical_lead", "gate_margin")
+        check_share(self, "dropout", "attention_dropout")
 
 
 BLEND_GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # weight of the embedding head against the words

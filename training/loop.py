@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from model.storage import atomic_write_text, save_checkpoint
 from training import distributed
+from training.options import check_at_least
 
 
 PRECISIONS = ("fp32", "bf16")
@@ -70,6 +71,7 @@ class LoopConfig:
             raise ValueError("average_from must be in [0, 1)")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        check_at_least(self, 0, "weight_decay", "grad_clip", "eval_every", "patience", "checkpoint_every")
 
 
 @dataclass

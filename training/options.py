@@ -68,23 +68,80 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = 
 def build_dataclass(cls, args: argparse.Namespace, file_values: dict[str, Any] | None = None, prefix: str = ""):
     """An instance of ``cls`` from config-file values, overridden by flags that were given."""
     values = dict(file_values or {})
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(values) - known
-    if unknown:
-        raise InputError(f"unknown setting(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
     for f in dataclasses.fields(cls):
         given = getattr(args, prefix + f.name, None)
         if given is not None:
             values[f.name] = given
-        if f.name in values and dataclasses.is_dataclass(hints[f.name]) and isinstance(values[f.name], dict):
-            values[f.name] = hints[f.name](**values[f.name])
-        elif f.name in values and _scalar_type(hints[f.name]) is Path and values[f.name] is not None:
-            values[f.name] = Path(values[f.name])
     try:
-        return cls(**values)
+        return _from_values(cls, values)
+    except InputError:
+        raise
     except (TypeError, ValueError) as err:
         raise InputError(f"invalid {cls.__name__}: {err}") from None
+
+
+def _from_values(cls, values: dict[str, Any], where: str = ""):
+    """``cls(**values)`` with unknown keys named, nested tables built and each scalar's type checked first (so a
+    wrong type reads 'epochs must be a number, got 'three'' rather than a failed comparison)."""
+    if not isinstance(values, dict):
+        raise TypeError(f"{where.rstrip('.')} must be a table of settings, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise InputError(f"unknown setting(s) for {cls.__name__}: {', '.join(where + k for k in sorted(unknown))}")
+    values = dict(values)
+    for name, value in values.items():
+        if dataclasses.is_dataclass(hints[name]):
+            if not dataclasses.is_dataclass(value):
+                values[name] = _from_values(hints[name], value, f"{where}{name}.")
+            continue
+        values[name] = _checked_scalar(where + name, hints[name], value)
+    return cls(**values)
+
+
+def _checked_scalar(name: str, annotation, value):
+    """``value`` converted to the field's scalar type (int to float, str to Path), or a TypeError naming it."""
+    kind = _scalar_type(annotation)
+    optional = type(None) in typing.get_args(annotation)
+    if value is None and optional:
+        return None
+    if kind is bool:
+        ok = isinstance(value, bool)
+        wanted = "true or false"
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        wanted = "a whole number"
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        wanted = "a number"
+        value = float(value) if ok else value
+    elif kind is Path:
+        ok = isinstance(value, (str, Path))
+        wanted = "a path"
+        value = Path(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+        wanted = "text"
+    if not ok:
+        raise TypeError(f"{name} must be {wanted}, got {value!r}")
+    return value
+
+
+def check_at_least(config, minimum: float, *names: str) -> None:
+    """ValueError for the first of ``names`` whose value (unless None) is below ``minimum``."""
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and value < minimum:
+            raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+def check_share(config, *names: str) -> None:
+    """ValueError for the first of ``names`` whose value (unless None) is outside [0, 1), e.g. a dropout."""
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and not 0 <= value < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {value}")
 
 
 def read_config_file(path: Path | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from training.data.stance_data import StanceData, label_spread, split_by_body, s
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import classification_report, fnc_score
+from training.options import check_at_least, check_share
 
 
 @dataclass
@@ -106,6 +107,9 @@ class StanceTrainConfig:
             raise ValueError("claim_bias must be 0 or more")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
+        check_at_least(self, 0, "class_weight_power")
+        check_at_least(self, 1, "max_train_samples")
+        check_share(self, "attention_dropout")
 
 
 @dataclass

@@ -21,6 +21,7 @@ from training.data.summary_data import SummaryExample, extractive_labels
 from training import distributed
 from training.loop import LoopConfig, config_dict, train_loop
 from training.metrics import rouge_scores
+from training.options import check_at_least, check_share
 
 
 @dataclass
@@ -41,6 +42,11 @@ class SummaryTrainConfig:
     budget_sentences: int = 3
     budget_words: int = 90
     init: str = "base"
+
+    def __post_init__(self):
+        check_at_least(self, 0, "hidden")
+        check_at_least(self, 1, "budget_sentences", "budget_words")
+        check_share(self, "dropout")
 
 
 def body_views(examples: Sequence[SummaryExample], encoder: SentenceEncoder) -> list[ArticleView]:

@@ -23,6 +23,24 @@ class EventExample:
     group: str
 
 
+# The files each loader reads, relative to the data folder (the corpus layout `train event` expects).
+CORPUS_FILES = {
+    "bbc": ("bbc_news_summary/bbc_news_summary.jsonl",),
+    "rams": ("rams/dev_event_types.jsonl", "rams/test_event_types.jsonl"),
+    "plover_gsr": ("plover_gsr/plover_gsr_cameo.jsonl",),
+    "ngec_synthetic": ("ngec_synthetic_plover/ngec_synthetic_plover.jsonl",),
+    "glocon": ("glocon_gold_sample/document_sabinet.jsonl",),
+    "india_police_events": ("india_police_events/docs.jsonl",),
+    "muc4": ("muc4/train.jsonl", "muc4/dev.jsonl", "muc4/test.jsonl"),
+    "crisislex": ("crisislex_t26/crisislex_t26_labeled.jsonl",),
+}
+
+
+def missing_corpus_files(data_dir: Path) -> list[str]:
+    """The files of CORPUS_FILES that are not under ``data_dir``."""
+    return [name for names in CORPUS_FILES.values() for name in names if not (Path(data_dir) / name).is_file()]
+
+
 def _clean(text: str) -> str:
     text = text.replace("â€™", "'").replace("â€œ", '"').replace("â€\x9d", '"').replace("â€”", "-")
     return re.sub(r"[ \t]+", " ", re.sub(r"\s*\n\s*", "\n", text)).strip()
@@ -40,7 +58,7 @@ BBC_MAP = {"business": "economy", "politics": "politics", "sport": "other", "ent
 
 
 def load_bbc(data_dir: Path) -> Iterator[EventExample]:
-    for row in _jsonl(data_dir / "bbc_news_summary" / "bbc_news_summary.jsonl"):
+    for row in _jsonl(data_dir / CORPUS_FILES["bbc"][0]):
         label = BBC_MAP.get(row["category"])
         if label:
             yield EventExample(f"bbc:{row['id']}", _clean(row["article"]), label, "bbc", f"bbc:{row['id']}")
@@ -75,8 +93,8 @@ def rams_label(event_type: str) -> str | None:
 
 
 def load_rams(data_dir: Path) -> Iterator[EventExample]:
-    for name in ("dev_event_types.jsonl", "test_event_types.jsonl"):
-        for row in _jsonl(data_dir / "rams" / name):
+    for name in CORPUS_FILES["rams"]:
+        for row in _jsonl(data_dir / name):
             label = rams_label(row["event_type"])
             if label:
                 text = re.sub(r" ([,.;:!?%)'])", r"\1", row["text"]).replace("( ", "(").replace(" n't", "n't")
@@ -94,7 +112,7 @@ PLOVER_MAP = {
 
 
 def load_plover(data_dir: Path) -> Iterator[EventExample]:
-    for row in _jsonl(data_dir / "plover_gsr" / "plover_gsr_cameo.jsonl"):
+    for row in _jsonl(data_dir / CORPUS_FILES["plover_gsr"][0]):
         label = PLOVER_MAP.get(row.get("event", ""))
         if label and row.get("text"):
             yield EventExample(f"plover:{row['id']}", _clean(row["text"]), label, "plover_gsr", f"plover:{row['id']}")
@@ -124,7 +142,7 @@ def ngec_label(label: str, mode: str | None) -> str | None:
 
 
 def load_ngec(data_dir: Path) -> Iterator[EventExample]:
-    for row in _jsonl(data_dir / "ngec_synthetic_plover" / "ngec_synthetic_plover.jsonl"):
+    for row in _jsonl(data_dir / CORPUS_FILES["ngec_synthetic"][0]):
         label = ngec_label(row["label"], row.get("mode"))
         if label:
             yield EventExample(f"ngec:{row['id']}", _clean(row["text"]), label, "ngec_synthetic", f"ngec:{row['id']}")
@@ -132,7 +150,7 @@ def load_ngec(data_dir: Path) -> Iterator[EventExample]:
 
 def load_glocon(data_dir: Path) -> Iterator[EventExample]:
     """GLOCON label 1 = a protest event; 0 (any other topic) is not `other`, so it is dropped, as is label 2."""
-    for row in _jsonl(data_dir / "glocon_gold_sample" / "document_sabinet.jsonl"):
+    for row in _jsonl(data_dir / CORPUS_FILES["glocon"][0]):
         if row["label"] == 1:
             yield EventExample(f"glocon:{row['id']}", _clean(row["text"]), "protest", "glocon", f"glocon:{row['id']}")
 
@@ -147,7 +165,7 @@ def india_label(labels: list[str]) -> str | None:
 
 
 def load_india(data_dir: Path) -> Iterator[EventExample]:
-    for row in _jsonl(data_dir / "india_police_events" / "docs.jsonl"):
+    for row in _jsonl(data_dir / CORPUS_FILES["india_police_events"][0]):
         label = india_label(row.get("labels") or [])
         if label:
             text = re.sub(r"^This story is from [A-Za-z]+ \d+, \d+\s*", "", row["text"])
@@ -165,8 +183,8 @@ def muc_label(labels: list[str]) -> str | None:
 
 
 def load_muc(data_dir: Path) -> Iterator[EventExample]:
-    for split in ("train", "dev", "test"):
-        for row in _jsonl(data_dir / "muc4" / f"{split}.jsonl"):
+    for name in CORPUS_FILES["muc4"]:
+        for row in _jsonl(data_dir / name):
             label = muc_label(row.get("labels") or [])
             if label:
                 yield EventExample(f"muc:{row['id']}", _clean(row["text"]).capitalize(), label, "muc4", f"muc:{row['id']}")
@@ -180,7 +198,7 @@ CRISISLEX_DISASTERS = {"Floods", "Earthquake", "Wildfire", "Typhoon", "Meteorite
 def load_crisislex(data_dir: Path) -> Iterator[EventExample]:
     """Informative disaster tweets only (no retweets, links stripped); bombings and shootings are left out."""
     seen = set()
-    for row in _jsonl(data_dir / "crisislex_t26" / "crisislex_t26_labeled.jsonl"):
+    for row in _jsonl(data_dir / CORPUS_FILES["crisislex"][0]):
         if row["event_type"] not in CRISISLEX_DISASTERS or row["informativeness"] != "Related and informative":
             continue
         text = re.sub(r"https?://\S+|@\w+|#", "", row["text"]).strip()
@@ -205,3 +223,4 @@ LOADERS = {
 }
 MAPPING_TABLES = {"bbc": BBC_MAP, "rams": RAMS_MAP, "plover_gsr": PLOVER_MAP, "ngec_synthetic": NGEC_MAP, "muc4": MUC_MAP}
 assert all(label in EVENT_LABELS for table in MAPPING_TABLES.values() for label in table.values())
+assert CORPUS_FILES.keys() == LOADERS.keys()

@@ -99,13 +99,14 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
     return report
 
 
-def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str], label_column: str,
-                     known_labels: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str], label_column: str | None,
+                     known_labels: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str]]:
     """The rows of a labelled file a model can be scored on, and warnings for the rows left out.
 
-    Rows with an empty text or label are left out (named in a warning: scoring an empty text measures nothing);
-    a label the model does not know is an InputError naming the file, the labels and their rows (from 1)."""
-    require = list(text_columns) + [label_column]
+    Rows with an empty text or label (or, for summaries, reference) are left out, named in a warning: scoring an
+    empty text measures nothing; a label the model does not know is an InputError naming the file, the labels and
+    their rows (from 1). ``label_column`` None: the file has no labels (summary evaluation)."""
+    require = list(text_columns) + ([label_column] if label_column else [])
     missing = [c for c in require if c not in frame.columns]
     if missing:
         raise InputError(f"{source}: missing column(s) {', '.join(map(repr, missing))}; "
@@ -117,7 +118,7 @@ def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[st
         if empty:
             warnings.append(f"{source}: left out {len(empty)} row(s) with an empty '{column}': rows {_rows(empty)}")
             empty_rows.update(empty)
-    labels = [str(v).strip() for v in frame[label_column]]
+    labels = [str(v).strip() for v in frame[label_column]] if label_column else []
     unknown = [i for i, label in enumerate(labels) if i not in empty_rows and label not in known_labels]
     if unknown:
         names = sorted({labels[i] for i in unknown})
@@ -126,7 +127,7 @@ def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[st
     if len(empty_rows) == len(frame):
         raise InputError(f"{source}: no row to score (" + ("the table has no rows" if not len(frame) else
                                                            "every row has an empty text or label") + ")")
-    kept = frame.assign(**{label_column: labels})
+    kept = frame.assign(**{label_column: labels}) if label_column else frame
     if empty_rows:
         kept = kept.drop(index=kept.index[sorted(empty_rows)]).reset_index(drop=True)
     return kept, warnings

