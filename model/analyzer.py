@@ -106,7 +106,8 @@ def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticl
     first, rest = split_headline(text)
     if first is not None and (headline is None or first == headline):
         headline, body = first, rest
-    claims = [normalize_text(c) for c in item.claims if c and c.strip()]
+    # a claim given twice is judged once (the answer would be the same); the first order is kept
+    claims = list(dict.fromkeys(normalize_text(c) for c in item.claims if c and c.strip()))
     if len(claims) > MAX_CLAIMS:
         raise InputError(f"{what}: {len(claims)} claims given; at most {MAX_CLAIMS} per article")
     for c in claims:
@@ -165,11 +166,16 @@ class Analyzer:
         self.event: EventModel | None = _load_optional(EventModel, event, "event", "event", self.unavailable)
         self.scorer: SentenceScorer | None = _load_optional(SentenceScorer, summary, "summary-extractive", "summary",
                                                             self.unavailable)
-        bases = {m.base_model for m in (self.event, self.scorer) if m is not None}
-        if self.stance is not None:
-            bases.add(self.stance.pairs.base_model)
-        if len(bases) > 1:
-            raise ModelNotFoundError(f"task models were trained on different base encoders: {sorted(bases)}")
+        named = {"stance": self.stance.pairs.base_model if self.stance is not None else None,
+                 "event": self.event.base_model if self.event is not None else None,
+                 "summary": self.scorer.base_model if self.scorer is not None else None}
+        bases = {base for base in named.values() if base is not None}
+        if len(bases) > 1:  # they share one encoder pass over the article
+            raise ModelNotFoundError(
+                "task models were trained on different base encoders ("
+                + ", ".join(f"{task}: {base}" for task, base in named.items() if base is not None)
+                + "); load only models on one encoder (switch the others off, e.g. --stance-model none, or name the "
+                  "tasks to run with --tasks)")
         self.encoder = SentenceEncoder(EncoderConfig(name=bases.pop() if bases else BASE_ENCODER))
         self.summary_budget = summary_budget or SummaryBudget()
         self.abstractive_spec = abstractive

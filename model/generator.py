@@ -43,7 +43,7 @@ def converted_checkpoint(name: str = GENERATOR_NAME, log=None) -> Path:
 
     started = time.time()
     log(f"converting the packaged {GENERATOR_NAME} to a fast-loading checkpoint in {target} "
-        "(one time, about two minutes)...")
+        "(one time, about a minute)...")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         gguf = assemble(Path(tmp) / MODEL_NAME)

@@ -12,8 +12,7 @@ from torch import nn
 from model.labels import check_labels
 from model.lexical import LexicalClassifier, log_softmax
 from model.stance import ArticleView
-from model.storage import load_checkpoint, save_checkpoint
-from model.errors import ModelNotFoundError
+from model.storage import load_checkpoint, require_task, save_checkpoint
 
 
 class MLPHead(nn.Module):
@@ -143,8 +142,7 @@ class EventModel:
         """The event model in ``folder``: this class, an ``EventReader`` (a fine-tuned encoder) or an ``EventLMModel``
         (a linear classifier that also reads a language model), as the folder's config says."""
         tensors, config = load_checkpoint(folder)
-        if config.get("task") != "event":
-            raise ModelNotFoundError(f"{folder} holds a '{config.get('task')}' model, not an event model")
+        require_task(folder, config, "event", "an event model")
         if config.get("kind") == "fine-tuned":
             from model.event_reader import EventReader
 
@@ -212,8 +210,7 @@ class SentenceScorer:
     @classmethod
     def load(cls, folder: Path) -> "SentenceScorer":
         tensors, config = load_checkpoint(folder)
-        if config.get("task") != "summary-extractive":
-            raise ModelNotFoundError(f"{folder} holds a '{config.get('task')}' model, not a sentence scorer")
+        require_task(folder, config, "summary-extractive", "a sentence scorer (extractive summariser)")
         head = MLPHead(config["head"]["in_dim"], 1, config["head"]["hidden"])
         head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
         return cls(head, config["base_model"])

@@ -18,7 +18,7 @@ from model.refutation import flip_permutation, mirror_claim
 from model.relatedness import FEATURES, RelatednessGate, relatedness_features
 from model.stance_cues import cue_features, has_refute_word
 from model.stance_stacker import LinearStacker, stack_features
-from model.storage import load_checkpoint, save_checkpoint
+from model.storage import load_checkpoint, require_task, save_checkpoint
 from model.text import select_evidence
 
 
@@ -251,6 +251,7 @@ class StanceModel:
     @classmethod
     def load(cls, folder: Path, base_model: str | None = None) -> "StanceModel":
         tensors, config = load_checkpoint(folder)
+        require_task(folder, config, "stance", "a stance model")
         pairs = PairClassifier(base_model or config["base_model"], check_labels(config["pair_labels"]), config["max_length"],
                                frozen_layers=int(config.get("frozen_layers", 0)))
         pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))

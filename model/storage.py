@@ -67,3 +67,11 @@ def load_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
     except Exception as err:  # safetensors raises its own error types for truncated or foreign files
         raise ModelNotFoundError(f"{weights_path} is not a readable safetensors file ({err})") from None
     return tensors, config
+
+
+def require_task(folder: Path, config: dict[str, Any], task: str, what: str) -> None:
+    """ModelNotFoundError unless the model in ``folder`` was saved for ``task`` (``what`` names it for the user)."""
+    found = config.get("task")
+    if found != task:
+        held = "a model of no known task" if not found else f"{'an' if str(found)[0] in 'aeiou' else 'a'} '{found}' model"
+        raise ModelNotFoundError(f"{folder} holds {held}, not {what}")

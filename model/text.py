@@ -21,10 +21,22 @@ _MANY_NEWLINES = re.compile(r"\n\s*\n\s*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def looks_like_utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or (without one) NUL in most odd or most even bytes, as UTF-16 writes ASCII."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and data[2:4] != b"\x00\x00":  # FF FE 00 00 is UTF-32's mark
+        return True
+    head = data[:512]
+    if len(head) < 8:
+        return False
+    return max(head[0::2].count(0), head[1::2].count(0)) >= 0.8 * (len(head) // 2)
+
+
 def decode_text(data: bytes | str, what: str = "article") -> str:
     """Decode bytes as UTF-8 (with or without BOM); raise InputError naming ``what`` if they are not text."""
     if isinstance(data, str):
         return data
+    if looks_like_utf16(data):
+        raise InputError(f"{what} looks like UTF-16 text; re-save it as UTF-8")
     if b"\x00" in data[:4096]:
         raise InputError(f"{what} looks like binary data (it contains NUL bytes), not text")
     try:

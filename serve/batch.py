@@ -9,7 +9,8 @@ Usage::
     newslens predict news/ -o results.csv   # every .txt, .text or .md file under news/, its path as id
 
 The input is read in chunks (record by record for CSV, line by line for JSONL, row groups for Parquet), so memory stays
-flat however long the file is. Every input row yields exactly one output row, in input order, with its id (the
+flat however long the file is. Named columns must be in the CSV/TSV header, the Parquet schema, or the keys of a
+JSONL file's first 1,000 rows. Every input row yields exactly one output row, in input order, with its id (the
 0-based row number when there is no id column); a row that cannot be analysed gets an ``error`` and the run goes
 on. Output format follows the suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings
 in CSV. A folder's rows are its article files (subfolders included, hidden ones left out), in the order of their
@@ -39,7 +40,7 @@ from typing import Callable, ContextManager, Iterator, Sequence
 
 from model.analyzer import SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, prepare_article
 from model.errors import InputError
-from serve.batch_read import Columns, InputRow, check_input, count_rows, read_chunks, suffix_of
+from serve.batch_read import INPUT_HINT, INPUT_SUFFIXES, Columns, InputRow, check_input, count_rows, read_chunks, suffix_of
 from serve.batch_write import OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
 
@@ -278,7 +279,7 @@ def _write_rows(config: BatchConfig, runner: ChunkRunner, state: RunState, resum
     from tqdm import tqdm
 
     chunks = read_chunks(config.input, config.columns, config.chunk_size, skip=state.rows_done)
-    # The first chunk is read before anything is written, so a JSONL column mistake leaves no files behind.
+    # The first chunk is read before anything is written, so a problem found there leaves no files behind.
     first = next(chunks, None)
     chunks = itertools.chain([first], chunks) if first is not None else iter(())
     writer = open_writer(config.output, state.position if resumed else None)
@@ -356,19 +357,47 @@ def add_predict_parser(sub) -> None:
     parser.set_defaults(handler=predict_command)
 
 
+def _check_option_combinations(args: argparse.Namespace) -> None:
+    """InputError for options that would be silently ignored, and a note for a summary mode without the summary task."""
+    from serve.single import is_single_article
+
+    single = is_single_article(args.input)
+    if single:
+        ignored = [flag for flag, given in (("--resume", args.resume), ("--chunk-size", args.chunk_size != 64),
+                                            ("--workers", args.workers != 2), ("--backend", args.backend != "local"))
+                   if given]
+        if ignored:
+            raise InputError(f"{', '.join(ignored)} apply to a table or a folder, not to one article")
+    elif args.headline or args.claim or args.json:
+        raise InputError("--headline, --claim and --json are for one article (.txt or -); for a table name its "
+                         "columns with --headline-column and --claims-column")
+    elif args.workers != 2 and args.backend != "ray":
+        raise InputError("--workers sets the Ray workers: give --backend ray too")
+    if any(not claim.strip() for claim in args.claim):
+        raise InputError("--claim is empty; give the claim's text")
+    if args.tasks is not None and "summary" in args.tasks and args.summary_mode == "none" and len(args.tasks) == 1:
+        raise InputError("--tasks summary with --summary-mode none leaves nothing to do")
+    if args.tasks is not None and "summary" not in args.tasks and args.summary_mode != "extractive":
+        print(f"newslens: note: --summary-mode {args.summary_mode} has no effect without the summary task",
+              file=sys.stderr)
+
+
 def predict_command(args: argparse.Namespace) -> int:
     from serve.single import is_single_article, predict_single, read_article
 
     check_tasks(args.tasks)  # the same rule for one article and for a batch, before anything is read
+    _check_option_combinations(args)
     if is_single_article(args.input):  # read and check everything the user gave before the models load
         if args.output is not None and args.output.suffix.lower() != ".json":
             raise InputError(f"{args.output}: one article's result is written as .json")
         raw = read_article(args.input)
         # one article: Gemma loads only if the event gate cannot answer it alone
-        analyzer = model_spec_from_args(args).load(progress=False, lazy_language_model=True)
+        analyzer = model_spec_from_args(args).for_tasks(args.tasks).load(progress=False, lazy_language_model=True)
         tasks, _ = choose_tasks(args.tasks, analyzer.unavailable)
         return predict_single(analyzer, raw, args.headline, args.claim, tasks, args.summary_mode,
                               args.output, args.json)
+    if not args.input.is_dir():  # an unsupported type says so before asking for -o
+        suffix_of(args.input, INPUT_SUFFIXES, "input", INPUT_HINT)
     if args.output is None:
         raise InputError(f"{args.input}: give -o/--output for the results of a table or a folder "
                          "(one article as a .txt file, or - for standard input, prints its report instead)")
@@ -378,7 +407,7 @@ def predict_command(args: argparse.Namespace) -> int:
         tasks=args.tasks, summary_mode=args.summary_mode, chunk_size=args.chunk_size, resume=args.resume,
         backend=args.backend, workers=args.workers, progress=not args.quiet)
     check_input(config.input, config.columns)  # fail fast, before the models load
-    spec = model_spec_from_args(args)
+    spec = model_spec_from_args(args).for_tasks(args.tasks)
     # a run without the event task never loads Gemma; --quiet hides the weight-loading bars too
     analyzer = spec.load(progress=not args.quiet, lazy_language_model=True)
     try:

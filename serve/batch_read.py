@@ -4,6 +4,7 @@ the run); fatal problems raise InputError."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from model.errors import InputError
-from model.text import decode_text
+from model.text import decode_text, looks_like_utf16
 
 INPUT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+INPUT_HINT = " (or a folder of .txt files; or .txt, or - for standard input, for one article)"
 CLAIM_SEPARATOR = "||"  # usually written " || "; spaces around it are stripped
 COUNT_ROWS_UP_TO_BYTES = 256 * 2**20  # counting rows of bigger text files would cost a second full read
 
@@ -136,17 +138,40 @@ def check_input(path: Path, columns: Columns) -> None:
         return check_folder(path, columns)
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
-    suffix = suffix_of(path, INPUT_SUFFIXES, "input",
-                       " (or a folder of .txt files; or .txt, or - for standard input, for one article)")
+    suffix = suffix_of(path, INPUT_SUFFIXES, "input", INPUT_HINT)
+    if suffix != ".parquet":
+        with path.open("rb") as handle:
+            if looks_like_utf16(handle.read(512)):
+                raise InputError(f"{path}: looks like UTF-16 text; re-save it as UTF-8")
     if suffix in (".csv", ".tsv"):
         present = list(_csv_header(path, suffix))
+        repeated = sorted({name for name in columns.named() if present.count(name) > 1})
+        if repeated:  # a record would silently keep only the last of them
+            raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more than once; "
+                             "rename them so the column to read has its own name")
     elif suffix == ".parquet":
         present = _parquet_file(path).schema_arrow.names
     else:
-        present = None  # JSONL keys can differ per line: checked on the first chunk
-    if present is not None:
+        present = _jsonl_keys(path)  # none when no line is a JSON object: each becomes an error row instead
+    if present or suffix != ".jsonl":
         _require(path, columns, present)
     _require_a_row(path, suffix)
+
+
+JSONL_COLUMN_WINDOW = 1000  # named columns must show up among the keys of a JSONL file's first 1,000 rows
+
+
+def _jsonl_keys(path: Path) -> list[str]:
+    """Every key of the first JSONL_COLUMN_WINDOW objects (keys can differ per line; broken lines are skipped)."""
+    keys: set[str] = set()
+    with path.open("rb") as handle:
+        lines = (line for line in handle if line.strip())
+        for line in itertools.islice(lines, JSONL_COLUMN_WINDOW):
+            try:
+                keys.update(_jsonl_record(line))
+            except InputError:
+                continue
+    return sorted(keys)
 
 
 def _require_a_row(path: Path, suffix: str) -> None:
@@ -181,6 +206,9 @@ def _require(path: Path, columns: Columns, present: Sequence[str]) -> None:
             if guesses:
                 hint = (f" (the article text looks like column {guesses[0]!r}: pass --text-column {guesses[0]}, "
                         "or set 'Text column' in the demo)")
+        if len(present) == 1 and any(sep in str(present[0]) for sep in ";|\t"):
+            hint += (f" (the header {present[0]!r} looks like one column holding several names: a CSV must be "
+                     "separated by commas, or saved as .tsv with tabs)")
         raise InputError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
                          f"columns present: {', '.join(map(repr, present)) or '(none)'}{hint}")
 
@@ -283,47 +311,33 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
 
 def _jsonl_record(line: bytes) -> Mapping[str, Any]:
     try:
-        record = json.loads(line.decode("utf-8", "surrogateescape"))
+        record = json.loads(line.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape"))  # BOM: first line
     except json.JSONDecodeError as err:
-        raise InputError(f"line is not valid JSON ({err.msg} at column {err.colno})") from None
+        raise InputError(f"line is not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno})") from None
     if not isinstance(record, dict):
         raise InputError(f"line is a JSON {type(record).__name__}, not an object")
     return record
 
 
 def _jsonl_chunks(path: Path, columns: Columns, chunk_size: int) -> Iterator[list[InputRow]]:
-    """JSONL line by line; blank lines are not rows. Named columns must show up in the first chunk."""
+    """JSONL line by line; blank lines are not rows (check_input has seen the named columns in the first rows)."""
     chunk: list[InputRow] = []
-    row, checked = 0, False
-    seen_keys: set[str] = set()
+    row = 0
     with path.open("rb") as handle:
         for line in handle:
             if not line.strip():
                 continue
             try:
-                record = _jsonl_record(line)
-                seen_keys.update(record)
-                item = row_from_record(row, record, columns)
+                item = row_from_record(row, _jsonl_record(line), columns)
             except InputError as err:
                 item = InputRow(row=row, id=str(row), error=str(err))
             chunk.append(item)
             row += 1
             if len(chunk) == chunk_size:
-                if not checked:
-                    _require_somewhere(path, columns, seen_keys)
-                    checked = True
                 yield chunk
                 chunk = []
     if chunk:
-        if not checked:
-            _require_somewhere(path, columns, seen_keys)
         yield chunk
-
-
-def _require_somewhere(path: Path, columns: Columns, seen_keys: set[str]) -> None:
-    # A key absent from every object of the first chunk is a wrong column name, not a bad row.
-    if seen_keys:
-        _require(path, columns, sorted(seen_keys))
 
 
 def _parquet_chunks(path: Path, columns: Columns, chunk_size: int, skip: int) -> Iterator[list[InputRow]]:

@@ -123,8 +123,9 @@ class DemoService:
                     progress((done, total) if total else None, desc=f"{done:,} rows", unit="rows")
 
             report = run_batch(config, self.analyzer, lock=self.model_lock, on_progress=report_progress)
-        except NewsLensError as err:
-            raise gr.Error(str(err), print_exception=False) from None
+        except NewsLensError as err:  # named by the uploaded file's name, not where the server keeps it
+            message = str(err).replace(str(upload), Path(upload).name) if upload else str(err)
+            raise gr.Error(message, print_exception=False) from None
         # the page names the results file, not where the server keeps it
         return str(report.output), "```\n" + report.summary().replace(str(report.output), report.output.name) + "\n```"
 

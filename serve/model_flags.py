@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 from model.backends import BACKEND_HELP, BACKENDS
 
@@ -38,6 +39,17 @@ class ModelSpec:
         return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
                         abstractive=self.abstractive, article_cache=self.article_cache, backend=self.runtime,
                         lazy_language_model=lazy_language_model)
+
+
+    def for_tasks(self, tasks: Sequence[str] | None) -> "ModelSpec":
+        """This spec with the task models outside ``tasks`` switched off (None: every task), so a run loads only
+        what it uses (and a task model on another encoder does not clash with one it does not need)."""
+        if tasks is None:
+            return self
+        return replace(self, stance=self.stance if "stance" in tasks else None,
+                       event=self.event if "event" in tasks else None,
+                       summary=self.summary if "summary" in tasks else None,
+                       abstractive=self.abstractive if "summary" in tasks else None)
 
 
 def _folder_or_off(value: str) -> str | None:

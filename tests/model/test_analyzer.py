@@ -42,6 +42,8 @@ def test_claims_tasks_and_batches(tiny_analyzer, seed_text):
     ("x" * 5_000_001, "characters long"),
     (b"\xff\xfe\x00\x00garbage\x00", "binary"),
     ("Caf\xe9".encode("latin-1"), "not valid UTF-8"),
+    ("Floods hit Lagos. Homes were lost.".encode("utf-16"), "looks like UTF-16 text; re-save it as UTF-8"),
+    ("Floods hit Lagos. Homes were lost.".encode("utf-16-le"), "looks like UTF-16 text; re-save it as UTF-8"),
 ])
 def test_bad_articles_get_a_clear_error(tiny_analyzer, bad, message):
     with pytest.raises(InputError, match=message):
@@ -176,3 +178,20 @@ def test_a_gated_stance_is_decided_in_two_steps_and_says_so(tiny_analyzer, seed_
         assert s.probabilities["unrelated"] == pytest.approx(1 - s.related, abs=1e-6)
         for label, p in s.if_related.items():
             assert s.probabilities[label] == pytest.approx(s.related * p, abs=1e-6)
+
+
+def test_a_claim_given_twice_is_judged_once(tiny_analyzer, seed_text):
+    result = tiny_analyzer.analyze(seed_text, claims=["Putin visits Syria", "Putin  visits Syria", "Troops leave"],
+                                   tasks=("stance",))
+    assert [s.claim for s in result.stances] == ["Putin visits Syria", "Troops leave"]
+
+
+def test_loading_another_task_s_model_names_what_the_folder_holds(tiny_models):
+    from model.errors import ModelNotFoundError
+    from model.heads import EventModel
+    from model.stance import StanceModel
+
+    with pytest.raises(ModelNotFoundError, match=r"holds an 'event' model, not a stance model"):
+        StanceModel.load(tiny_models["event"])
+    with pytest.raises(ModelNotFoundError, match=r"holds a 'stance' model, not an event model"):
+        EventModel.load(tiny_models["stance"])

@@ -313,3 +313,75 @@ def test_the_summary_says_where_row_numbers_start(tiny_models, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "1 x article is empty (no letters or digits after cleaning) (rows 1)" in err  # the second row
     assert "rows are the output's row numbers, counted from 0" in err
+
+
+def test_table_problems_found_before_the_models_load(tiny_models, tmp_path, capsys):
+    """Repeated header names, UTF-16, a semicolon-separated CSV and a BOM: each named, none silently misread."""
+    from serve.cli import main
+
+    flags = model_flags(tiny_models)
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("id,article,article\n1,Floods hit Lagos on Monday.,dup\n", encoding="utf-8")
+    assert main(["predict", str(repeated), "-o", str(tmp_path / "a.jsonl"), *flags]) == 2
+    assert "names column(s) 'article' more than once" in capsys.readouterr().err
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("id,article\n1,Floods hit Lagos on Monday.\n".encode("utf-16"))
+    assert main(["predict", str(utf16), "-o", str(tmp_path / "b.jsonl"), *flags]) == 2
+    assert "looks like UTF-16 text; re-save it as UTF-8" in capsys.readouterr().err
+    semicolons = tmp_path / "semi.csv"
+    semicolons.write_text("id;article\n1;Floods hit Lagos on Monday.\n", encoding="utf-8")
+    assert main(["predict", str(semicolons), "-o", str(tmp_path / "c.jsonl"), *flags]) == 2
+    assert "looks like one column holding several names" in capsys.readouterr().err
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"article": GOOD}).encode() + b"\n")
+    assert main(["predict", str(bom), "-o", str(tmp_path / "d.jsonl"), *flags]) == 0
+
+
+@pytest.mark.parametrize("chunk_size", ["1", "16", "64"])
+def test_a_jsonl_column_first_seen_after_the_first_chunk_is_found_whatever_the_chunk_size(
+        chunk_size, tiny_models, tmp_path, read_output):
+    from serve.cli import main
+
+    source = tmp_path / "late.jsonl"
+    rows = [{"article": GOOD}] * 30 + [{"article": GOOD, "title": "Lagos floods"}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    assert main(["predict", str(source), "-o", str(output), "--headline-column", "title", "--chunk-size", chunk_size,
+                 "--tasks", "event", *model_flags(tiny_models)]) == 0
+    assert [r["headline"] for r in read_output(output)][-1] == "Lagos floods"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--claim", "x"], "--headline, --claim and --json are for one article"),
+    (["--workers", "3"], "--workers sets the Ray workers: give --backend ray too"),
+    (["--tasks", "summary", "--summary-mode", "none"], "leaves nothing to do"),
+])
+def test_options_a_table_run_would_ignore_are_refused(args, message, tiny_models, tmp_path, capsys):
+    from serve.cli import main
+
+    source = write_input(tmp_path, "jsonl")
+    assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), *args, *model_flags(tiny_models)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_unsupported_input_type_is_named_before_the_output_is_asked_for(tiny_models, tmp_path, capsys):
+    from serve.cli import main
+
+    page = tmp_path / "a.html"
+    page.write_text("<p>Floods hit Lagos.</p>", encoding="utf-8")
+    assert main(["predict", str(page), *model_flags(tiny_models)]) == 2
+    assert "unsupported input file type '.html'" in capsys.readouterr().err
+
+
+def test_tasks_load_only_their_models(tiny_models, tmp_path, read_output):
+    """--tasks event loads no stance or summary model, so one on another encoder cannot get in the way."""
+    from serve.cli import main
+
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    flags = ["--stance-model", str(tmp_path / "absent"), "--event-model", str(tiny_models["event"]),
+             "--summary-model", str(tmp_path / "absent"), "--threads", "1", "--quiet"]
+    assert main(["predict", str(source), "-o", str(output), "--tasks", "event", *flags]) == 0
+    assert read_output(output)[0]["event_label"] in EVENT_LABELS

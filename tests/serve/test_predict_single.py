@@ -102,3 +102,22 @@ def test_a_one_line_file_explains_why_there_is_no_claim(flags, tmp_path, capsys)
     assert main(["predict", str(article), "--tasks", "stance", *flags]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "a file of one line is read as the article, not as a headline" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--resume"], "--resume apply to a table or a folder, not to one article"),
+    (["--chunk-size", "8"], "--chunk-size apply to a table or a folder"),
+    (["--claim", " "], "--claim is empty"),
+])
+def test_options_one_article_would_ignore_are_refused(args, message, flags, tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    assert main(["predict", str(article), *args, *flags]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_utf16_file_is_named_as_such(flags, tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_bytes(ARTICLE.encode("utf-16"))
+    assert main(["predict", str(article), *flags]) == 2
+    assert "looks like UTF-16 text; re-save it as UTF-8" in capsys.readouterr().err
