@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -73,11 +74,52 @@ def run_train(args: argparse.Namespace) -> int:
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"))
     handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]
-    section = "abstractive" if args.task == "summary" and args.kind == "abstractive" else args.task
     try:
-        return handler(args, loop, file_config.get(section))
+        return handler(args, loop, file_config.get(_config_section(args)))
     except DryRunDone as done:
         return int(done.args[0])
+    except KeyboardInterrupt:
+        _note_resume(args.output)
+        raise
+
+
+def _note_resume(output: Path) -> None:
+    """After Ctrl-C: say that --resume continues from the newest checkpoint, when there is one."""
+    from training.loop import Checkpointer
+
+    done = Checkpointer(Path(output) / "checkpoints").complete()
+    if done:
+        print(f"newslens: stopped; rerun the same command with --resume to continue from {done[-1]}", file=sys.stderr)
+
+
+def _config_section(args) -> str:
+    """The --config table (and resolved_config.toml table) of the task's settings."""
+    return "abstractive" if args.task == "summary" and args.kind == "abstractive" else args.task
+
+
+def _model_task(args) -> str:
+    """The task a model of this command holds: stance, event, summary-extractive or summary-abstractive."""
+    return "summary-abstractive" if args.task == "summary" and args.kind == "abstractive" else DEFAULT_MODELS[args.task]
+
+
+def _settings_tables(args, loop: LoopConfig, task_config) -> dict[str, dict]:
+    """Every setting of the run, by config table."""
+    import dataclasses
+
+    return {"loop": dataclasses.asdict(loop), _config_section(args): dataclasses.asdict(task_config)}
+
+
+def _prepare_output(args, loop: LoopConfig, task_config, fingerprint: str, labels=None) -> None:
+    """Refuse an --output folder whose model or checkpoints would mix with this run (training/run_record.py)."""
+    import dataclasses
+
+    from training import distributed
+    from training.run_record import RunRecord, flat_settings, prepare_output
+
+    record = RunRecord(_model_task(args), flat_settings(_settings_tables(args, loop, task_config)), fingerprint,
+                       sorted(labels) if labels is not None else None)
+    prepare_output(Path(args.output), record, args.resume, {f.name for f in dataclasses.fields(loop)},
+                   _config_section(args), write=distributed.is_main())
 
 
 class DryRunDone(Exception):
@@ -127,14 +169,14 @@ def _data_files(args, default: Path) -> list[Path]:
 
 
 def _finish(args, title: str, card: dict, sections: dict, started: float, loop: LoopConfig, task_config) -> int:
-    import dataclasses
-
     from training import distributed
     from training.card import write_resolved_config
+    from training.run_record import mark_finished
 
     if not distributed.is_main():
         return 0
-    write_resolved_config(args.output, {"loop": dataclasses.asdict(loop), args.task: dataclasses.asdict(task_config)})
+    write_resolved_config(args.output, _settings_tables(args, loop, task_config))
+    mark_finished(args.output)
     card["wall_seconds"] = round(time.time() - started, 1)
     sections = {**sections, "Command": f"`{card['command']}`",
                 "Time": f"{card['wall_seconds'] / 60:.1f} minutes wall time, seed {card['train_config']['seed']}."}
@@ -148,10 +190,11 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
 
     config = build_dataclass(StanceTrainConfig, args, file_values, prefix="stance_")
     data, source = _load_stance_data(args, args.data, "train", validate=True)
+    fingerprint = data_fingerprint(_data_files(args, default_data_dir() / "fnc1"))
+    _prepare_output(args, loop, config, fingerprint, {e.label for e in data.examples})
     started = time.time()
     card = train_stance(data, args.output, config, loop, resume=args.resume,
-                        extra_card={"data": source, "command": command_line(),
-                                    "data_sha256": data_fingerprint(_data_files(args, default_data_dir() / "fnc1"))})
+                        extra_card={"data": source, "command": command_line(), "data_sha256": fingerprint})
     dev = card["dev_metrics"]
     card["dev_summary"] = {"macro_f1": dev["macro_f1"], "fnc_percent": dev.get("fnc_percent")}
     return _finish(args, "NewsLens stance model", card, {
@@ -216,10 +259,11 @@ def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
 
     config = build_dataclass(EventTrainConfig, args, file_values, prefix="event_")
     splits, source = load_event_data(args, loop.seed, config.dev_fraction)
+    fingerprint = data_fingerprint(_data_files(args, default_data_dir()))
+    _prepare_output(args, loop, config, fingerprint, {e.label for e in splits["train"]})
     started = time.time()
     _, card = train_event(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
-                          extra_card={"data": source, "command": command_line(),
-                                      "data_sha256": data_fingerprint(_data_files(args, default_data_dir()))})
+                          extra_card={"data": source, "command": command_line(), "data_sha256": fingerprint})
     dev = card["dev_metrics"]
     card["dev_summary"] = {"macro_f1": dev["macro_f1"], "accuracy": dev["accuracy"]}
     return _finish(args, "NewsLens event-type model", card, {
@@ -260,10 +304,11 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
         return _train_abstractive(args, loop, file_values)
     config = build_dataclass(SummaryTrainConfig, args, file_values, prefix="summary_")
     splits, source = load_summary_data(args, loop.seed)
+    fingerprint = data_fingerprint(_data_files(args, default_data_dir() / "bbc_news_summary"))
+    _prepare_output(args, loop, config, fingerprint)
     started = time.time()
     _, card = train_extractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
-                               extra_card={"data": source, "command": command_line(), "data_sha256": data_fingerprint(
-                                   _data_files(args, default_data_dir() / "bbc_news_summary"))})
+                               extra_card={"data": source, "command": command_line(), "data_sha256": fingerprint})
     dev = card["dev_metrics"]
     card["dev_summary"] = dev
     return _finish(args, "NewsLens extractive summariser", card, {
@@ -282,10 +327,11 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
 
     config = build_dataclass(AbstractiveTrainConfig, args, file_values, prefix="abstractive_")
     splits, source = load_summary_data(args, loop.seed)
+    fingerprint = data_fingerprint(_data_files(args, default_data_dir() / "bbc_news_summary"))
+    _prepare_output(args, loop, config, fingerprint)
     started = time.time()
     card = train_abstractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
-                             extra_card={"data": source, "command": command_line(), "data_sha256": data_fingerprint(
-                                 _data_files(args, default_data_dir() / "bbc_news_summary"))})
+                             extra_card={"data": source, "command": command_line(), "data_sha256": fingerprint})
     for notice in terms_files():
         shutil.copy(notice, args.output / notice.name)
     card["dev_summary"] = {"dev_loss": card["loop"]["best_dev_loss"]}
@@ -332,8 +378,7 @@ def add_evaluate_parser(sub) -> None:
 
 
 def _model_folder(args) -> Path:
-    default = "summary-abstractive" if args.task == "summary" and args.kind == "abstractive" else DEFAULT_MODELS[args.task]
-    path = Path(args.model) if args.model else SHIPPED_WEIGHTS / default
+    path = Path(args.model) if args.model else SHIPPED_WEIGHTS / _model_task(args)
     if not (path / "config.json").exists():
         raise InputError(f"no {args.task} model at {path}; train one with `newslens train {args.task} --output DIR`")
     return path

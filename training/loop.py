@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 from torch import nn
 from tqdm.auto import tqdm
 
+from model.errors import InputError
 from model.storage import atomic_write_text, save_checkpoint
 from training import distributed
 from training.options import check_at_least
@@ -181,6 +182,7 @@ class Checkpointer:
             except Exception as err:  # truncated or corrupt: warn and try the previous one
                 tqdm.write(f"checkpoint {path} is unreadable ({type(err).__name__}); trying an older one")
                 continue
+            _check_fits(module, tensors, path)
             _load_trainable(module, tensors, prefix="model.")
             params = [p for group in optimizer.param_groups for p in group["params"]]
             for i, param in enumerate(params):
@@ -198,6 +200,18 @@ class Checkpointer:
             tqdm.write(f"resumed from {path} (step {state['step']})")
             return state
         return None
+
+
+def _check_fits(module: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """InputError when the checkpoint at ``path`` lacks a trainable weight of ``module`` or holds it in another shape
+    (a run with another task, label set or base model wrote it)."""
+    for name, param in _trainable(module).items():
+        saved = tensors.get("model." + name)
+        if saved is None or saved.shape != param.shape:
+            found = "no such weight" if saved is None else f"shape {tuple(saved.shape)}, not {tuple(param.shape)}"
+            raise InputError(f"cannot resume: checkpoint {path} does not fit this model ({name}: {found}); it was "
+                             "written by a run with another task, label set or base model. Choose another --output "
+                             f"folder, or delete {path.parent} to start over")
 
 
 def _encode_rng(state: tuple) -> list:
