@@ -73,6 +73,11 @@ def test_event_folder_not_in_corpus_layout_is_named(tmp_path, capsys, monkeypatc
         assert "missing rams/dev_event_types.jsonl, rams/test_event_types.jsonl" in capsys.readouterr().err
 
 
+def test_evaluate_data_folder_is_named_as_a_folder(tmp_path, capsys):
+    assert main(["evaluate", "event", "--data", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder; give a table file here (.csv, .tsv" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("task, valid", [("event", "train, dev, test, outside-a"), ("summary", "train, dev, test")])
 def test_unknown_evaluate_split_lists_the_valid_ones(task, valid, capsys):
     assert main(["evaluate", task, "--split", "bogus"]) == 2

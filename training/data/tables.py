@@ -14,6 +14,8 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 def read_table(path: str | Path, columns: Sequence[str] = ()) -> pd.DataFrame:
     """Load a table as strings-or-values; raise InputError naming the file, and every missing column."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a table file here ({', '.join(TABLE_SUFFIXES)})")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     suffix = path.suffix.lower()
