@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -11,6 +12,9 @@ from transformers import StoppingCriteria
 from model.errors import ModelNotFoundError
 from model.faithfulness import unsupported_terms
 from model.generator import GENERATOR_NAME, GenerationSettings, build_prompt, converted_checkpoint, first_sentence
+
+# transformers 5 warns about its own renamed attribute when peft reads it; nothing a NewsLens user can act on
+warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.* is deprecated", category=FutureWarning)
 
 ADAPTER_FILE = "adapter_model.safetensors"
 
@@ -73,8 +77,9 @@ class AbstractiveSummarizer:
             ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], max_new_tokens=s.max_new_tokens, num_beams=s.num_beams, do_sample=False,
                                       stopping_criteria=[LineEnd(self.tokenizer, enc["input_ids"].shape[1])],
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-            text = self.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-            out.append(first_sentence(text, s.max_words))
+            new_tokens = ids[0, enc["input_ids"].shape[1]:]
+            text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+            out.append(first_sentence(text, s.max_words, cut_off=len(new_tokens) >= s.max_new_tokens))
         return out
 
 

@@ -114,8 +114,12 @@ def row_from_record(row: int, record: Mapping[str, Any], columns: Columns) -> In
         if columns.id:
             value = record.get(columns.id)
             if _missing(value) or str(value).strip() == "":
+                item.id = ""  # not the row number, which could be another row's id
                 raise InputError(f"'{columns.id}' (id) is empty")
             item.id = _printable_id(value)
+            if "\n" in item.id:
+                raise InputError(f"'{columns.id}' (id) spans several lines: in a CSV, a quote left open earlier can "
+                                 "merge records and shift their fields")
         if columns.text not in record or _missing(record[columns.text]):
             raise InputError(f"'{columns.text}' (article text) is missing")
         item.article = _raw_text(record[columns.text], "article")
@@ -292,7 +296,7 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
         _, header = next(records, (0, []))
         for line, record in records:
             if len(record) != len(header):
-                item = InputRow(row=row, id=str(row), error=(
+                item = InputRow(row=row, id=_broken_record_id(record, header, columns, row), error=(
                     f"line {line}: {len(record)} fields where the header has {len(header)} "
                     "(a quote left open, or an unquoted separator, upsets the rows around it)"))
             else:
@@ -307,6 +311,17 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
                          "rows before it were processed") from None
     if chunk:
         yield chunk
+
+
+def _broken_record_id(record: list[str], header: list[str], columns: Columns, row: int) -> str:
+    """The id field of a record whose field count is wrong, when it still reads as one (a single short line);
+    else the row number. Fields before the break are usually intact, and the id is what the user looks for."""
+    if columns.id in header:
+        position = header.index(columns.id)
+        value = record[position].strip() if position < len(record) else ""
+        if value and "\n" not in value and len(value) <= 200:
+            return _printable_id(value)
+    return str(row)
 
 
 def _jsonl_record(line: bytes) -> Mapping[str, Any]:

@@ -93,3 +93,12 @@ def test_stance_evidence_settings_can_keep_the_lead_sentence():
     claim = "Putin at the Syria airbase"
     assert pick_evidence(EvidenceSettings(sentences=1, tokens=20), claim, claim_vec, view) == [1]
     assert pick_evidence(EvidenceSettings(sentences=2, tokens=20, lead=True), claim, claim_vec, view) == [0, 1]
+
+
+def test_a_generation_stopped_at_its_token_limit_loses_its_last_word_and_says_so():
+    from model.generator import first_sentence
+
+    cut = "Profits rose to $700m from $639m year"
+    assert first_sentence(cut, 40, cut_off=True) == "Profits rose to $700m from $639m..."
+    assert first_sentence(cut, 40) == cut  # generation ended on its own: the text stands
+    assert first_sentence("Troops leave Syria. Then more", 40, cut_off=True) == "Troops leave Syria."

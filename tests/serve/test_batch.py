@@ -284,7 +284,7 @@ def test_a_quote_left_open_in_a_csv_gives_error_rows_not_shifted_data(tmp_path):
                       'r2,"Harbour City win the final, fans say ""great"".",x\n'
                       'r3,Storm hits the coast,\n', encoding="utf-8")
     rows = [r for chunk in read_chunks(source, Columns(id="id", claims="claims"), chunk_size=2) for r in chunk]
-    assert [r.id for r in rows] == ["r0", "1", "r3"]  # r1's open quote runs into r2: one record, flagged
+    assert [r.id for r in rows] == ["r0", "r1", "r3"]  # r1's open quote runs into r2: one record, flagged
     assert rows[0].error is None and rows[2].error is None and rows[2].article == "Storm hits the coast"
     assert "line 4: 4 fields where the header has 3" in rows[1].error and rows[1].article is None
 
@@ -385,3 +385,14 @@ def test_tasks_load_only_their_models(tiny_models, tmp_path, read_output):
              "--summary-model", str(tmp_path / "absent"), "--threads", "1", "--quiet"]
     assert main(["predict", str(source), "-o", str(output), "--tasks", "event", *flags]) == 0
     assert read_output(output)[0]["event_label"] in EVENT_LABELS
+
+
+def test_an_empty_or_multi_line_id_is_an_error_row_that_borrows_no_other_row_s_id(tmp_path):
+    from serve.batch_read import Columns, read_chunks
+
+    source = tmp_path / "ids.jsonl"
+    rows = [{"id": "1", "article": GOOD}, {"id": " ", "article": GOOD}, {"id": "a\nb", "article": GOOD}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    read = [r for chunk in read_chunks(source, Columns(id="id"), chunk_size=8) for r in chunk]
+    assert [r.id for r in read] == ["1", "", "a\nb"]
+    assert read[0].error is None and "is empty" in read[1].error and "spans several lines" in read[2].error
