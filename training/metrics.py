@@ -64,6 +64,7 @@ def classification_report(gold: Sequence[str], predicted: Sequence[str], labels:
         "n": len(gold),
         "accuracy": correct / len(gold) if gold else 0.0,
         "macro_f1": sum(per_class[label]["f1"] for label in present) / len(present),
+        "macro_f1_labels": present,  # the labels the gold data holds (all of them when it holds none)
         "per_class": per_class,
         "labels": list(labels),
         "confusion_matrix": matrix,
@@ -83,6 +84,9 @@ def format_report(report: dict, title: str = "") -> str:
     """A plain-text table of a classification report (and FNC score when present)."""
     lines = [title] if title else []
     head = f"n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}"
+    averaged = report.get("macro_f1_labels", report["labels"])
+    if len(averaged) < len(report["labels"]):
+        head += f" (over the {len(averaged)} labels the data holds)"
     if "fnc_percent" in report:
         head += f"  FNC={report['fnc_percent']:.2f}% of max ({report['fnc_score']:.2f}/{report['fnc_max']:.2f})"
     lines.append(head)

@@ -32,3 +32,14 @@ def test_stance_report_has_fnc_score():
 def test_rouge_identical_and_disjoint():
     assert rouge_scores(["the cat sat"], ["the cat sat"])["rouge2"] == pytest.approx(100.0)
     assert rouge_scores(["the cat sat"], ["dogs bark loudly"])["rouge1"] == 0.0
+
+
+def test_macro_f1_averages_the_labels_the_gold_data_holds_and_says_so():
+    from training.metrics import classification_report, format_report
+
+    report = classification_report(["a", "a", "b"], ["a", "c", "b"], ["a", "b", "c"])
+    assert report["macro_f1_labels"] == ["a", "b"]
+    assert report["macro_f1"] == (2 / 3 + 1.0) / 2  # a: precision 1, recall 1/2; b: 1; c (no gold) left out
+    assert "(over the 2 labels the data holds)" in format_report(report)
+    full = classification_report(["a", "b", "c"], ["a", "b", "c"], ["a", "b", "c"])
+    assert "labels the data holds" not in format_report(full)
