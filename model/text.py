@@ -64,6 +64,8 @@ def normalize_text(text: str) -> str:
 def clean_article(data: bytes | str, what: str = "article", max_chars: int = MAX_ARTICLE_CHARS) -> str:
     """Decode and normalise an article, rejecting empty, binary and oversized input with a clear message."""
     text = decode_text(data, what)
+    if "\x00" in text[:4096]:  # the same rule for text given as a string (JSONL, CSV, the demo) as for bytes
+        raise InputError(f"{what} looks like binary data (it contains NUL bytes), not text")
     if len(text) > max_chars:
         raise InputError(f"{what} is {len(text):,} characters long; the limit is {max_chars:,}")
     if sum(ch.isprintable() or ch.isspace() for ch in text[:10000]) < 0.9 * min(len(text), 10000):

@@ -72,7 +72,7 @@ def _raw_text(value: Any, what: str) -> str | bytes | None:
         except UnicodeEncodeError:
             return value.encode("utf-8", "surrogateescape")
         return value
-    if isinstance(value, (int, float, bool)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     raise InputError(f"{what} must be text, got {type(value).__name__}")
 

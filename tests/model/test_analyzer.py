@@ -195,3 +195,11 @@ def test_loading_another_task_s_model_names_what_the_folder_holds(tiny_models):
         StanceModel.load(tiny_models["event"])
     with pytest.raises(ModelNotFoundError, match=r"holds a 'stance' model, not an event model"):
         EventModel.load(tiny_models["stance"])
+
+
+@pytest.mark.parametrize("article", [b"Floods hit\x00 the city. Homes were lost.", "Floods hit\x00 the city. Homes were lost."])
+def test_a_nul_byte_means_binary_whether_the_text_came_as_bytes_or_as_a_string(tiny_analyzer, article):
+    from model.errors import InputError
+
+    with pytest.raises(InputError, match="looks like binary data"):
+        tiny_analyzer.analyze(article)

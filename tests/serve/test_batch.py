@@ -396,3 +396,12 @@ def test_an_empty_or_multi_line_id_is_an_error_row_that_borrows_no_other_row_s_i
     read = [r for chunk in read_chunks(source, Columns(id="id"), chunk_size=8) for r in chunk]
     assert [r.id for r in read] == ["1", "", "a\nb"]
     assert read[0].error is None and "is empty" in read[1].error and "spans several lines" in read[2].error
+
+
+def test_a_boolean_is_not_an_article(tmp_path):
+    from serve.batch_read import Columns, read_chunks
+
+    source = tmp_path / "bool.jsonl"
+    source.write_text(json.dumps({"article": True}) + "\n" + json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    rows = [r for chunk in read_chunks(source, Columns(), chunk_size=8) for r in chunk]
+    assert "article must be text, got bool" in rows[0].error and rows[1].error is None
