@@ -69,9 +69,14 @@ def load_checkpoint(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
     return tensors, config
 
 
+def a_task(task: str) -> str:
+    """"a 'stance'" or "an 'event'"."""
+    return ("an" if task[:1] in "aeiou" else "a") + f" '{task}'"
+
+
 def require_task(folder: Path, config: dict[str, Any], task: str, what: str) -> None:
     """ModelNotFoundError unless the model in ``folder`` was saved for ``task`` (``what`` names it for the user)."""
     found = config.get("task")
     if found != task:
-        held = "a model of no known task" if not found else f"{'an' if str(found)[0] in 'aeiou' else 'a'} '{found}' model"
+        held = f"{a_task(str(found))} model" if found else "a model of no known task"
         raise ModelNotFoundError(f"{folder} holds {held}, not {what}")

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from model.errors import InputError
-from model.storage import atomic_write_text
+from model.storage import a_task, atomic_write_text
 
 RECORD_FILE = "run.json"
 FREE_ON_RESUME = ("loop.checkpoint_every",)  # settings that do not change the weights, so a resume may change them
@@ -31,11 +31,6 @@ class RunRecord:
     data_sha256: str | None = None
     labels: list[str] | None = None
     finished: bool = False
-
-
-def a_task(task: str) -> str:
-    """"a 'stance'" or "an 'event'"."""
-    return ("an" if task[:1] in "aeiou" else "a") + f" '{task}'"
 
 
 def flat_settings(tables: dict[str, dict]) -> dict:
