@@ -18,6 +18,7 @@ SINGLE_SUFFIXES = (".txt", ".text", ".md")
 # shorter files are left to it (clean_article names the length). This only stops reading a huge file whole.
 MAX_ARTICLE_BYTES = 4 * MAX_ARTICLE_CHARS
 WIDTH = 100
+LONG_ARTICLE_BYTES = 200_000  # about 30k words: a note says the analysis will take a while
 
 
 def is_single_article(path: Path) -> bool:
@@ -99,6 +100,9 @@ def format_analysis(analysis: Analysis, tasks: Sequence[str], load_seconds: floa
 def predict_single(analyzer, raw: bytes, headline: str | None, claims: Sequence[str], tasks: Sequence[str],
                    summary_mode: str, output: Path | None, as_json: bool) -> int:
     """Analyse one article (``raw``, from ``read_article``); print the report (or JSON), or write JSON to ``output``."""
+    if len(raw) > LONG_ARTICLE_BYTES:  # every sentence is read: say why the wait is long
+        print(f"newslens: a long article ({len(raw) / 1e6:.1f} MB): every sentence is read, which can take a "
+              "minute on a small CPU", file=sys.stderr, flush=True)
     analysis = analyzer.analyze(raw, headline=headline or None, claims=list(claims), tasks=tasks,
                                 summary_mode=summary_mode)
     if output is not None:

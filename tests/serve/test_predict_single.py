@@ -121,3 +121,17 @@ def test_a_utf16_file_is_named_as_such(flags, tmp_path, capsys):
     article.write_bytes(ARTICLE.encode("utf-16"))
     assert main(["predict", str(article), *flags]) == 2
     assert "looks like UTF-16 text; re-save it as UTF-8" in capsys.readouterr().err
+
+
+def test_a_long_article_says_the_wait_is_long(flags, tmp_path, capsys):
+    from serve.single import LONG_ARTICLE_BYTES
+
+    article = tmp_path / "long.txt"
+    sentence = "Heavy rain flooded large parts of Lagos on Monday. "
+    article.write_text("Floods hit Lagos\n\n" + sentence * (LONG_ARTICLE_BYTES // len(sentence) + 1), encoding="utf-8")
+    assert main(["predict", str(article), "--tasks", "event", *flags]) == 0
+    assert "a long article (0.2 MB): every sentence is read" in capsys.readouterr().err
+    short = tmp_path / "short.txt"
+    short.write_text(ARTICLE, encoding="utf-8")
+    assert main(["predict", str(short), "--tasks", "event", *flags]) == 0
+    assert "a long article" not in capsys.readouterr().err
