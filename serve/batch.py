@@ -45,6 +45,7 @@ from serve.batch_write import OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progr
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
 
 BACKENDS = ("local", "ray")
+DEFAULT_CHUNK_SIZE, DEFAULT_WORKERS = 64, 2
 Records = list[dict]
 ChunkRunner = Callable[[Iterator[list[InputRow]]], Iterator[Records]]
 
@@ -63,10 +64,10 @@ class BatchConfig:
     columns: Columns = field(default_factory=Columns)
     tasks: tuple[str, ...] | None = None
     summary_mode: str = "extractive"
-    chunk_size: int = 64
+    chunk_size: int = DEFAULT_CHUNK_SIZE
     resume: bool = False
     backend: str = "local"
-    workers: int = 2
+    workers: int = DEFAULT_WORKERS
     progress: bool = True
 
     def __post_init__(self):
@@ -347,31 +348,31 @@ def add_predict_parser(sub) -> None:
                         help="extractive (default): sentences picked from the article; abstractive: one generated "
                              "sentence (withheld for the extractive one when it names something the article does "
                              "not); none")
-    parser.add_argument("--chunk-size", type=int, default=64,
-                        help="rows per model batch and per checkpoint (default: 64)")
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                        help=f"rows per model batch and per checkpoint (default: {DEFAULT_CHUNK_SIZE})")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
     parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
-    parser.add_argument("--workers", type=int, default=2, help="Ray workers (with --backend ray; default: 2)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help=f"Ray workers (with --backend ray; default: {DEFAULT_WORKERS})")
     parser.add_argument("--quiet", action="store_true", help="no progress bars (rows, and the models' weight loading)")
     add_model_flags(parser)
     parser.set_defaults(handler=predict_command)
 
 
-def _check_option_combinations(args: argparse.Namespace) -> None:
-    """InputError for options that would be silently ignored, and a note for a summary mode without the summary task."""
-    from serve.single import is_single_article
-
-    single = is_single_article(args.input)
+def _check_option_combinations(args: argparse.Namespace, single: bool) -> None:
+    """InputError for options that would be silently ignored (``single``: one article, not a table or a folder),
+    and a note for a summary mode without the summary task."""
     if single:
-        ignored = [flag for flag, given in (("--resume", args.resume), ("--chunk-size", args.chunk_size != 64),
-                                            ("--workers", args.workers != 2), ("--backend", args.backend != "local"))
-                   if given]
+        ignored = [flag for flag, given in (("--resume", args.resume),
+                                            ("--chunk-size", args.chunk_size != DEFAULT_CHUNK_SIZE),
+                                            ("--workers", args.workers != DEFAULT_WORKERS),
+                                            ("--backend", args.backend != "local")) if given]
         if ignored:
             raise InputError(f"{', '.join(ignored)} apply to a table or a folder, not to one article")
     elif args.headline or args.claim or args.json:
         raise InputError("--headline, --claim and --json are for one article (.txt or -); for a table name its "
                          "columns with --headline-column and --claims-column")
-    elif args.workers != 2 and args.backend != "ray":
+    elif args.workers != DEFAULT_WORKERS and args.backend != "ray":
         raise InputError("--workers sets the Ray workers: give --backend ray too")
     if any(not claim.strip() for claim in args.claim):
         raise InputError("--claim is empty; give the claim's text")
@@ -386,8 +387,9 @@ def predict_command(args: argparse.Namespace) -> int:
     from serve.single import is_single_article, predict_single, read_article
 
     check_tasks(args.tasks)  # the same rule for one article and for a batch, before anything is read
-    _check_option_combinations(args)
-    if is_single_article(args.input):  # read and check everything the user gave before the models load
+    single = is_single_article(args.input)
+    _check_option_combinations(args, single)
+    if single:  # read and check everything the user gave before the models load
         if args.output is not None and args.output.suffix.lower() != ".json":
             raise InputError(f"{args.output}: one article's result is written as .json")
         raw = read_article(args.input)
