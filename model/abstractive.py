@@ -74,12 +74,18 @@ class AbstractiveSummarizer:
         for article in articles:
             prompt = build_prompt(self.tokenizer, article, s.max_input_tokens)
             enc = self.tokenizer(prompt, return_tensors="pt")
-            ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], max_new_tokens=s.max_new_tokens, num_beams=s.num_beams, do_sample=False,
+            # one token past the limit shows whether the text stops inside a word
+            ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                                      max_new_tokens=s.max_new_tokens + 1, num_beams=s.num_beams, do_sample=False,
                                       stopping_criteria=[LineEnd(self.tokenizer, enc["input_ids"].shape[1])],
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
             new_tokens = ids[0, enc["input_ids"].shape[1]:]
-            text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-            out.append(first_sentence(text, s.max_words, cut_off=len(new_tokens) >= s.max_new_tokens))
+            cut_off = len(new_tokens) > s.max_new_tokens
+            text = self.tokenizer.decode(new_tokens[: s.max_new_tokens], skip_special_tokens=True)
+            following = self.tokenizer.decode(new_tokens[s.max_new_tokens:], skip_special_tokens=True)
+            # the next token continues the last word unless it starts with a space or closing punctuation
+            mid_word = cut_off and bool(following) and not (following[0].isspace() or following[0] in ".,;:!?)]}\"'”’")
+            out.append(first_sentence(text, s.max_words, cut_off=cut_off, mid_word=mid_word))
         return out
 
 

@@ -100,11 +100,11 @@ def build_prompt(tokenizer, article: str, max_input_tokens: int) -> str:
     return PROMPT.format(article=tokenizer.decode(ids).strip())
 
 
-def first_sentence(text: str, max_words: int, cut_off: bool = False) -> str:
+def first_sentence(text: str, max_words: int, cut_off: bool = False, mid_word: bool = False) -> str:
     """The generated text up to its first newline and first sentence end, at most ``max_words`` words.
 
-    ``cut_off``: generation stopped at its token limit, so an unfinished last sentence may end inside a word
-    ("year" of "year-earlier"); its last word is then dropped and "..." marks the cut."""
+    ``cut_off``: generation stopped at its token limit before the sentence ended, and "..." marks the cut;
+    ``mid_word``: the next token would have continued the last word ("year" of "year-earlier"), so it is dropped."""
     from model.text import split_sentences
 
     line = text.strip().split("\n")[0].strip()  # the first non-empty line
@@ -114,5 +114,5 @@ def first_sentence(text: str, max_words: int, cut_off: bool = False) -> str:
     if len(words) > max_words:
         out = " ".join(words[:max_words]).rstrip(",;:") + "..."
     elif cut_off and out == line and not out.endswith((".", "!", "?", "\"", "'", "”")) and len(words) > 1:
-        out = " ".join(words[:-1]).rstrip(",;:") + "..."
+        out = " ".join(words[:-1] if mid_word else words).rstrip(",;:") + "..."
     return out

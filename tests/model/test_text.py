@@ -99,6 +99,7 @@ def test_a_generation_stopped_at_its_token_limit_loses_its_last_word_and_says_so
     from model.generator import first_sentence
 
     cut = "Profits rose to $700m from $639m year"
-    assert first_sentence(cut, 40, cut_off=True) == "Profits rose to $700m from $639m..."
+    assert first_sentence(cut, 40, cut_off=True, mid_word=True) == "Profits rose to $700m from $639m..."
+    assert first_sentence(cut, 40, cut_off=True) == cut + "..."  # the next token starts a new word: "year" stays
     assert first_sentence(cut, 40) == cut  # generation ended on its own: the text stands
     assert first_sentence("Troops leave Syria. Then more", 40, cut_off=True) == "Troops leave Syria."
