@@ -362,7 +362,8 @@ def add_evaluate_parser(sub) -> None:
                         "table the body's number in order of first appearance) or the text's first 300 characters")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
-    parser.add_argument("--backend", choices=BACKENDS, default="torch", help="run the encoders with " + BACKEND_HELP)
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="run the encoders with " + BACKEND_HELP + " (default here: torch, so scores are fp32's)")
     parser.add_argument("--record", action="store_true",
                         help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",
