@@ -60,7 +60,7 @@ def uninterrupted(tiny_analyzer, storm_source, tmp_path_factory, read_output) ->
     return read_output(output)
 
 
-def kill_after_some_rows(process: subprocess.Popen, output: Path, rows: int, timeout: float = 120) -> int:
+def kill_after_some_rows(process: subprocess.Popen, output: Path, rows: int, timeout: float = 600) -> int:
     """SIGKILL the run once its saved progress passes ``rows``; returns the rows it had saved."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
