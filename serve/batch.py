@@ -337,23 +337,24 @@ def add_predict_parser(sub) -> None:
     single.add_argument("--claim", action="append", default=[], metavar="TEXT",
                         help="a claim to judge the article's stance on; repeat for several (default: the headline)")
     single.add_argument("--json", action="store_true", help="print the analysis as JSON instead of the report")
-    parser.add_argument("--text-column", default="article", help="column with the article text (default: article)")
-    parser.add_argument("--headline-column", default=None, help="column with the headline (optional)")
-    parser.add_argument("--claims-column", default=None,
-                        help="column with claims: a list, a JSON list, or claims separated by ' || ' (optional)")
-    parser.add_argument("--id-column", default=None, help="column with row ids (default: the 0-based row number)")
     parser.add_argument("--tasks", type=_task_list, default=None,
                         help=f"comma-separated subset of {','.join(TASKS)} (default: every task with a model)")
     parser.add_argument("--summary-mode", choices=SUMMARY_MODES, default="extractive",
                         help="extractive (default): sentences picked from the article; abstractive: one generated "
                              "sentence (withheld for the extractive one when it names something the article does "
                              "not); none")
-    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
-                        help=f"rows per model batch and per checkpoint (default: {DEFAULT_CHUNK_SIZE})")
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
-    parser.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
-                        help=f"Ray workers (with --backend ray; default: {DEFAULT_WORKERS})")
+    table = parser.add_argument_group("a table or a folder (columns: tables only)")
+    table.add_argument("--text-column", default="article", help="column with the article text (default: article)")
+    table.add_argument("--headline-column", default=None, help="column with the headline (optional)")
+    table.add_argument("--claims-column", default=None,
+                       help="column with claims: a list, a JSON list, or claims separated by ' || ' (optional)")
+    table.add_argument("--id-column", default=None, help="column with row ids (default: the 0-based row number)")
+    table.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                       help=f"rows per model batch and per checkpoint (default: {DEFAULT_CHUNK_SIZE})")
+    table.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
+    table.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
+    table.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                       help=f"Ray workers (with --backend ray; default: {DEFAULT_WORKERS})")
     parser.add_argument("--quiet", action="store_true", help="no progress bars (rows, and the models' weight loading)")
     add_model_flags(parser)
     parser.set_defaults(handler=predict_command)
