@@ -100,22 +100,55 @@ class PreparedArticle:
 
 def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticle:
     """Clean and check one input; the first line is taken as headline when none is given and it reads as one."""
+    if not isinstance(item, ArticleInput):
+        raise InputError(f"{what}: expected an ArticleInput, got {type(item).__name__}")
+    if not isinstance(item.article, (str, bytes)):
+        raise InputError(f"{what} must be text (str or bytes), got {type(item.article).__name__}")
+    if item.headline is not None and not isinstance(item.headline, str):
+        raise InputError(f"{what}: the headline must be text, got {type(item.headline).__name__}")
+    claims_given = _claim_list(item.claims, what)
     text = clean_article(item.article, what, MAX_ARTICLE_CHARS)
-    headline = normalize_text(item.headline) if item.headline and item.headline.strip() else None
+    # a headline is one line: line breaks inside it become spaces
+    headline = " ".join(normalize_text(item.headline).split()) if item.headline and item.headline.strip() else None
     body = text
     first, rest = split_headline(text)
     if first is not None and (headline is None or first == headline):
         headline, body = first, rest
     # a claim given twice is judged once (the answer would be the same); the first order is kept
-    claims = list(dict.fromkeys(normalize_text(c) for c in item.claims if c and c.strip()))
+    claims = list(dict.fromkeys(normalize_text(c) for c in claims_given if c.strip()))
     if len(claims) > MAX_CLAIMS:
         raise InputError(f"{what}: {len(claims)} claims given; at most {MAX_CLAIMS} per article")
-    for c in claims:
+    for number, c in enumerate(claims, 1):
         if len(c) > MAX_CLAIM_CHARS:
-            raise InputError(f"{what}: a claim is {len(c):,} characters; at most {MAX_CLAIM_CHARS:,}")
+            raise InputError(f"{what}: claim {number} is {len(c):,} characters; at most {MAX_CLAIM_CHARS:,} "
+                             f"(it starts {c[:40]!r})")
     if not claims and headline:
         claims = [headline]
     return PreparedArticle(headline, body, claims)
+
+
+def _claim_list(claims, what: str) -> list[str]:
+    """The claims as a list of strings: None is none, one string is one claim; anything else is an InputError."""
+    if claims is None:
+        return []
+    if isinstance(claims, str):
+        return [claims]
+    if isinstance(claims, (bytes, bytearray)) or not hasattr(claims, "__iter__"):
+        raise InputError(f"{what}: claims must be a list of strings, got {type(claims).__name__}")
+    listed = list(claims)
+    bad = [type(c).__name__ for c in listed if not isinstance(c, str)]
+    if bad:
+        raise InputError(f"{what}: every claim must be a string, got {', '.join(sorted(set(bad)))}")
+    return listed
+
+
+def task_tuple(tasks) -> tuple[str, ...]:
+    """Tasks as a tuple: one string may name one task or several separated by commas ("stance,event")."""
+    if isinstance(tasks, str):
+        return tuple(t.strip() for t in tasks.split(",") if t.strip())
+    if tasks is None or not hasattr(tasks, "__iter__"):
+        raise InputError(f"tasks must be a list of task names ({', '.join(TASKS)}), got {type(tasks).__name__}")
+    return tuple(tasks)
 
 
 def _task_folder(spec: str | Path) -> Path:
@@ -209,6 +242,9 @@ class Analyzer:
                       summary_mode: str = "extractive") -> list[Analysis]:
         """Analyse many articles with shared encoder batches. Raises InputError for the first bad item
         (callers that must go on past bad rows check each with ``prepare_article`` first)."""
+        tasks = task_tuple(tasks)
+        if isinstance(items, (str, bytes, ArticleInput)):
+            raise InputError("analyze_batch takes a list of ArticleInput; use analyze() for one article")
         unknown = set(tasks) - set(TASKS)
         if unknown:
             raise InputError(f"unknown task(s) {sorted(unknown)}; choose from {', '.join(TASKS)}")

@@ -60,14 +60,22 @@ class PairClassifier(nn.Module):
         self.bias = nn.Parameter(torch.zeros(len(self.labels)), requires_grad=False)  # tuned decision offsets
 
     def tokenize(self, firsts: Sequence[str], seconds: Sequence[str]) -> dict[str, torch.Tensor]:
+        """(claim, evidence) pairs as model inputs; the evidence is cut to fit, and a claim longer than half of
+        ``max_length`` is first cut at a token boundary (it could otherwise leave the evidence no room at all)."""
         return self.tokenizer(
-            list(firsts),
+            self._capped(firsts),
             list(seconds),
             padding=True,
             truncation="only_second",
             max_length=self.max_length,
             return_tensors="pt",
         )
+
+    def _capped(self, texts: Sequence[str]) -> list[str]:
+        cap = self.max_length // 2
+        offsets = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True,
+                                 verbose=False)["offset_mapping"]
+        return [text if len(spans) <= cap else text[: spans[cap - 1][1]] for text, spans in zip(texts, offsets)]
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         """Logits (batch, labels), before the tuned decision offsets."""

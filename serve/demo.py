@@ -276,6 +276,11 @@ def render(result: dict) -> tuple:
             timings_markdown(result))
 
 
+def cleared(analyzer: Analyzer) -> tuple:
+    """What the result panels show before an answer: a headed, empty stance table and nothing else."""
+    return empty_stance_table(analyzer), [], None, "", ""
+
+
 # ---------------------------------------------------------------- the page
 
 def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Blocks:
@@ -320,8 +325,12 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
             gr.Examples(demo_examples(), inputs=inputs, preload=False,
                         example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
                         + [f"{e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
-            analyze_button.click(service.analyze, inputs, raw, api_name="analyze").success(
-                render, raw, [stances, evidence, event, summary, timings], api_visibility="private")
+            outputs = [stances, evidence, event, summary, timings]
+            # the last answer is cleared first, so a request that fails leaves no stale result on the page
+            analyze_button.click(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
+                                 api_visibility="private").then(
+                service.analyze, inputs, raw, api_name="analyze").success(render, raw, outputs,
+                                                                         api_visibility="private")
         with gr.Tab("Batch"):
             gr.Markdown(f"Upload a CSV, TSV, JSONL or Parquet file (up to {config.max_upload_mb:g} MB) with one "
                         "article per row; every row gets one result row (bad rows get an `error`).")

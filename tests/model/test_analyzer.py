@@ -203,3 +203,34 @@ def test_a_nul_byte_means_binary_whether_the_text_came_as_bytes_or_as_a_string(t
 
     with pytest.raises(InputError, match="looks like binary data"):
         tiny_analyzer.analyze(article)
+
+
+def test_a_claim_longer_than_the_pair_classifier_reads_is_cut_not_a_crash(tiny_analyzer, seed_text):
+    claim = "Putin orders troops home " * 70  # 280 words: more tokens than the pair classifier reads in all
+    result = tiny_analyzer.analyze(seed_text, claims=[claim, "Putin visits Syria"], tasks=("stance",))
+    assert [s.label in STANCE_LABELS for s in result.stances] == [True, True]
+    assert result.stances[0].claim == " ".join(claim.split())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda a, t: a.analyze(None), "article must be text"),
+    (lambda a, t: a.analyze(42), "article must be text"),
+    (lambda a, t: a.analyze(t, headline=5), "the headline must be text"),
+    (lambda a, t: a.analyze(t, claims=[1, 2]), "every claim must be a string"),
+    (lambda a, t: a.analyze(t, claims=b"x"), "claims must be a list of strings"),
+    (lambda a, t: a.analyze(t, tasks=None), "tasks must be a list"),
+    (lambda a, t: a.analyze_batch([t]), "expected an ArticleInput, got str"),
+    (lambda a, t: a.analyze(t, claims=["x" * 2500]), "claim 1 is 2,500 characters"),
+])
+def test_wrong_python_inputs_are_input_errors(tiny_analyzer, seed_text, call, message):
+    from model.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        call(tiny_analyzer, seed_text)
+
+
+def test_one_string_is_one_claim_and_tasks_may_be_a_string(tiny_analyzer, seed_text):
+    result = tiny_analyzer.analyze(seed_text, claims="Putin visits Syria", tasks="stance,event")
+    assert [s.claim for s in result.stances] == ["Putin visits Syria"] and result.event is not None
+    assert result.summary is None
+    assert tiny_analyzer.analyze(seed_text, claims=None, tasks="stance").stances[0].claim == result.headline

@@ -65,6 +65,9 @@ def test_empty_article_shows_an_error_in_the_page(page):
     page.locator("#article textarea").fill("")
     page.locator("#analyze").click()
     expect(page.get_by_text("article is empty").first).to_be_visible()
+    # the previous test's answer is gone: a failed request leaves no stale result on the page
+    expect(page.locator("#stance-table")).not_to_contain_text("Putin orders pull-out")
+    expect(page.locator("#summary")).not_to_contain_text("Mode: extractive")
 
 
 def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
