@@ -15,6 +15,9 @@ from model.errors import InputError
 MAX_ARTICLE_CHARS = 1_000_000  # about 150k words: longer inputs are almost surely not one article
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,500}>")
+# tags that end a block of text: they become paragraph breaks, so a heading does not run into the next sentence
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|h[1-6]|li|ul|ol|tr|td|th|title|header|footer|section|article|"
+                        r"blockquote|figcaption|hr)\b[^<>]{0,500}>", re.IGNORECASE)
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n\s*\n\s*")
@@ -52,6 +55,7 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     if "<" in text:
         text = _SCRIPT.sub(" ", text)
+        text = _BLOCK_TAG.sub("\n\n", text)
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)

@@ -271,9 +271,12 @@ def timings_markdown(result: dict) -> str:
     return text
 
 
-def render(result: dict) -> tuple:
-    return (stance_table(result), evidence_highlights(result), event_scores(result), summary_markdown(result),
-            timings_markdown(result))
+def render(result: dict, analyzer: Analyzer | None = None) -> tuple:
+    """The result panels for one answer; with ``analyzer``, an answer without claims keeps the table's usual header."""
+    table = stance_table(result)
+    if analyzer is not None and not result.get("stances"):
+        table = empty_stance_table(analyzer)
+    return table, evidence_highlights(result), event_scores(result), summary_markdown(result), timings_markdown(result)
 
 
 def cleared(analyzer: Analyzer) -> tuple:
@@ -313,7 +316,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                                   "stance's probability if it is"), interactive=False,
                                            value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
-                                           column_widths=["4%", "32%", "12%", "13%", "13%", "13%", "13%"])
+                                           column_widths=["4%", "28%", "14%", "13.5%", "13.5%", "13.5%", "13.5%"])
                     evidence = gr.HighlightedText(label="Evidence in the article", show_legend=True,
                                                   combine_adjacent=False, elem_id="evidence")
                     event = gr.Label(label="Event type", num_top_classes=9, elem_id="event-label")
@@ -329,8 +332,8 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
             # the last answer is cleared first, so a request that fails leaves no stale result on the page
             analyze_button.click(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
                                  api_visibility="private").then(
-                service.analyze, inputs, raw, api_name="analyze").success(render, raw, outputs,
-                                                                         api_visibility="private")
+                service.analyze, inputs, raw, api_name="analyze").success(lambda result: render(result, analyzer),
+                                                                         raw, outputs, api_visibility="private")
         with gr.Tab("Batch"):
             gr.Markdown(f"Upload a CSV, TSV, JSONL or Parquet file (up to {config.max_upload_mb:g} MB) with one "
                         "article per row; every row gets one result row (bad rows get an `error`).")

@@ -103,3 +103,10 @@ def test_a_generation_stopped_at_its_token_limit_loses_its_last_word_and_says_so
     assert first_sentence(cut, 40, cut_off=True) == cut + "..."  # the next token starts a new word: "year" stays
     assert first_sentence(cut, 40) == cut  # generation ended on its own: the text stands
     assert first_sentence("Troops leave Syria. Then more", 40, cut_off=True) == "Troops leave Syria."
+
+
+def test_html_block_tags_become_paragraph_breaks_so_headings_stay_apart():
+    from model.text import clean_article, split_sentences
+
+    text = clean_article("<h1>Floods in Millbrook</h1><p>Heavy rain flooded the town. <b>Many</b> homes were lost.</p>")
+    assert split_sentences(text) == ["Floods in Millbrook", "Heavy rain flooded the town.", "Many homes were lost."]

@@ -77,6 +77,16 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
     assert "Event type:" not in timings  # the tiny event model has no gate
 
 
+def test_an_answer_without_claims_keeps_the_stance_table_header(tiny_analyzer):
+    from serve.demo import DemoConfig, DemoService, empty_stance_table, render
+
+    result = DemoService(tiny_analyzer, DemoConfig()).analyze("Floods hit the city. Many homes were lost.", "", "",
+                                                              "extractive")
+    assert result["stances"] == []
+    table = render(result, tiny_analyzer)[0]
+    assert table.empty and list(table.columns) == list(empty_stance_table(tiny_analyzer).columns)
+
+
 def test_timings_say_which_part_of_a_gated_event_model_answered():
     from serve.demo import timings_markdown
 
