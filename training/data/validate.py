@@ -8,6 +8,7 @@ from typing import Sequence
 import pandas as pd
 
 from model.errors import InputError
+from training.data.tables import require_columns
 
 
 @dataclass
@@ -44,6 +45,11 @@ def _rows(indices: Sequence[int], limit: int = 20) -> str:
     return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
 
 
+def _empty_rows(values) -> list[int]:
+    """The positions of missing, NaN or blank values."""
+    return [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and pd.isna(v)) or not str(v).strip()]
+
+
 def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str], label_column: str | None,
                    known_labels: Sequence[str] | None = None, min_per_label: int = 2) -> ValidationReport:
     """Missing columns, empty texts, unknown or too-rare labels (errors) and duplicate rows (warnings)."""
@@ -57,8 +63,7 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
         report.errors.append("the table has no rows")
         return report
     for column in wanted:
-        values = frame[column]
-        empty = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and pd.isna(v)) or not str(v).strip()]
+        empty = _empty_rows(frame[column])
         if empty:
             report.errors.append(f"column '{column}' is empty in {len(empty)} row(s): {_rows(empty)}")
     if label_column:
@@ -107,14 +112,10 @@ def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[st
     empty text measures nothing; a label the model does not know is an InputError naming the file, the labels and
     their rows (from 1). ``label_column`` None: the file has no labels (summary evaluation)."""
     require = list(text_columns) + ([label_column] if label_column else [])
-    missing = [c for c in require if c not in frame.columns]
-    if missing:
-        raise InputError(f"{source}: missing column(s) {', '.join(map(repr, missing))}; "
-                         f"columns present: {', '.join(map(repr, frame.columns))}")
+    require_columns(frame, require, source)
     warnings, empty_rows = [], set()
     for column in require:
-        empty = [i for i, v in enumerate(frame[column])
-                 if v is None or (isinstance(v, float) and pd.isna(v)) or not str(v).strip()]
+        empty = _empty_rows(frame[column])
         if empty:
             warnings.append(f"{source}: left out {len(empty)} row(s) with an empty '{column}': rows {_rows(empty)}")
             empty_rows.update(empty)
