@@ -151,6 +151,13 @@ def task_tuple(tasks) -> tuple[str, ...]:
     return tuple(tasks)
 
 
+def check_task_names(tasks: Sequence[str]) -> None:
+    """InputError naming the tasks NewsLens does not have."""
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        raise InputError(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
+
+
 def _task_folder(spec: str | Path) -> Path:
     """``spec`` as a path, or the shipped folder of that name when no such path exists."""
     path = Path(spec)
@@ -245,9 +252,7 @@ class Analyzer:
         tasks = task_tuple(tasks)
         if isinstance(items, (str, bytes, ArticleInput)):
             raise InputError("analyze_batch takes a list of ArticleInput; use analyze() for one article")
-        unknown = set(tasks) - set(TASKS)
-        if unknown:
-            raise InputError(f"unknown task(s) {sorted(unknown)}; choose from {', '.join(TASKS)}")
+        check_task_names(tasks)
         if summary_mode not in SUMMARY_MODES:
             raise InputError(f"unknown summary mode '{summary_mode}'; choose from {', '.join(SUMMARY_MODES)}")
         timings: dict[str, float] = {}

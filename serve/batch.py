@@ -38,7 +38,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator, Sequence
 
-from model.analyzer import SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, prepare_article
+from model.analyzer import (SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, check_task_names,
+                            prepare_article)
 from model.errors import InputError
 from serve.batch_read import INPUT_HINT, INPUT_SUFFIXES, Columns, InputRow, check_input, count_rows, read_chunks, suffix_of
 from serve.batch_write import OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
@@ -92,9 +93,7 @@ def check_tasks(tasks: Sequence[str] | None) -> None:
         return
     if not tasks:
         raise InputError(f"--tasks names no task; choose one or more of {', '.join(TASKS)}, or leave it out for all")
-    unknown = sorted(set(tasks) - set(TASKS))
-    if unknown:
-        raise InputError(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
+    check_task_names(tasks)
 
 
 @dataclass
