@@ -155,12 +155,17 @@ def _listed(value: Any) -> list:
     return list(value) if value is not None else []
 
 
+def _shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, "..." marking a cut."""
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
 def _preview_row(record: dict) -> dict:
     stance = "; ".join(f"{label}: {claim[:60]}" for claim, label in zip(_listed(record.get("claims")),
                                                                          _listed(record.get("stance_labels"))))
     summary = str(record.get("summary") or "")
     return {"row": record.get("row"), "id": record.get("id"), "stance": stance,
-            "event": record.get("event_label") or "", "summary": summary[:160] + ("..." if len(summary) > 160 else ""),
+            "event": record.get("event_label") or "", "summary": _shortened(summary, 160),
             "error": record.get("error") or ""}
 
 
@@ -205,6 +210,11 @@ def empty_stance_table(analyzer: Analyzer) -> pd.DataFrame:
     return pd.DataFrame([], columns=stance_columns(model.pairs.labels, round(float(model.gate.threshold), 6)))
 
 
+def _probability(value: float) -> str:
+    """Three decimals always, so 0.99998 reads 1.000 beside 0.648 rather than a bare 1."""
+    return f"{value:.3f}"
+
+
 def stance_table(result: dict) -> pd.DataFrame:
     """One row per claim. With a relatedness gate: P(related), then each related label's probability given related
     (the two steps the label comes from); without one, every label's probability."""
@@ -213,28 +223,55 @@ def stance_table(result: dict) -> pd.DataFrame:
     stances = result.get("stances") or []
     if stances and stances[0].get("related") is not None:
         labels = list(stances[0]["if_related"])
-        rows = [[k, s["claim"], s["label"], round(s["related"], 3),
-                 *(round(s["if_related"][label], 3) if s["if_related"] else None for label in labels)]
+        rows = [[k, s["claim"], s["label"], _probability(s["related"]),
+                 *(_probability(s["if_related"][label]) if s["if_related"] else None for label in labels)]
                 for k, s in enumerate(stances, 1)]
         return pd.DataFrame(rows, columns=stance_columns(labels, stances[0]["related_threshold"]))
     labels = list(stances[0]["probabilities"]) if stances else list(STANCE_LABELS)
-    rows = [[k, s["claim"], s["label"], *(round(s["probabilities"][label], 3) for label in labels)]
+    rows = [[k, s["claim"], s["label"], *(_probability(s["probabilities"][label]) for label in labels)]
             for k, s in enumerate(stances, 1)]
     return pd.DataFrame(rows, columns=stance_columns(labels, None))
 
 
-def evidence_highlights(result: dict) -> list[tuple[str, str | None]]:
-    """The article's sentences, each evidence sentence tagged with the claim(s) and stance it supports."""
-    tags: dict[int, list[str]] = {}
-    for k, stance in enumerate(result.get("stances") or [], 1):
-        for index in stance["evidence_indices"]:
-            tags.setdefault(index, []).append(f"claim {k}: {stance['label']}")
+# Evidence takes its claim's stance colour; a label outside these (a custom stance model) gets the fallback.
+STANCE_COLOURS = {"agree": "#86efac", "disagree": "#fca5a5", "discuss": "#93c5fd", "unrelated": "#d4d4d8"}
+OTHER_COLOUR = "#fcd34d"
+# Gradio's highlighted text breaks lines inside words (word-break: break-all); evidence reads as prose instead.
+DEMO_CSS = "#evidence .textfield { word-break: normal; overflow-wrap: anywhere; }"
+
+
+def evidence_highlights(result: dict, claim: int = 1) -> list[tuple[str, str | None]]:
+    """The headline, then the article's sentences, those that claim number ``claim`` (from 1) was judged on tagged
+    with its number and stance ("claim 2: disagree")."""
+    stances = result.get("stances") or []
+    chosen = stances[claim - 1] if 1 <= claim <= len(stances) else None
+    evidence = set(chosen["evidence_indices"]) if chosen else set()
+    tag = f"claim {claim}: {chosen['label']}" if chosen else None
     parts: list[tuple[str, str | None]] = []
     if result.get("headline"):
-        parts.append((result["headline"] + "\n\n", None))
+        parts.append(("Headline: " + result["headline"] + "\n\n", None))
     for index, sentence in enumerate(result.get("sentences") or []):
-        parts.append((sentence + " ", " · ".join(tags[index]) if index in tags else None))
+        parts.append((sentence + " ", tag if index in evidence else None))
     return parts
+
+
+def evidence_panel(result: dict | None, claim: int | None = 1) -> dict:
+    """The evidence component's update for one claim: the tagged text, coloured by the claim's stance."""
+    import gradio as gr
+
+    result, claim = result or {}, claim or 1
+    parts = evidence_highlights(result, claim)
+    colours = {tag: STANCE_COLOURS.get(tag.split(": ", 1)[1], OTHER_COLOUR) for _, tag in parts if tag}
+    return gr.update(value=parts, color_map=colours)
+
+
+def claim_choices(result: dict) -> dict:
+    """The evidence selector's update: one choice per judged claim, the first chosen; hidden without claims."""
+    import gradio as gr
+
+    stances = result.get("stances") or []
+    choices = [(f"{k}: {_shortened(s['claim'], 50)} ({s['label']})", k) for k, s in enumerate(stances, 1)]
+    return gr.update(choices=choices, value=1 if choices else None, visible=len(choices) > 1)
 
 
 def event_scores(result: dict) -> dict[str, float] | None:
@@ -276,12 +313,13 @@ def render(result: dict, analyzer: Analyzer | None = None) -> tuple:
     table = stance_table(result)
     if analyzer is not None and not result.get("stances"):
         table = empty_stance_table(analyzer)
-    return table, evidence_highlights(result), event_scores(result), summary_markdown(result), timings_markdown(result)
+    return (table, claim_choices(result), evidence_panel(result), event_scores(result), summary_markdown(result),
+            timings_markdown(result))
 
 
 def cleared(analyzer: Analyzer) -> tuple:
     """What the result panels show before an answer: a headed, empty stance table and nothing else."""
-    return empty_stance_table(analyzer), [], None, "", ""
+    return empty_stance_table(analyzer), claim_choices({}), [], None, "", ""
 
 
 # ---------------------------------------------------------------- the page
@@ -317,8 +355,10 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                            value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
                                            column_widths=["4%", "28%", "14%", "13.5%", "13.5%", "13.5%", "13.5%"])
-                    evidence = gr.HighlightedText(label="Evidence in the article", show_legend=True,
-                                                  combine_adjacent=False, elem_id="evidence")
+                    evidence_claim = gr.Radio([], label="Show the evidence for claim", visible=False,
+                                              elem_id="evidence-claim")
+                    evidence = gr.HighlightedText(label="Evidence: the sentences the claim was judged on",
+                                                  show_legend=True, combine_adjacent=False, elem_id="evidence")
                     event = gr.Label(label="Event type", num_top_classes=9, elem_id="event-label")
                     summary = gr.Markdown(label="Summary", elem_id="summary")
                     timings = gr.Markdown(elem_id="timings")
@@ -328,12 +368,14 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
             gr.Examples(demo_examples(), inputs=inputs, preload=False,
                         example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
                         + [f"{e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
-            outputs = [stances, evidence, event, summary, timings]
+            outputs = [stances, evidence_claim, evidence, event, summary, timings]
             # the last answer is cleared first, so a request that fails leaves no stale result on the page
             analyze_button.click(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
                                  api_visibility="private").then(
                 service.analyze, inputs, raw, api_name="analyze").success(lambda result: render(result, analyzer),
                                                                          raw, outputs, api_visibility="private")
+            evidence_claim.input(evidence_panel, [raw, evidence_claim], evidence, queue=False,
+                                 api_visibility="private")
         with gr.Tab("Batch"):
             gr.Markdown(f"Upload a CSV, TSV, JSONL or Parquet file (up to {config.max_upload_mb:g} MB) with one "
                         "article per row; every row gets one result row (bad rows get an `error`).")
@@ -373,7 +415,7 @@ def start_demo(analyzer: Analyzer, config: DemoConfig | None = None, block: bool
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
     _, local_url, _ = demo.launch(server_name=config.host, server_port=config.port, share=config.share,
                                   prevent_thread_lock=True, show_error=True, ssr_mode=False, quiet=not block,
-                                  max_file_size=f"{config.max_upload_mb:g}mb")
+                                  max_file_size=f"{config.max_upload_mb:g}mb", css=DEMO_CSS)
     if block:
         demo.block_thread()
     return demo, local_url

@@ -65,13 +65,15 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
     from serve.demo import DemoConfig, DemoService, render
 
     result = DemoService(tiny_analyzer, DemoConfig()).analyze(seed_text, "", "Putin visits Syria", "extractive")
-    table, highlights, event, summary, timings = render(result)
+    table, choices, highlights, event, summary, timings = render(result)
     assert list(table.columns[:4]) == ["#", "claim", "stance", "related (from 0.30)"]  # the tiny model's gate
     assert {f"{label} if related" for label in STANCE_LABELS if label != "unrelated"} <= set(table.columns)
     assert len(table) == 2  # headline and the extra claim
-    tagged = [label for _, label in highlights if label]
-    assert tagged and all(label.startswith("claim ") for label in tagged)
-    assert "".join(text for text, _ in highlights).count(result["sentences"][0]) == 1
+    tagged = [label for _, label in highlights["value"] if label]
+    assert tagged and set(tagged) == {f"claim 1: {result['stances'][0]['label']}"}
+    assert set(highlights["color_map"]) == set(tagged)
+    assert [value for _, value in choices["choices"]] == [1, 2] and choices["visible"]
+    assert "".join(text for text, _ in highlights["value"]).count(result["sentences"][0]) == 1
     assert set(event) == set(EVENT_LABELS)
     assert result["summary"]["text"] in summary and "Total" in timings
     assert "Event type:" not in timings  # the tiny event model has no gate
@@ -172,9 +174,37 @@ def test_stance_table_shows_the_two_steps_of_a_gated_model():
     table = stance_table({"stances": [gated]})
     assert list(table.columns) == ["#", "claim", "stance", "related (from 0.10)", "agree if related",
                                    "disagree if related", "discuss if related"]
-    assert table.iloc[0].tolist() == [1, "c", "agree", 0.3, 0.5, 0.1, 0.4]
+    assert table.iloc[0].tolist() == [1, "c", "agree", "0.300", "0.500", "0.100", "0.400"]
     plain = dict(gated, related=None, related_threshold=None, if_related={})  # a model without a gate
     assert list(stance_table({"stances": [plain]}).columns) == ["#", "claim", "stance", *gated["probabilities"]]
+
+
+def test_probabilities_always_show_three_decimals():
+    from serve.demo import stance_table
+
+    plain = {"claim": "c", "label": "agree", "related": None, "related_threshold": None, "if_related": {},
+             "probabilities": {"agree": 0.99998, "disagree": 0.00001, "discuss": 0.00001, "unrelated": 0.0}}
+    assert stance_table({"stances": [plain]}).iloc[0].tolist()[3:] == ["1.000", "0.000", "0.000", "0.000"]
+
+
+def test_evidence_shows_the_chosen_claims_sentences_in_its_stance_colour():
+    from serve.demo import STANCE_COLOURS, claim_choices, evidence_panel
+
+    result = {"headline": "Plant to close", "sentences": ["s0.", "s1.", "s2."],
+              "stances": [{"claim": "Plant to close", "label": "agree", "evidence_indices": [0, 1]},
+                          {"claim": "x" * 80, "label": "disagree", "evidence_indices": [1, 2]}]}
+    first = evidence_panel(result)
+    assert first["value"] == [("Headline: Plant to close\n\n", None), ("s0. ", "claim 1: agree"),
+                              ("s1. ", "claim 1: agree"), ("s2. ", None)]
+    assert first["color_map"] == {"claim 1: agree": STANCE_COLOURS["agree"]}
+    second = evidence_panel(result, 2)
+    assert [tag for _, tag in second["value"]] == [None, None, "claim 2: disagree", "claim 2: disagree"]
+    assert second["color_map"] == {"claim 2: disagree": STANCE_COLOURS["disagree"]}
+    choices = claim_choices(result)
+    assert choices["choices"] == [("1: Plant to close (agree)", 1), (f"2: {'x' * 47}... (disagree)", 2)]
+    assert choices["value"] == 1 and choices["visible"]
+    assert not claim_choices({"stances": result["stances"][:1]})["visible"]  # one claim: nothing to choose
+    assert evidence_panel(None, None)["value"] == []  # before any answer
 
 
 def test_stance_table_is_headed_before_the_first_request(tiny_analyzer, seed_text):

@@ -53,10 +53,27 @@ def test_analyze_in_the_browser_shows_stance_event_and_summary(page, seed_text):
     expect(summary).to_contain_text("Mode: extractive")
     expect(page.locator("#timings")).to_contain_text("Total")
     expect(page.locator("#evidence")).to_contain_text("claim 1")
+    # evidence reads as prose: Gradio's default breaks lines inside words
+    assert page.locator("#evidence .textfield").first.evaluate("e => getComputedStyle(e).wordBreak") == "normal"
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_evidence_follows_the_claim_chosen_below_the_table(page):
+    from playwright.sync_api import expect
+
+    chooser = page.locator("#evidence-claim")
+    expect(chooser).to_be_hidden()  # one claim so far: nothing to choose
+    page.locator("#claims textarea").fill("Russia will keep all its troops in Syria")
+    page.locator("#analyze").click()
+    expect(chooser).to_be_visible()
+    expect(page.locator("#evidence")).to_contain_text("claim 1:")
+    chooser.get_by_text("2: Russia will keep all its troops in Syria").click()
+    expect(page.locator("#evidence")).to_contain_text("claim 2:")
+    expect(page.locator("#evidence")).not_to_contain_text("claim 1:")
+    page.locator("#claims textarea").fill("")
 
 
 def test_empty_article_shows_an_error_in_the_page(page):
