@@ -24,6 +24,9 @@ from training.metrics import classification_report, fnc_score
 from training.options import check_at_least, check_share
 
 
+GATE_OBJECTIVES = ("fnc", "macro_f1")
+
+
 @dataclass
 class StanceTrainConfig:
     """What the stance trainer builds.
@@ -63,6 +66,8 @@ class StanceTrainConfig:
         (a product of experts, training/stance_debias.py), so the classifier learns what the body adds to the
         claim; 0 turns it off, 1 is the plain product. Checkpoints are then compared after tuning the offsets,
         since the classifier's own logits leave out the class prior.
+    gate_objective: what the gate's threshold maximises on dev: 'fnc' (the FNC-1 score, which punishes a missed
+        related pair four times as hard as a passed unrelated one) or 'macro_f1' (macro-F1 over all labels).
     """
 
     base_model: str = BASE_ENCODER
@@ -85,6 +90,7 @@ class StanceTrainConfig:
     lm_probe: bool = False
     stack_folds: str = "claim"
     claim_bias: float = 0.0
+    gate_objective: str = "fnc"
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     lm: LMPairConfig = field(default_factory=LMPairConfig)
 
@@ -101,6 +107,8 @@ class StanceTrainConfig:
             raise ValueError("counterfactual must be 0 or more")
         if self.stack_folds not in ("claim", "story"):
             raise ValueError("stack_folds must be 'claim' or 'story'")
+        if self.gate_objective not in GATE_OBJECTIVES:
+            raise ValueError(f"gate_objective must be one of {', '.join(map(repr, GATE_OBJECTIVES))}")
         if self.frozen_layers < 0:
             raise ValueError("frozen_layers must be 0 or more")
         if self.claim_bias < 0:
@@ -144,8 +152,9 @@ def fit_gate(features: np.ndarray, related: np.ndarray, seed: int) -> Relatednes
 
 
 def tune_threshold(gate: RelatednessGate, features: np.ndarray, gold: list[str], pair_guess: list[str],
-                   unrelated: str, unrelated_share: float) -> float:
-    """Threshold on P(related) that maximises the FNC score on dev, given the pair classifier's guesses.
+                   unrelated: str, unrelated_share: float, objective: str = "fnc") -> float:
+    """Threshold on P(related) that maximises ``objective`` (the FNC score or macro-F1, GATE_OBJECTIVES) on dev,
+    given the pair classifier's guesses; the lowest such threshold when several tie.
 
     Dev pairs are weighted so that unrelated pairs make up ``unrelated_share`` (the training mix): a story split
     drops the unrelated pairs that cross it, so raw dev has too few of them."""
@@ -154,14 +163,30 @@ def tune_threshold(gate: RelatednessGate, features: np.ndarray, gold: list[str],
     n_related = len(gold) - n_unrelated
     w_unrelated = (unrelated_share / max(1e-9, 1 - unrelated_share)) * n_related / max(1, n_unrelated)
     weights = [w_unrelated if g == unrelated else 1.0 for g in gold]
+    labels = sorted(set(gold) | set(pair_guess) | {unrelated})
     best, best_t = -1.0, 0.5
     for t in np.arange(0.05, 0.951, 0.025):
         predicted = [guess if pi >= t else unrelated for pi, guess in zip(p, pair_guess)]
-        score, top = fnc_score(gold, predicted, weights)
-        score = score / top
-        if score > best:
+        if objective == "fnc":
+            score, top = fnc_score(gold, predicted, weights)
+            score = score / top
+        else:
+            score = weighted_macro_f1(gold, predicted, weights, labels)
+        if score > best + 1e-12:
             best, best_t = score, float(t)
     return best_t
+
+
+def weighted_macro_f1(gold: list[str], predicted: list[str], weights: list[float], labels: list[str]) -> float:
+    """Macro-F1 over the gold labels with each pair counted ``weights[i]`` times."""
+    scores = []
+    for label in labels:
+        tp = sum(w for g, p, w in zip(gold, predicted, weights) if g == label and p == label)
+        gold_n = sum(w for g, w in zip(gold, weights) if g == label)
+        predicted_n = sum(w for p, w in zip(predicted, weights) if p == label)
+        if gold_n:
+            scores.append(2 * tp / (gold_n + predicted_n))
+    return sum(scores) / len(scores) if scores else 0.0
 
 
 def tune_offsets(logits: torch.Tensor, gold: list[int], n_labels: int) -> torch.Tensor:
@@ -348,7 +373,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         guesses = [pr.label if pr.label != unrelated else max(pair_labels, key=lambda l: pr.probabilities[l])
                    for pr in dev_pred]
         share = float(np.mean([e.label == unrelated for e in train.examples]))
-        gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share)
+        gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share,
+                                        config.gate_objective)
         dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
                                  [views[e.body_id] for e in dev.examples])
     if lm_reader is not None:

@@ -365,3 +365,25 @@ def test_a_label_set_without_unrelated_trains_no_gate_and_says_so(fnc_rows, tmp_
     assert "no 'unrelated' label in the data, so no relatedness gate" in capsys.readouterr().out
     model = StanceModel.load(out)
     assert model.gate is None and set(model.labels) == {"pro", "con", "neutral"}
+
+
+def test_gate_threshold_follows_its_objective():
+    """Passing two unrelated pairs to keep one related pair pays in the FNC score (a missed related pair costs four
+    times a passed unrelated one) but not in macro-F1, so the two objectives draw the line on either side of it."""
+    import numpy as np
+
+    from model.relatedness import RelatednessGate
+    from training.stance import StanceTrainConfig, tune_threshold, weighted_macro_f1
+
+    # P(related) = the single feature, through an identity-like logistic gate
+    gate = RelatednessGate(np.zeros(1, np.float32), np.ones(1, np.float32), np.ones(1, np.float32) * 40, -20.0)
+    p = np.array([0.9, 0.8, 0.3, 0.3, 0.3, 0.1, 0.1, 0.1])
+    features = ((np.log(p / (1 - p)) + 20) / 40)[:, None]
+    gold = ["agree", "discuss", "agree", "unrelated", "unrelated", "unrelated", "unrelated", "unrelated"]
+    guess = ["agree", "discuss", "agree", "discuss", "discuss", "agree", "agree", "agree"]
+    low = tune_threshold(gate, features, gold, guess, "unrelated", 5 / 8, "fnc")
+    high = tune_threshold(gate, features, gold, guess, "unrelated", 5 / 8, "macro_f1")
+    assert low <= 0.3 < high
+    assert weighted_macro_f1(["a", "b"], ["a", "a"], [1.0, 1.0], ["a", "b"]) == pytest.approx((2 / 3 + 0) / 2)
+    with pytest.raises(ValueError, match="gate_objective"):
+        StanceTrainConfig(gate_objective="accuracy")
