@@ -48,7 +48,8 @@ def add_train_parser(sub) -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
     parser.add_argument("--dry-run", action="store_true",
                         help="check the data (columns, empty texts, rare or unknown labels, duplicates), print the "
-                             "report and the class counts, and exit without training")
+                             "report and the class counts, and exit without training (status 0: ready to train; 2: "
+                             "the data has errors)")
     parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
                         help="summary: the extractive sentence scorer or the abstractive generator adapter")
     _add_column_flags(parser)
@@ -135,7 +136,7 @@ def checked_table(args, path: Path, text_columns: list[str], label_column: str |
     report = validate_table(frame, str(path), text_columns, label_column, known_labels)
     if getattr(args, "dry_run", False):
         print(report.text())
-        raise DryRunDone(0 if report.ok else 1)
+        raise DryRunDone(0 if report.ok else 2)  # 2, as when a real run refuses the same data
     report.raise_if_errors()
     if report.warnings:
         print(report.text())

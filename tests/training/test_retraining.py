@@ -92,6 +92,16 @@ def test_dry_run_lists_duplicates_and_counts_without_training(event_csv, tmp_pat
     assert not (tmp_path / "m").exists()
 
 
+def test_dry_run_on_data_with_errors_exits_2_like_a_real_run(event_csv, tmp_path, capsys):
+    rows = [{"text": r["text"]} for r in csv.DictReader(event_csv.open())]  # no label column
+    data = write_csv(tmp_path / "nolabel.csv", rows)
+    command = ["train", "event", "--data", str(data), "--output", str(tmp_path / "m")]
+    assert main([*command, "--dry-run"]) == 2
+    assert "label" in capsys.readouterr().out
+    assert main(command) == 2
+    assert not (tmp_path / "m").exists()
+
+
 def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     from training.loop import Checkpointer
 
