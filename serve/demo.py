@@ -199,6 +199,15 @@ def stance_columns(labels: Sequence[str], threshold: float | None) -> list[str]:
     return ["#", "claim", "stance", f"related (from {threshold:.2f})", *(f"{label} if related" for label in labels)]
 
 
+def stance_caption(analyzer: Analyzer) -> str:
+    """What the stance table's numbers are, for the loaded model (with or without a relatedness gate)."""
+    model = analyzer.stance
+    if model is not None and model.gate is not None:
+        return ("Stance per claim. related: the probability that the claim is about the article; then each stance's "
+                "probability if it is")
+    return "Stance per claim, with each stance's probability"
+
+
 def empty_stance_table(analyzer: Analyzer) -> pd.DataFrame:
     """The table before the first request, already headed as the loaded stance model's answers will be."""
     import pandas as pd
@@ -350,8 +359,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                                  "names something the article does not.")
                     analyze_button = gr.Button("Analyze", variant="primary", elem_id="analyze")
                 with gr.Column(scale=4):
-                    stances = gr.Dataframe(label=("Stance per claim: P(the claim is about the article), then each "
-                                                  "stance's probability if it is"), interactive=False,
+                    stances = gr.Dataframe(label=stance_caption(analyzer), interactive=False,
                                            value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
                                            column_widths=["4%", "28%", "14%", "13.5%", "13.5%", "13.5%", "13.5%"])

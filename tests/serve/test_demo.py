@@ -233,3 +233,13 @@ def test_batch_preview_shows_the_first_rows_of_every_results_format(tiny_analyze
     assert first["event"] in EVENT_LABELS and first["summary"] and not first["error"]
     assert empty["error"] and not empty["event"] and not empty["stance"]
     assert results_preview(None).empty
+
+
+def test_stance_caption_explains_the_loaded_models_columns(tiny_analyzer):
+    from types import SimpleNamespace
+
+    from serve.demo import stance_caption
+
+    assert "related: the probability that the claim is about the article" in stance_caption(tiny_analyzer)
+    ungated = SimpleNamespace(stance=SimpleNamespace(gate=None))
+    assert stance_caption(ungated) == "Stance per claim, with each stance's probability"
