@@ -41,7 +41,7 @@ from typing import Callable, ContextManager, Iterator, Sequence
 from model.analyzer import (SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, check_task_names,
                             prepare_article)
 from model.errors import InputError
-from serve.batch_read import INPUT_HINT, INPUT_SUFFIXES, Columns, InputRow, check_input, count_rows, read_chunks, suffix_of
+from serve.batch_read import INPUT_HINT, INPUT_SUFFIXES, BatchInput, Columns, InputRow, check_input, suffix_of
 from serve.batch_write import OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
 
@@ -216,11 +216,12 @@ def choose_tasks(requested: Sequence[str] | None,
     return tasks, {t: why for t, why in unavailable.items() if t in TASKS}
 
 
-def _fingerprint(config: BatchConfig, tasks: Sequence[str]) -> dict:
+def _fingerprint(config: BatchConfig, tasks: Sequence[str], source: BatchInput | None = None) -> dict:
+    """What a resumed run must find unchanged. ``source``: the checked input, whose folder listing is reused."""
     if config.input.is_dir():
         from serve.batch_folder import folder_fingerprint
 
-        files = {"input_files": folder_fingerprint(config.input)}
+        files = {"input_files": folder_fingerprint(config.input, source.files if source else None)}
     else:
         stat = config.input.stat()
         files = {"input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns}
@@ -262,23 +263,23 @@ def run_batch(config: BatchConfig, analyzer: Analyzer, *, model_spec: ModelSpec 
         runner = ray_runner(model_spec, tasks, config.summary_mode, config.workers)
     else:
         runner = local_runner(analyzer, tasks, config.summary_mode, lock)
-    check_input(config.input, config.columns)
-    state, resumed = _start_state(config, _fingerprint(config, tasks))
+    source = check_input(config.input, config.columns)  # the one look at the input this run takes before reading
+    state, resumed = _start_state(config, _fingerprint(config, tasks, source))
     resumed_from = state.rows_done if resumed else 0
     # A run stopped after its final rename has nothing left to do but forget its state.
     finished = resumed and state.finishing and config.output.exists() and not in_progress_path(config.output).exists()
     if not finished:
-        _write_rows(config, runner, state, resumed, on_progress)
+        _write_rows(config, source, runner, state, resumed, on_progress)
     RunState.remove(config.output)
     return _report(config, state, resumed_from, started, skipped)
 
 
-def _write_rows(config: BatchConfig, runner: ChunkRunner, state: RunState, resumed: bool,
+def _write_rows(config: BatchConfig, source: BatchInput, runner: ChunkRunner, state: RunState, resumed: bool,
                 on_progress: Callable[[int, int | None], None] | None) -> None:
     """Stream the rows not yet done through ``runner`` into the output, saving progress after every chunk."""
     from tqdm import tqdm
 
-    chunks = read_chunks(config.input, config.columns, config.chunk_size, skip=state.rows_done)
+    chunks = source.chunks(config.chunk_size, skip=state.rows_done)
     # The first chunk is read before anything is written, so a problem found there leaves no files behind.
     first = next(chunks, None)
     chunks = itertools.chain([first], chunks) if first is not None else iter(())
@@ -286,7 +287,7 @@ def _write_rows(config: BatchConfig, runner: ChunkRunner, state: RunState, resum
     if not resumed:
         state.position = writer.position
         state.save(config.output)
-    total = count_rows(config.input)
+    total = source.count_rows()
     bar = tqdm(total=total, initial=state.rows_done, unit="rows", disable=not config.progress, file=sys.stderr,
                dynamic_ncols=True, smoothing=0.1)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from model.errors import InputError
 from serve.batch_read import Columns, InputRow
@@ -20,21 +20,25 @@ def article_files(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def check_folder(folder: Path, columns: Columns) -> None:
-    """Fatal problems of a folder input: column options (files have no columns), or no article file in it."""
+def check_folder(folder: Path, columns: Columns) -> list[Path]:
+    """Fatal problems of a folder input: column options (files have no columns), or no article file in it.
+    Returns its article files (article_files)."""
     if columns != Columns():
         raise InputError(f"{folder}: a folder of article files has no columns; leave out --text-column, "
                          "--headline-column, --claims-column and --id-column (each file's first line is its "
                          "headline when a blank line follows it, and its path is its id)")
-    if not article_files(folder):
+    files = article_files(folder)
+    if not files:
         raise InputError(f"{folder}: no article files in this folder (looked for {', '.join(SINGLE_SUFFIXES)}, "
                          "subfolders included)")
+    return files
 
 
-def folder_fingerprint(folder: Path) -> str:
-    """Changes when a file is added, removed, renamed or rewritten, so a resumed run reads the same rows."""
+def folder_fingerprint(folder: Path, files: Sequence[Path] | None = None) -> str:
+    """Changes when a file is added, removed, renamed or rewritten, so a resumed run reads the same rows.
+    ``files``: the folder's article files when the caller has listed them already."""
     digest = hashlib.sha256()
-    for path in article_files(folder):
+    for path in article_files(folder) if files is None else files:
         stat = path.stat()
         digest.update(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
@@ -52,8 +56,10 @@ def _read_row(row: int, path: Path, folder: Path) -> InputRow:
     return item
 
 
-def folder_chunks(folder: Path, chunk_size: int, skip: int = 0) -> Iterator[list[InputRow]]:
-    """Rows after the first ``skip``, ``chunk_size`` files at a time; memory holds one chunk of files."""
-    files = article_files(folder)
+def folder_chunks(folder: Path, chunk_size: int, skip: int = 0,
+                  files: Sequence[Path] | None = None) -> Iterator[list[InputRow]]:
+    """Rows after the first ``skip``, ``chunk_size`` files at a time; memory holds one chunk of files.
+    ``files``: the folder's article files when the caller has listed them already."""
+    files = article_files(folder) if files is None else files
     for start in range(skip, len(files), chunk_size):
         yield [_read_row(row, files[row], folder) for row in range(start, min(start + chunk_size, len(files)))]

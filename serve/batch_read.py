@@ -4,12 +4,14 @@ the run); fatal problems raise InputError."""
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import math
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Iterator, Mapping, Sequence, TextIO
 
 from model.errors import InputError
 from model.text import decode_text, looks_like_utf16
@@ -134,67 +136,112 @@ def row_from_record(row: int, record: Mapping[str, Any], columns: Columns) -> In
 
 # ---------------------------------------------------------------- readers
 
-def check_input(path: Path, columns: Columns) -> None:
-    """Fatal problems found before any row is read: no file, unknown type, named columns missing."""
+@dataclass(frozen=True)
+class BatchInput:
+    """An input that check_input accepted, with what a run needs from it again: its format and, for a folder, its
+    article files, so one run checks the input once and lists a folder once (for its fingerprint, row count and
+    rows alike)."""
+
+    path: Path
+    columns: Columns
+    suffix: str  # .csv, .tsv, .jsonl or .parquet; "" for a folder
+    files: tuple[Path, ...] = ()  # a folder's article files, sorted by relative path
+
+    @property
+    def is_folder(self) -> bool:
+        return not self.suffix
+
+    def count_rows(self) -> int | None:
+        return len(self.files) if self.is_folder else count_rows(self.path)
+
+    def chunks(self, chunk_size: int, skip: int = 0) -> Iterator[list[InputRow]]:
+        """Rows after the first ``skip`` in chunks of at most ``chunk_size``; memory holds one chunk."""
+        if self.is_folder:
+            from serve.batch_folder import folder_chunks
+
+            chunks = folder_chunks(self.path, chunk_size, skip, self.files)
+        elif self.suffix == ".parquet":
+            chunks = _parquet_chunks(self.path, self.columns, chunk_size, skip)
+        elif self.suffix == ".jsonl":
+            chunks = _jsonl_chunks(self.path, self.columns, chunk_size)
+        else:
+            chunks = _csv_chunks(self.path, self.columns, chunk_size, self.suffix)
+        for chunk in chunks:
+            if chunk and chunk[-1].row < skip:
+                continue
+            chunk = [r for r in chunk if r.row >= skip]
+            if chunk:
+                yield chunk
+
+
+def check_input(path: Path, columns: Columns) -> BatchInput:
+    """Fatal problems found before any row is read: no file, unknown type, named columns missing, no row.
+    A table is opened once (its head read for all of these), a folder listed once."""
     if path.is_dir():
         from serve.batch_folder import check_folder
 
-        return check_folder(path, columns)
+        return BatchInput(path, columns, "", tuple(check_folder(path, columns)))
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
     suffix = suffix_of(path, INPUT_SUFFIXES, "input", INPUT_HINT)
-    if suffix != ".parquet":
+    if suffix == ".parquet":
+        parquet = _parquet_file(path)
+        _require(path, columns, parquet.schema_arrow.names)
+        has_row = parquet.metadata.num_rows > 0
+    else:
         with path.open("rb") as handle:
             if looks_like_utf16(handle.read(512)):
                 raise InputError(f"{path}: looks like UTF-16 text; re-save it as UTF-8")
-    if suffix in (".csv", ".tsv"):
-        present = list(_csv_header(path, suffix))
-        repeated = sorted({name for name in columns.named() if present.count(name) > 1})
-        if repeated:  # a record would silently keep only the last of them
-            raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more than once; "
-                             "rename them so the column to read has its own name")
-    elif suffix == ".parquet":
-        present = _parquet_file(path).schema_arrow.names
-    else:
-        present = _jsonl_keys(path)  # none when no line is a JSON object: each becomes an error row instead
-    if present or suffix != ".jsonl":
-        _require(path, columns, present)
-    _require_a_row(path, suffix)
+            handle.seek(0)
+            if suffix == ".jsonl":
+                present, has_row = _jsonl_head(handle)
+                if present:  # none when no line is a JSON object: each becomes an error row instead
+                    _require(path, columns, present)
+            else:
+                has_row = _csv_head(path, handle, suffix, columns)
+    if not has_row:
+        what = "the file is empty" + (", or holds only the header" if suffix in (".csv", ".tsv") else "")
+        raise InputError(f"{path}: no rows to analyse ({what})")
+    return BatchInput(path, columns, suffix)
 
 
 JSONL_COLUMN_WINDOW = 1000  # named columns must show up among the keys of a JSONL file's first 1,000 rows
 
 
-def _jsonl_keys(path: Path) -> list[str]:
-    """Every key of the first JSONL_COLUMN_WINDOW objects (keys can differ per line; broken lines are skipped)."""
+def _jsonl_head(handle: BinaryIO) -> tuple[list[str], bool]:
+    """Every key of the first JSONL_COLUMN_WINDOW objects (keys can differ per line; broken lines are skipped),
+    and whether the file has a row at all (a line that is not blank)."""
     keys: set[str] = set()
-    with path.open("rb") as handle:
-        lines = (line for line in handle if line.strip())
-        for line in itertools.islice(lines, JSONL_COLUMN_WINDOW):
-            try:
-                keys.update(_jsonl_record(line))
-            except InputError:
-                continue
-    return sorted(keys)
-
-
-def _require_a_row(path: Path, suffix: str) -> None:
-    """InputError for a table without a single data row (an empty file, or a header alone), whatever its format."""
-    if suffix == ".parquet":
-        empty = _parquet_file(path).metadata.num_rows == 0
-    elif suffix == ".jsonl":
-        with path.open("rb") as handle:
-            empty = not any(line.strip() for line in handle)
-    else:
-        records = _csv_records(path, suffix)
+    has_row = False
+    lines = (line for line in handle if line.strip())
+    for line in itertools.islice(lines, JSONL_COLUMN_WINDOW):
+        has_row = True
         try:
-            next(records, None)
-            empty = next(records, None) is None
+            keys.update(_jsonl_record(line))
+        except InputError:
+            continue
+    return sorted(keys), has_row
+
+
+def _csv_head(path: Path, handle: BinaryIO, suffix: str, columns: Columns) -> bool:
+    """Check a CSV/TSV header (readable, the named columns present, once each); True when a data row follows it."""
+    with closing(_read_csv_records(_csv_text(handle), suffix)) as records:
+        try:
+            first = next(records, None)
+        except csv.Error as err:
+            raise InputError(f"{path}: cannot read the CSV header ({err})") from None
+        if first is None:
+            raise InputError(f"{path}: cannot read the CSV header (the file is empty)")
+        present = first[1]
+        repeated = sorted({name for name in columns.named() if present.count(name) > 1})
+        if repeated:  # a record would silently keep only the last of them
+            raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more than once; "
+                             "rename them so the column to read has its own name")
+        _require(path, columns, present)
+        try:
+            return next(records, None) is not None
         except csv.Error:
-            empty = False  # a broken record is still a row: it becomes an error row
-    if empty:
-        what = "the file is empty" + (", or holds only the header" if suffix in (".csv", ".tsv") else "")
-        raise InputError(f"{path}: no rows to analyse ({what})")
+            return True  # a broken record is still a row: it becomes an error row
 
 
 # column names that usually hold an article's text, for the hint when the text column is missing
@@ -217,25 +264,25 @@ def _require(path: Path, columns: Columns, present: Sequence[str]) -> None:
                          f"columns present: {', '.join(map(repr, present)) or '(none)'}{hint}")
 
 
-def _csv_records(path: Path, suffix: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of every record of a CSV or TSV file, the header first; blank lines are not records.
-    Quoted fields may span lines; bytes that are not UTF-8 are kept as escapes for the article decoder to name."""
+def _csv_text(handle: BinaryIO) -> TextIO:
+    """A CSV/TSV file's text: bytes that are not UTF-8 are kept as escapes for the article decoder to name."""
+    return io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _read_csv_records(text: TextIO, suffix: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of every record, the header first; blank lines are not records. Quoted fields may
+    span lines."""
     csv.field_size_limit(2**31 - 1)  # an article can be longer than the module's default field limit
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        records = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
-        for record in records:
-            if record:
-                yield records.line_num, record
+    records = csv.reader(text, delimiter="\t" if suffix == ".tsv" else ",")
+    for record in records:
+        if record:
+            yield records.line_num, record
 
 
-def _csv_header(path: Path, suffix: str) -> list[str]:
-    try:
-        first = next(_csv_records(path, suffix), None)
-    except csv.Error as err:
-        raise InputError(f"{path}: cannot read the CSV header ({err})") from None
-    if first is None:
-        raise InputError(f"{path}: cannot read the CSV header (the file is empty)")
-    return first[1]
+def _csv_records(path: Path, suffix: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of every record of a CSV or TSV file, the header first (see _read_csv_records)."""
+    with path.open("rb") as handle:
+        yield from _read_csv_records(_csv_text(handle), suffix)
 
 
 def _parquet_file(path: Path):
@@ -265,25 +312,9 @@ def count_rows(path: Path) -> int | None:
 
 
 def read_chunks(path: Path, columns: Columns, chunk_size: int, skip: int = 0) -> Iterator[list[InputRow]]:
-    """Yield the rows after the first ``skip`` in chunks of at most ``chunk_size``; memory holds one chunk."""
-    check_input(path, columns)
-    suffix = path.suffix.lower()
-    if path.is_dir():
-        from serve.batch_folder import folder_chunks
-
-        chunks = folder_chunks(path, chunk_size, skip)
-    elif suffix == ".parquet":
-        chunks = _parquet_chunks(path, columns, chunk_size, skip)
-    elif suffix == ".jsonl":
-        chunks = _jsonl_chunks(path, columns, chunk_size)
-    else:
-        chunks = _csv_chunks(path, columns, chunk_size, suffix)
-    for chunk in chunks:
-        if chunk and chunk[-1].row < skip:
-            continue
-        chunk = [r for r in chunk if r.row >= skip]
-        if chunk:
-            yield chunk
+    """Check the input, then yield the rows after the first ``skip`` in chunks of at most ``chunk_size``; memory
+    holds one chunk. (A run that has checked its input already reads ``BatchInput.chunks``.)"""
+    yield from check_input(path, columns).chunks(chunk_size, skip)
 
 
 def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> Iterator[list[InputRow]]:
