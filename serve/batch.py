@@ -12,10 +12,14 @@ The input is read in chunks (record by record for CSV, line by line for JSONL, r
 flat however long the file is. Named columns must be in the CSV/TSV header, the Parquet schema, or the keys of a
 JSONL file's first 1,000 rows. Every input row yields exactly one output row, in input order, with its id (the
 0-based row number when there is no id column); a row that cannot be analysed gets an ``error`` and the run goes
-on. Output format follows the suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings
-in CSV. A folder's rows are its article files (subfolders included, hidden ones left out), in the order of their
-relative paths, which are their ids; each file is read like `newslens predict ARTICLE.txt`. Claims come from a list
-column, a JSON list, or text with claims separated by " || "; without claims the headline is the claim. Exit status: 0 every row ok, 1 some rows failed, 2 fatal (no file, missing column).
+on. An id on more than one row is a warning in the summary, which names the first few with their rows (the ids
+seen are kept in memory for this; a resumed run reads back those already written). Output format follows the
+suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings in CSV. A folder's rows are its
+article files (subfolders included, hidden ones left out), in the order of their relative paths, which are their
+ids (a path cannot repeat, so a folder's ids are never checked); each file is read like
+`newslens predict ARTICLE.txt`. Claims come from a list column, a JSON list, or text with claims separated by
+" || "; without claims the headline is the claim. Exit status: 0 every row ok, 1 some rows failed, 2 fatal (no
+file, missing column).
 
 While running, rows go to OUTPUT.partial (Parquet: OUTPUT.parts/) and progress to OUTPUT.progress.json after
 every chunk; OUTPUT appears when the run completes. ``--resume`` continues an interrupted run exactly where the
@@ -42,7 +46,7 @@ from model.analyzer import (SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInp
                             prepare_article)
 from model.errors import InputError
 from serve.batch_read import INPUT_HINT, INPUT_SUFFIXES, BatchInput, Columns, InputRow, check_input, suffix_of
-from serve.batch_write import OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
+from serve.batch_write import MAX_EXAMPLE_ROWS, OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
 
 BACKENDS = ("local", "ray")
@@ -106,6 +110,8 @@ class BatchReport:
     resumed_from: int
     seconds: float
     skipped_tasks: dict[str, str]
+    repeated_ids: int = 0  # ids on more than one row (counted only with an id column)
+    repeated_id_rows: dict[str, list[int]] = field(default_factory=dict)  # the first few, with their rows
 
     @property
     def exit_status(self) -> int:
@@ -116,12 +122,30 @@ class BatchReport:
                  + (f" (resumed after row {self.resumed_from:,})" if self.resumed_from else "")]
         for task, reason in self.skipped_tasks.items():
             lines.append(f"  {task} not run: {reason}")
+        if self.repeated_ids:
+            lines.append(self._repeated_ids_warning())
         for message, count in sorted(self.errors.items(), key=lambda kv: -kv[1]):
             examples = ", ".join(map(str, self.error_rows.get(message, [])))
             lines.append(f"  {count:,} x {message} (rows {examples}{', ...' if count > 5 else ''})")
-        if self.errors:
+        if self.errors or self.repeated_ids:
             lines.append("  (rows are the output's row numbers, counted from 0)")
         return "\n".join(lines)
+
+    def _repeated_ids_warning(self) -> str:
+        """2 ids appear more than once: 'a' (rows 0, 4), 'b' (rows 1, 2, 3, 5, 6, ...) (all their rows ...)."""
+        shown = []
+        for row_id, rows in self.repeated_id_rows.items():
+            more = ", ..." if len(rows) > MAX_EXAMPLE_ROWS else ""
+            shown.append(f"{_shown_id(row_id)} (rows {', '.join(map(str, rows[:MAX_EXAMPLE_ROWS]))}{more})")
+        if self.repeated_ids > len(shown):
+            shown.append("...")
+        count = self.repeated_ids
+        return (f"  warning: {count:,} {'ids appear' if count > 1 else 'id appears'} more than once: "
+                f"{', '.join(shown)} (all their rows are analysed and in the output; the row column tells them apart)")
+
+
+def _shown_id(row_id: str, limit: int = 40) -> str:
+    return repr(row_id) if len(row_id) <= limit else repr(row_id[:limit]) + "..."
 
 
 # ---------------------------------------------------------------- the per-chunk function
@@ -284,6 +308,9 @@ def _write_rows(config: BatchConfig, source: BatchInput, runner: ChunkRunner, st
     first = next(chunks, None)
     chunks = itertools.chain([first], chunks) if first is not None else iter(())
     writer = open_writer(config.output, state.position if resumed else None)
+    check_ids = config.columns.id is not None  # row numbers and a folder's paths cannot repeat
+    if resumed and check_ids:  # the ids of the rows written before the stop, to find repeats across it
+        state.count_ids(writer.written_ids())
     if not resumed:
         state.position = writer.position
         state.save(config.output)
@@ -293,7 +320,7 @@ def _write_rows(config: BatchConfig, source: BatchInput, runner: ChunkRunner, st
     try:
         for records in runner(chunks):
             writer.write(records)
-            state.record(records, writer.position)
+            state.record(records, writer.position, check_ids)
             state.save(config.output)
             bar.update(len(records))
             if on_progress:
@@ -309,7 +336,8 @@ def _write_rows(config: BatchConfig, source: BatchInput, runner: ChunkRunner, st
 def _report(config: BatchConfig, state: RunState, resumed_from: int, started: float,
             skipped: dict[str, str]) -> BatchReport:
     return BatchReport(config.output, state.rows_done, state.failed, dict(state.errors), dict(state.error_rows),
-                       resumed_from, time.perf_counter() - started, skipped)
+                       resumed_from, time.perf_counter() - started, skipped, state.repeated_ids,
+                       dict(state.repeated_id_rows))
 
 
 # ---------------------------------------------------------------- CLI

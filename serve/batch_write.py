@@ -9,7 +9,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from model.errors import InputError
 from model.storage import atomic_write_text
@@ -90,6 +90,21 @@ class AppendWriter:
         else:
             self._write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
+    def written_ids(self) -> Iterator[tuple[int, str]]:
+        """(row, id) of every row written so far, read back from the file (a resumed run counts repeated ids)."""
+        self.handle.flush()
+        with self.partial.open("rb") as handle:
+            if self.csv:
+                csv.field_size_limit(2**31 - 1)  # a headline or claims cell can be longer than the default limit
+                records = csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
+                next(records, None)  # the header
+                for record in records:
+                    yield int(record[0]), record[1]
+            else:
+                for line in handle:
+                    record = json.loads(line)
+                    yield record["row"], record["id"]
+
     def close(self) -> None:
         self.handle.close()
 
@@ -144,6 +159,14 @@ class ParquetPartsWriter:
         os.replace(temporary, self._part(self.count))
         self.count += 1
 
+    def written_ids(self) -> Iterator[tuple[int, str]]:
+        """(row, id) of every row written so far, read back from the parts (a resumed run counts repeated ids)."""
+        import pyarrow.parquet as pq
+
+        for index in range(self.count):
+            table = pq.read_table(self._part(index), columns=["row", "id"])
+            yield from zip(table.column("row").to_pylist(), table.column("id").to_pylist())
+
     def close(self) -> None:
         pass
 
@@ -188,6 +211,7 @@ def open_writer(output: Path, resume_position: int | None) -> AppendWriter | Par
 
 MAX_DISTINCT_ERRORS = 20
 MAX_EXAMPLE_ROWS = 5
+MAX_REPEATED_ID_EXAMPLES = 3
 OTHER_ERRORS = "(other errors)"
 
 
@@ -202,6 +226,16 @@ class RunState:
     errors: dict[str, int] = field(default_factory=dict)
     error_rows: dict[str, list[int]] = field(default_factory=dict)
     finishing: bool = False  # every row is written; only the final rename/merge may be missing
+    repeated_ids: int = 0  # distinct ids on more than one row (with an id column; see record)
+    # the first MAX_REPEATED_ID_EXAMPLES of them, each with up to MAX_EXAMPLE_ROWS + 1 rows (one more shows "...")
+    repeated_id_rows: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # Every id seen, with its first row, and the ids seen more than once: kept in memory only (they grow with
+        # the input, so saving them after every chunk would cost more and more); a resumed run rebuilds them from
+        # the rows already written (count_ids).
+        self._first_rows: dict[str, int] = {}
+        self._repeated: set[str] = set()
 
     @staticmethod
     def path_for(output: Path) -> Path:
@@ -220,10 +254,14 @@ class RunState:
     def save(self, output: Path) -> None:
         atomic_write_text(self.path_for(output), json.dumps(asdict(self), ensure_ascii=False))
 
-    def record(self, records: Sequence[Mapping[str, Any]], position: int) -> None:
-        """Count a written chunk; error messages are tallied (a bounded number of distinct ones)."""
+    def record(self, records: Sequence[Mapping[str, Any]], position: int, check_ids: bool = False) -> None:
+        """Count a written chunk; error messages are tallied (a bounded number of distinct ones), and with
+        ``check_ids`` so are ids on more than one row."""
         self.rows_done += len(records)
         self.position = position
+        if check_ids:
+            for record in records:
+                self._note_id(int(record["row"]), record["id"])
         for record in records:
             message = record.get("error")
             if not message:
@@ -234,6 +272,29 @@ class RunState:
             examples = self.error_rows.setdefault(key, [])
             if len(examples) < MAX_EXAMPLE_ROWS:
                 examples.append(int(record["row"]))
+
+    def count_ids(self, written: Iterable[tuple[int, str]]) -> None:
+        """Recount repeated ids from every (row, id) written so far, as a resumed run starts: the same tally an
+        uninterrupted run has at this point, and the ids to compare the rows still to come with."""
+        self.repeated_ids, self.repeated_id_rows = 0, {}
+        self._first_rows, self._repeated = {}, set()
+        for row, row_id in written:
+            self._note_id(row, row_id)
+
+    def _note_id(self, row: int, row_id: str | None) -> None:
+        if not row_id:  # an empty id is an error row already, and says nothing about other rows
+            return
+        first = self._first_rows.setdefault(row_id, row)
+        if first == row:
+            return
+        if row_id not in self._repeated:
+            self._repeated.add(row_id)
+            self.repeated_ids += 1
+            if len(self.repeated_id_rows) < MAX_REPEATED_ID_EXAMPLES:
+                self.repeated_id_rows[row_id] = [first]
+        rows = self.repeated_id_rows.get(row_id)
+        if rows is not None and len(rows) <= MAX_EXAMPLE_ROWS:
+            rows.append(row)
 
     @classmethod
     def remove(cls, output: Path) -> None:
