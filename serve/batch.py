@@ -126,7 +126,8 @@ class BatchReport:
             lines.append(self._repeated_ids_warning())
         for message, count in sorted(self.errors.items(), key=lambda kv: -kv[1]):
             examples = ", ".join(map(str, self.error_rows.get(message, [])))
-            lines.append(f"  {count:,} x {message} (rows {examples}{', ...' if count > 5 else ''})")
+            lines.append(f"  {count:,} x {message} ({'row' if count == 1 else 'rows'} {examples}"
+                         f"{', ...' if count > 5 else ''})")
         if self.errors or self.repeated_ids:
             lines.append("  (rows are the output's row numbers, counted from 0)")
         return "\n".join(lines)

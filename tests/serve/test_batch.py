@@ -311,7 +311,7 @@ def test_the_summary_says_where_row_numbers_start(tiny_models, tmp_path, capsys)
     source = write_input(tmp_path, "jsonl")
     assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), *model_flags(tiny_models)]) == 1
     err = capsys.readouterr().err
-    assert "1 x article is empty (no letters or digits after cleaning) (rows 1)" in err  # the second row
+    assert "1 x article is empty (no letters or digits after cleaning) (row 1)" in err  # the second row
     assert "rows are the output's row numbers, counted from 0" in err
 
 
