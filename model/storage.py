@@ -10,14 +10,26 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from model.errors import ModelNotFoundError
+from model.errors import InputError, ModelNotFoundError
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
+def _file_mode(path: Path) -> int:
+    """The mode a file written at ``path`` should get: the mode of the file it replaces, else what the user's umask
+    gives a new file (temp files are created 0600, which would make every report private)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temp file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -25,10 +37,27 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Raise InputError at once when a file cannot be written at ``path`` (it is a folder, a parent is a file, or the
+    nearest existing folder is not writable), so a long run does not find out at its end. Missing folders are fine:
+    they are created when the file is written."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what} {path} is a folder; name a file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot write {what} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {what} {path}: no permission to write in {folder}")
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -44,6 +73,7 @@ def save_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], config: dict
     os.close(fd)
     try:
         save_file(contiguous, tmp, metadata={"format": "pt"})
+        os.chmod(tmp, _file_mode(folder / WEIGHTS_FILE))
         os.replace(tmp, folder / WEIGHTS_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import torch
 
@@ -53,3 +55,50 @@ def test_resolve_model_finds_packages_and_rejects_unknown_names(monkeypatch):
         resolve_model("someone/some-model")
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     assert resolve_model("someone/some-model") == "someone/some-model"
+
+
+def test_written_files_follow_the_umask_and_keep_a_replaced_files_mode(tmp_path):
+    import os
+    import stat
+
+    import torch
+
+    from model.storage import atomic_write_text, save_checkpoint
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.json", "{}")
+        save_checkpoint(tmp_path / "m", {"w": torch.zeros(2)}, {"task": "event"})
+        kept = tmp_path / "BENCHMARKS.md"
+        kept.write_text("# old\n")
+        kept.chmod(0o640)
+        atomic_write_text(kept, "# new\n")
+    finally:
+        os.umask(old)
+    def mode(path):
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(tmp_path / "report.json") == 0o644  # a temp file alone would leave 0600
+    assert mode(tmp_path / "m" / "model.safetensors") == mode(tmp_path / "m" / "config.json") == 0o644
+    assert mode(kept) == 0o640 and kept.read_text() == "# new\n"
+
+
+def test_check_writable_names_what_cannot_be_written(tmp_path):
+    from model.errors import InputError
+    from model.storage import check_writable
+
+    check_writable(tmp_path / "new" / "deeper" / "report.json", "report")  # missing folders are made later
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match=r"cannot write report .*afile is a file, not a folder"):
+        check_writable(tmp_path / "afile" / "sub" / "report.json", "report")
+    with pytest.raises(InputError, match="is a folder; name a file"):
+        check_writable(tmp_path, "report")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root may write anywhere
+            with pytest.raises(InputError, match="no permission to write in"):
+                check_writable(locked / "report.json", "report")
+    finally:
+        locked.chmod(0o700)
