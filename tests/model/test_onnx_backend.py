@@ -82,3 +82,17 @@ def test_an_int8_text_gets_the_same_numbers_alone_and_in_a_batch(tmp_path):
     assert beside[1, n:].abs().max() == 0 and beside[2, short:].abs().max() == 0  # padded positions stay empty
     assert unpadded_spans(batch["attention_mask"].numpy()) == [(0, len(batch["input_ids"][0])), (0, n), (0, short)]
     assert unpadded_spans(torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1]]).numpy()) == [(2, 4), (0, 4)]  # left padding
+
+
+def test_an_unwritable_cache_is_a_clear_error_naming_newslens_cache(tmp_path):
+    from model.encoder import load_encoder_module
+    from model.errors import NewsLensError
+    from model.onnx_backend import export_encoder
+    from model.resolve import TINY_ENCODER
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    module = load_encoder_module(TINY_ENCODER).eval()
+    with pytest.raises(NewsLensError, match=r"cannot write the ONNX Runtime graph into .*afile/onnx .*set "
+                                            r"NEWSLENS_CACHE to a writable folder, or choose another runtime"):
+        export_encoder(module, blocker / "onnx")
