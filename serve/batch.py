@@ -50,6 +50,18 @@ from serve.batch_write import MAX_EXAMPLE_ROWS, OUTPUT_FIELDS, OUTPUT_SUFFIXES, 
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
 
 BACKENDS = ("local", "ray")
+
+
+def batch_backend(value: str) -> str:
+    """--backend's value; an encoder runtime given here (as evaluate and bench spell it) is pointed to --runtime."""
+    from model.backends import BACKENDS as RUNTIMES
+
+    if value in BACKENDS:
+        return value
+    if value in RUNTIMES:
+        raise argparse.ArgumentTypeError(f"{value!r} is an encoder runtime: predict takes it as --runtime {value} "
+                                         "(--backend is local or ray)")
+    raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose from 'local', 'ray')")
 DEFAULT_CHUNK_SIZE, DEFAULT_WORKERS = 64, 2
 Records = list[dict]
 ChunkRunner = Callable[[Iterator[list[InputRow]]], Iterator[Records]]
@@ -381,7 +393,9 @@ def add_predict_parser(sub) -> None:
     table.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
                        help=f"rows per model batch and per checkpoint (default: {DEFAULT_CHUNK_SIZE})")
     table.add_argument("--resume", action="store_true", help="continue an interrupted run into the same OUTPUT")
-    table.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or ray (one Ray actor per worker, on 127.0.0.1)")
+    table.add_argument("--backend", type=batch_backend, default="local", metavar="{local,ray}",
+                       help="local (default) or ray (one Ray actor per worker, on 127.0.0.1); the encoders' "
+                            "torch/bf16/onnx choice is --runtime")
     table.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                        help=f"Ray workers (with --backend ray; default: {DEFAULT_WORKERS})")
     parser.add_argument("--quiet", action="store_true", help="no progress bars (rows, and the models' weight loading)")

@@ -27,3 +27,11 @@ def test_help_points_at_real_flags():
     assert "--stance-init as it is" in text
     for flag in ("--port", "--concurrency", "--max-upload-mb"):
         assert re.search(re.escape(flag) + r" \S+ [^-]*\(default: ", " ".join(_help("demo").split())), flag
+
+
+def test_predict_backend_points_an_encoder_runtime_to_runtime(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["predict", "in.csv", "-o", "out.csv", "--backend", "torch"])
+    assert stopped.value.code == 2
+    assert "'torch' is an encoder runtime: predict takes it as --runtime torch" in capsys.readouterr().err
+    assert build_parser().parse_args(["predict", "in.csv", "--backend", "ray"]).backend == "ray"
