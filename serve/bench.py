@@ -5,6 +5,7 @@ of BENCHMARKS.md."""
 from __future__ import annotations
 
 import json
+import os
 import platform
 import random
 import statistics
@@ -20,10 +21,12 @@ from model.analyzer import Analyzer, ArticleInput
 from model.event_lm import EventLMModel
 from model.backends import BACKENDS
 from model.resolve import REPO_ROOT
-from model.storage import atomic_write_text
+from model.storage import atomic_write_text, check_writable
 from serve.bench_ray import format_ray, parse_workers, ray_scaling
 from serve.bench_steps import format_shared, format_steps, shared_pass_effect
+from training.options import check_at_least
 
+QUICK_ARTICLES = 8  # --quick's sample; a run on fewer articles is flagged as too small to trust
 TASK_SETS = {"full": ("stance", "event", "summary"), "stance": ("stance",), "event": ("event",), "summary": ("summary",)}
 
 
@@ -38,9 +41,9 @@ class BenchConfig:
     backend: auto, torch, bf16 or onnx (see model/backends.py) for the NewsLens path; the baseline is always torch
         fp32. The report names what 'auto' chose.
     batch_size: articles per analyze_batch call on the NewsLens path.
-    quick: a small run (8 articles, 5 latency runs, no cold-start subprocesses, speed steps on 2 articles without
-    ONNX) for CI.
-    threads: torch threads (default: all cores).
+    quick: a small run for CI: at most 8 articles, 5 latency runs and 2 FNC-1 bodies for the pairs row; speed steps
+    on 2 articles without ONNX; no abstractive timing, no cold-start subprocesses, no demo start.
+    threads: torch threads; 0 is the same as leaving it out (default: all cores, at most 8).
     steps: measure each speed step of the shared encoder on its own (pipeline baseline, batch 1, batching,
     bucketing, inference_mode, 1 thread vs all cores, ONNX Runtime plain, fused and int8) on the sentences of the
     first 24 articles.
@@ -74,9 +77,13 @@ class BenchConfig:
         if self.article_source not in ARTICLE_SOURCES:
             raise ValueError(f"article_source must be one of {', '.join(ARTICLE_SOURCES)}")
         parse_workers(self.ray_workers)  # raises ValueError for a bad list
+        # checked before --quick caps them (min(-3, 8) would keep -3), and before any model loads
+        check_at_least(self, 1, "articles", "latency_runs", "batch_size")
+        check_at_least(self, 0, "threads", "abstractive", "pair_bodies")  # threads 0: the default, as None
         if self.quick:
-            self.articles, self.latency_runs = min(self.articles, 8), min(self.latency_runs, 5)
+            self.articles, self.latency_runs = min(self.articles, QUICK_ARTICLES), min(self.latency_runs, 5)
             self.pair_bodies = min(self.pair_bodies, 2)
+            self.abstractive = 0  # not timed under --quick: the report's config says what was done
 
 
 # article_source -> (name in BENCHMARKS.md, file under the data folder)
@@ -116,6 +123,10 @@ def bench_pairs(data_dir: Path, n_bodies: int, seed: int = 7) -> list[ArticleInp
         raise InputError(f"benchmark pairs not found in {folder}; pass --data-dir or --pair-bodies 0")
     with bodies_file.open(encoding="utf-8", newline="") as handle:
         bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
+    if n_bodies > len(bodies):
+        from model.errors import InputError
+
+        raise InputError(f"--pair-bodies {n_bodies}: {bodies_file} holds only {len(bodies)} bodies")
     chosen = set(random.Random(seed).sample(sorted(bodies), n_bodies))
     with stances.open(encoding="utf-8", newline="") as handle:
         pairs = [(row["Headline"], row["Body ID"]) for row in csv.DictReader(handle) if row["Body ID"] in chosen]
@@ -172,7 +183,6 @@ def _subprocess_cost(setup: str, analyze_one: str, items: Sequence[ArticleInput]
 
 def demo_ready_seconds(article: str, timeout: float = 180.0) -> dict:
     """Seconds from starting `newslens demo` in a fresh process to the first answer of its API."""
-    import os
     import socket
 
     with socket.socket() as probe:
@@ -205,18 +215,62 @@ def _backend_name(report: dict) -> str:
     return f"{ran} ('{asked}' chose it)" if asked != ran else ran
 
 
-def run_bench(config: BenchConfig, data_dir: Path) -> dict:
+def say(message: str) -> None:
+    """One progress line on stderr (stdout keeps the result table), so that a slow run can be told from a stuck one."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average, or None where the platform has none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def start_warnings(config: BenchConfig, articles: int, load: float | None) -> list[str]:
+    """Why this run's numbers may not be trusted, known before any timing: a busy machine, or too few articles."""
+    warnings = []
+    cores = os.cpu_count() or 1
+    threads = config.threads or min(cores, 8)  # as model.encoder.configure_threads
+    # The load average counts runnable processes on the whole machine, so it is compared with the machine's cores,
+    # not with the bench's threads alone: the bench needs `threads` cores that nothing else wants, and other work
+    # already takes about `load` of them. Warn when load > cores - threads, i.e. the cores left over are fewer than
+    # the bench's threads; the floor of 1 keeps background noise on an idle machine (a load of 0.1-0.5 when the
+    # bench uses every core) from warning. Each path is slowed by a different amount, so the ratios are off too.
+    if load is not None and load > max(cores - threads, 1):
+        warnings.append(f"the machine is busy: 1-minute load average {load:.1f} at the start, on "
+                        f"{_count(cores, 'core')} with {_count(threads, 'torch thread')} for the bench; other work "
+                        "competes for the cores, so timings and ratios are unreliable")
+    if articles < QUICK_ARTICLES:
+        warnings.append(f"only {_count(articles, 'article')} timed: too few for the numbers to be trusted "
+                        f"(--quick uses {QUICK_ARTICLES}, a full run {BenchConfig.articles})")
+    return warnings
+
+
+_TASK_NAMES = {"full": "full analysis", "stance": "stance", "event": "event type", "summary": "summary"}
+
+
+def run_bench(config: BenchConfig, data_dir: Path, progress: Callable[[str], None] = say) -> dict:
     from serve.baseline import PipelineBaseline
 
+    load = load_average()
+    # the data first: a missing file or too many --pair-bodies fails before minutes of model loading
+    items = bench_articles(data_dir, config.articles, source=config.article_source)
+    pairs = bench_pairs(data_dir, config.pair_bodies) if config.pair_bodies else []
+    warnings = start_warnings(config, len(items), load)
+    for warning in warnings:
+        progress(f"warning: {warning}")
+    progress(f"loading the models (NewsLens with backend {config.backend}, and the fp32 baseline)...")
     # no article cache on the article rows: the timed runs repeat the same articles, which a cache would serve
     analyzer = Analyzer(event=config.event_model, threads=config.threads, backend=config.backend, article_cache=0)
-    items = bench_articles(data_dir, config.articles, source=config.article_source)
     baseline = PipelineBaseline(Analyzer(event=config.event_model, threads=config.threads,
                                          backend="torch"))  # always the plain fp32 modules
     analyzer.analyze_batch(items[:2])  # warm-up: first calls allocate
     baseline.analyze(items[0])
     report: dict = {"config": asdict(config), "backend": analyzer.backend, "articles": len(items),
-                    "unavailable": analyzer.unavailable, "tasks": {}}
+                    "unavailable": analyzer.unavailable, "load_average_1min": load, "warnings": warnings,
+                    "tasks": {}}
 
     def ours(tasks):
         return lambda: [analyzer.analyze_batch(items[i : i + config.batch_size], tasks)
@@ -227,6 +281,9 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
             continue
         n_base = min(len(items), 24 if not config.quick else len(items))
         base_items = items[:n_base]
+        lat = items[: config.latency_runs]
+        progress(f"timing {_TASK_NAMES[name]}: NewsLens ({len(items)} articles), then the baseline ({n_base}), "
+                 "then each one article at a time...")
         gated = dict(analyzer.event.counts) if "event" in tasks and isinstance(analyzer.event, EventLMModel) else {}
         row = {"newslens_articles_per_s": _throughput(ours(tasks), len(items))}
         if gated:  # share of the timed articles the event model's language model read (the gate answered the rest)
@@ -235,37 +292,44 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
                                        / max(now["articles"] - gated["articles"], 1))
         row["baseline_articles_per_s"] = _throughput(lambda: [baseline.analyze(i, tasks) for i in base_items], n_base, 1)
         row["speedup"] = row["newslens_articles_per_s"] / row["baseline_articles_per_s"]
-        lat = items[: config.latency_runs]
         row["newslens_latency"] = _latencies(lambda i: analyzer.analyze_batch([i], tasks), lat)
         row["baseline_latency"] = _latencies(lambda i: baseline.analyze(i, tasks), lat[: max(3, len(lat) // 2)])
         report["tasks"][name] = row
 
     if config.pair_bodies:
-        pairs = bench_pairs(data_dir, config.pair_bodies)
+        progress(f"timing stance on {len(pairs)} claim-body pairs of {config.pair_bodies} FNC-1 bodies: NewsLens, "
+                 "then the baseline...")
         report["tasks"]["pairs"] = _pairs_row(config, analyzer, baseline, pairs)
         report["pairs"] = {"bodies": config.pair_bodies, "pairs": len(pairs)}
     shared = shared_pass_effect(report["tasks"])
     if shared:
         report["shared_pass"] = shared
     if config.steps:
+        progress(f"timing the speed steps of the shared encoder on the sentences of "
+                 f"{len(items[: 2 if config.quick else STEPS_ARTICLES])} articles...")
         report["steps"] = run_steps(config, analyzer, items)
     workers = parse_workers(config.ray_workers)
     if workers:
         from serve.model_flags import ModelSpec
 
+        progress(f"timing the batch runner: local, then Ray with {', '.join(map(str, workers))} worker(s)...")
         report["ray"] = ray_scaling(items, analyzer, ModelSpec(threads=config.threads, article_cache=0, runtime=config.backend), workers,
                                     threads_per_worker=config.threads)
         report["ray"]["local_backend"] = analyzer.backend
-    if config.abstractive and not config.quick:
+    if config.abstractive:  # 0 under --quick
         from model.resolve import SHIPPED_WEIGHTS
         from serve.bench_generator import bench_generator
 
         folder = SHIPPED_WEIGHTS / "summary-abstractive"
+        progress(f"timing the abstractive summariser on {len(items[: config.abstractive])} articles, then its cold "
+                 "load in a fresh process...")
         report["abstractive"] = (bench_generator(folder, [str(i.article) for i in items[: config.abstractive]])
                                  if (folder / "config.json").exists() else {"error": f"no adapter at {folder}"})
     if not config.quick:
         sample = items[:16]
         backend, event = repr(config.backend), repr(config.event_model)
+        progress(f"measuring cold start and peak memory in fresh processes on {len(sample)} articles: NewsLens, "
+                 "then the baseline...")
         report["process"] = {
             "newslens": _subprocess_cost(f"a = Analyzer(event={event}, backend={backend})\n"
                                          "one = lambda item: a.analyze_batch([item])", "one", sample),
@@ -273,6 +337,7 @@ def run_bench(config: BenchConfig, data_dir: Path) -> dict:
                                          f"b = PipelineBaseline(Analyzer(event={event}, backend='torch'))",
                                          "b.analyze", sample),
         }
+        progress("timing `newslens demo` from start to its first answer...")
         report["demo"] = demo_ready_seconds(items[0].article)
     report["machine"] = machine_line()
     report["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -314,8 +379,6 @@ STEPS_ARTICLES = 24  # like the baseline rows: the pipeline at batch 1 is slow
 def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleInput]) -> dict:
     """The speed-step ladder (serve/bench_steps.py) on the body sentences of the first articles of the sample,
     at 1 thread and at the bench's thread count (all cores by default)."""
-    import os
-
     from model.encoder import SentenceEncoder
     from serve.bench_steps import bench_sentences, measure_steps
 
@@ -331,8 +394,6 @@ def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleIn
 
 def machine_line() -> str:
     """Architecture, CPU model and its bfloat16 support (what 'auto' decides on), cores, torch and Python."""
-    import os
-
     import torch
 
     from model.backends import NATIVE_BF16_FLAGS, cpu_flags, cpuinfo_field
@@ -341,7 +402,12 @@ def machine_line() -> str:
     native = sorted(cpu_flags() & NATIVE_BF16_FLAGS)
     cpu = f"{name} ({', '.join(native) if native else 'no native bfloat16'}), " if name else ""
     return (f"{platform.machine()}, {cpu}{os.cpu_count()} cores, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
+            f"({_count(torch.get_num_threads(), 'thread')}), Python {platform.python_version()}")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 thread', '2 threads'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def format_bench(report: dict) -> str:
@@ -391,7 +457,9 @@ def append_markdown(report: dict, command: str, path: Path) -> None:
     head = "# Benchmarks\n\nEvery section is one `newslens bench` run: NewsLens and the baseline measured in the same process.\n"
     text = path.read_text(encoding="utf-8") if path.exists() else head
     block = [f"\n## {report['date']}: `{command}`\n", f"Machine: {report['machine']}. Articles: {report['articles']} "
-             f"({ARTICLE_SOURCES[report['config'].get('article_source', 'bbc')][0]} sample), backend {_backend_name(report)}.\n", "```", format_bench(report), "```\n"]
+             f"({ARTICLE_SOURCES[report['config'].get('article_source', 'bbc')][0]} sample), backend {_backend_name(report)}.\n"]
+    block += [f"**Warning:** {warning}.\n" for warning in report.get("warnings", [])]
+    block += ["```", format_bench(report), "```\n"]
     atomic_write_text(path, text + "\n".join(block))
 
 
@@ -400,11 +468,16 @@ def add_bench_parser(sub) -> None:
 
     parser = sub.add_parser("bench", help="measure speed and memory against a plain-pipeline baseline",
                             description="Times NewsLens and a plain transformers-pipeline baseline (same weights, fp32, "
-                                        "batch 1) in one process; prints ratios, writes JSON and a BENCHMARKS.md section.")
+                                        "batch 1) in one process. Prints the table of ratios on stdout, one line per "
+                                        "phase on stderr (and a warning when the machine is busy at the start or fewer "
+                                        f"than {QUICK_ARTICLES} articles are timed); appends a section to the repo's "
+                                        "BENCHMARKS.md unless --markdown says otherwise, and writes JSON with --output.")
     parser.add_argument("--data-dir", type=Path, help="folder holding bbc_news_summary/ (default: ../shared/data)")
     parser.add_argument("--output", type=Path, help="write the JSON report here")
     parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "BENCHMARKS.md",
-                        help="BENCHMARKS.md to append to (default: the repo's); 'none' to skip")
+                        help="append this run as a section of this markdown file, created if missing (default: the "
+                             "repo's BENCHMARKS.md, even under --quick); 'none' to skip. Both paths are checked before "
+                             "the run and printed after it")
     add_dataclass_arguments(parser, BenchConfig, title="what to measure")
     parser.set_defaults(handler=run_bench_command)
 
@@ -414,11 +487,27 @@ def run_bench_command(args) -> int:
     from training.options import build_dataclass
     from training.paths import default_data_dir
 
-    config = build_dataclass(BenchConfig, args)
+    config = build_dataclass(BenchConfig, args)  # bad numbers fail here, before any model loads
+    output = Path(args.output).expanduser().resolve() if args.output else None
+    markdown = None if str(args.markdown).lower() == "none" else Path(args.markdown).expanduser().resolve()
+    if output:  # found now, not after minutes of timing
+        check_writable(output, "the JSON report")
+    if markdown:
+        check_writable(markdown, "the markdown report")
     report = run_bench(config, Path(args.data_dir) if args.data_dir else default_data_dir())
     print(format_bench(report))
-    if args.output:
-        atomic_write_text(Path(args.output), json.dumps(report, indent=2) + "\n")
-    if str(args.markdown).lower() != "none":
-        append_markdown(report, command_line(), Path(args.markdown))
+    if output:
+        atomic_write_text(output, json.dumps(report, indent=2) + "\n")
+        say(f"JSON report written to {output}")
+    if markdown:
+        existed = markdown.exists()
+        append_markdown(report, command_line(), markdown)
+        say(written_markdown_message(markdown, existed))
     return 0
+
+
+def written_markdown_message(path: Path, existed: bool) -> str:
+    """What the default run did to a (tracked) file, and how to not do it."""
+    if existed:
+        return f"markdown section appended to {path} (--markdown none skips the append)"
+    return f"markdown section written to {path}, a new file (--markdown none skips it)"
