@@ -86,14 +86,25 @@ def format_report(report: dict, title: str = "") -> str:
     head = f"n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}"
     averaged = report.get("macro_f1_labels", report["labels"])
     if len(averaged) < len(report["labels"]):
-        head += f" (over the {len(averaged)} labels the data holds)"
+        head += f" (over the {len(averaged)} label{'s' * (len(averaged) != 1)} the data holds)"
     if "fnc_percent" in report:
         head += f"  FNC={report['fnc_percent']:.2f}% of max ({report['fnc_score']:.2f}/{report['fnc_max']:.2f})"
     lines.append(head)
     width = max(len(label) for label in report["labels"]) + 2
     lines.append(f"{'label':<{width}}{'prec':>8}{'recall':>8}{'F1':>8}{'support':>9}")
+    predicted_n = dict(zip(report["labels"], map(sum, zip(*report["confusion_matrix"]))))
+    undefined = False
     for label, m in report["per_class"].items():
-        lines.append(f"{label:<{width}}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}")
+        # 0/0 is printed '-': precision with no prediction of the label, recall with no gold example, F1 with neither
+        # (in the table only: the JSON report keeps 0.0)
+        cells = [(m["precision"], predicted_n.get(label, 0) == 0), (m["recall"], m["support"] == 0),
+                 (m["f1"], predicted_n.get(label, 0) == 0 and m["support"] == 0)]
+        undefined |= any(blank for _, blank in cells)
+        lines.append(f"{label:<{width}}" + "".join(f"{'-' if blank else format(v, '.3f'):>8}" for v, blank in cells)
+                     + f"{m['support']:>9}")
+    if undefined:
+        lines.append("-: undefined (0/0): precision of a label never predicted, recall of a label the data lacks, "
+                     "F1 of a label with neither")
     lines.append("confusion (rows gold, columns predicted): " + " ".join(report["labels"]))
     for label, row in zip(report["labels"], report["confusion_matrix"]):
         lines.append(f"{label:<{width}}" + "".join(f"{v:>9}" for v in row))

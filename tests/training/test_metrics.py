@@ -43,3 +43,18 @@ def test_macro_f1_averages_the_labels_the_gold_data_holds_and_says_so():
     assert "(over the 2 labels the data holds)" in format_report(report)
     full = classification_report(["a", "b", "c"], ["a", "b", "c"], ["a", "b", "c"])
     assert "labels the data holds" not in format_report(full)
+
+
+def test_format_report_prints_a_dash_only_for_undefined_precision_recall_and_f1():
+    from training.metrics import classification_report, format_report
+
+    report = classification_report(["a", "a", "b"], ["a", "c", "a"], ["a", "b", "c", "d"])
+    lines = {line.split()[0]: line.split()[1:] for line in format_report(report).splitlines()[2:6]}
+    assert lines["a"] == ["0.500", "0.500", "0.500", "2"]
+    assert lines["b"] == ["-", "0.000", "0.000", "1"]  # never predicted: precision 0/0; F1 is 0 (2TP/(2TP+FP+FN))
+    assert lines["c"] == ["0.000", "-", "0.000", "0"]  # no gold example: recall 0/0
+    assert lines["d"] == ["-", "-", "-", "0"]  # neither gold nor predicted
+    assert "-: undefined (0/0)" in format_report(report)
+    assert report["per_class"]["d"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}  # the JSON keeps numbers
+    full = classification_report(["a", "b"], ["a", "b"], ["a", "b"])
+    assert " - " not in format_report(full) and "undefined" not in format_report(full)
