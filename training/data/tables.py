@@ -1,6 +1,8 @@
 """Read user tables (CSV, JSONL, Parquet) with clear errors for broken files and missing columns."""
 from __future__ import annotations
 
+import codecs
+import json
 from pathlib import Path
 from typing import Sequence
 
@@ -19,6 +21,8 @@ def read_table(path: str | Path, columns: Sequence[str] = ()) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES and is_blank(path):
+        raise InputError(f"{path} is empty (no rows)")
     try:
         if suffix in (".csv", ".tsv"):
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False,
@@ -34,9 +38,43 @@ def read_table(path: str | Path, columns: Sequence[str] = ()) -> pd.DataFrame:
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
     except Exception as err:  # pandas/pyarrow raise many types for broken files
-        raise InputError(f"{path}: cannot be read as {suffix[1:].upper()} ({type(err).__name__}: {err})") from None
+        hint = "; it holds JSON Lines (one object per line): name it .jsonl" if (
+            suffix == ".json" and holds_json_lines(path)) else ""
+        raise InputError(f"{path}: cannot be read as {suffix[1:].upper()} ({type(err).__name__}: {err}){hint}") from None
+    if len(frame) == 0 and len(frame.columns) == 0:  # '[]' or '{}': valid JSON, but no table in it
+        raise InputError(f"{path} is empty (no rows)")
     require_columns(frame, columns, str(path))
     return frame
+
+
+def is_blank(path: Path, chunk: int = 1 << 16) -> bool:
+    """Whether the file holds nothing but whitespace (a UTF-8 byte order mark included): 0 bytes, or blank lines.
+    Reads only until the first other byte, so a real table costs one small read."""
+    with Path(path).open("rb") as handle:
+        block = handle.read(chunk)
+        if block.startswith(codecs.BOM_UTF8):
+            block = block[len(codecs.BOM_UTF8):]
+        while block:
+            if block.strip():
+                return False
+            block = handle.read(chunk)
+    return True
+
+
+def holds_json_lines(path: Path) -> bool:
+    """Whether the first two non-blank lines of the file are each a whole JSON object (JSON Lines, not one JSON
+    document)."""
+    lines = []
+    with Path(path).open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                lines.append(line)
+                if len(lines) == 2:
+                    break
+    try:
+        return len(lines) == 2 and all(isinstance(json.loads(line), dict) for line in lines)
+    except ValueError:
+        return False
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:

@@ -1,0 +1,46 @@
+"""training.data.tables.read_table: one message for an empty file in every format, a hint for misnamed JSON Lines."""
+import json
+import re
+
+import pytest
+
+from model.errors import InputError
+from training.data.tables import read_table
+
+
+def blank_files(folder):
+    files = {name: folder / name for name in ("empty.csv", "empty.tsv", "empty.jsonl", "empty.json", "empty.parquet")}
+    for path in files.values():
+        path.write_bytes(b"")
+    files["blank.jsonl"] = folder / "blank.jsonl"
+    files["blank.jsonl"].write_text("\n  \n\t\n")
+    files["bom.csv"] = folder / "bom.csv"
+    files["bom.csv"].write_bytes(b"\xef\xbb\xbf\r\n")
+    files["array.json"] = folder / "array.json"
+    files["array.json"].write_text("[]\n")
+    return files
+
+
+def test_read_table_says_an_empty_file_is_empty_whatever_its_format(tmp_path):
+    for path in blank_files(tmp_path).values():
+        with pytest.raises(InputError, match=re.escape(f"{path} is empty (no rows)")):
+            read_table(path, ["text", "label"])
+
+
+def test_json_lines_in_a_json_file_get_a_hint_and_real_tables_still_read(tmp_path):
+    rows = [{"text": "Rebels shelled the town.", "label": "war"}, {"text": "Talks resumed.", "label": "peace"}]
+    lines = "".join(json.dumps(r) + "\n" for r in rows)
+    (tmp_path / "rows.jsonl").write_text(lines)
+    assert read_table(tmp_path / "rows.jsonl", ["text", "label"]).to_dict("records") == rows
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    assert read_table(tmp_path / "rows.json", ["text", "label"]).to_dict("records") == rows
+    misnamed = tmp_path / "lines.json"
+    misnamed.write_text(lines)
+    with pytest.raises(InputError, match=r"cannot be read as JSON .*; it holds JSON Lines \(one object per line\): "
+                                         r"name it \.jsonl"):
+        read_table(misnamed)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"text": "a",\n')
+    with pytest.raises(InputError) as err:
+        read_table(broken)
+    assert ".jsonl" not in str(err.value)
