@@ -348,23 +348,36 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
 
 # ---------------------------------------------------------------- evaluate
 
+def _split_help() -> str:
+    """--split's help, built from the names `evaluate` accepts (training/data/splits.py)."""
+    from training.data.event_outside import OUTSIDE_SPLITS
+    from training.data.splits import BUILT_SPLITS, DEFAULT_SPLITS, FNC_SPLITS
+
+    built = "|".join(BUILT_SPLITS)
+    return (f"a named split to score instead of --data. stance: {'|'.join(FNC_SPLITS)} of FNC-1 (default "
+            f"{DEFAULT_SPLITS['stance']}); event: {built} of the built split (default {DEFAULT_SPLITS['event']}), or "
+            f"{'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a corpus the event model never trains on; "
+            f"-clear leaves out the close calls); summary: {built} of the BBC News Summary split (default "
+            f"{DEFAULT_SPLITS['summary']})")
+
+
 def add_evaluate_parser(sub) -> None:
     parser = sub.add_parser("evaluate", help="score a model on labelled data",
-                            description="Score a saved model; prints a table and, with --output, writes JSON.")
+                            description="Score a saved model; prints a table (naming the data, the number scored and "
+                                        "the backend that ran) and, with --output, writes JSON.")
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("--model", help="model folder (default: the shipped weights for the task)")
-    parser.add_argument("--split", help="stance: train|competition_test (default competition_test); "
-                                        "event/summary: dev|test of the built split (default test); event also outside-a|outside-b "
-                                        "(+ -clear) (hand-labelled FNC-1 news bodies, a corpus the event model never trains on)")
+    parser.add_argument("--split", help=_split_help())
     parser.add_argument("--data", type=Path, help="a labelled file (or FNC-1 style folder) instead of --split")
-    parser.add_argument("--output", type=Path, help="write the report as JSON here")
+    parser.add_argument("--output", type=Path, help="write the report as JSON here (checked before the models load)")
     parser.add_argument("--predictions", type=Path, help="stance/event: write one JSON line per example here, to read "
                         "the errors: gold, predicted, confidence, and the claim and body id (FNC-1's Body ID, or for a "
                         "table the body's number in order of first appearance) or the text's first 300 characters")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch",
-                        help="run the encoders with " + BACKEND_HELP + " (default here: torch, so scores are fp32's)")
+                        help="run the encoders with " + BACKEND_HELP + " (default here: torch, so scores are fp32's). "
+                             "The table and the report name the backend that ran, e.g. what auto chose")
     parser.add_argument("--record", action="store_true",
                         help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",
@@ -372,7 +385,10 @@ def add_evaluate_parser(sub) -> None:
     parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
                         help="summary: which summariser to score (default extractive)")
     parser.add_argument("--limit", type=int, default=0,
-                        help="summary: score only the first N articles of the split (0: all)")
+                        help="score only the first N examples (0: all): stance pairs, event texts or summary "
+                             "articles, in the order of the split or file (rows left out for empty cells not "
+                             "counted). The table then says it scored a slice, whose scores are not comparable with "
+                             "the whole split's")
     parser.add_argument("--zero-shot", action="store_true",
                         help="summary --kind abstractive: also score the base generator without the adapter")
     _add_column_flags(parser)
@@ -386,99 +402,141 @@ def _model_folder(args) -> Path:
     return path
 
 
-def _evaluate_splits(task: str) -> tuple[str, ...]:
-    """The --split names `evaluate` accepts for event and summary (stance checks its FNC-1 names itself)."""
-    from training.data.event_outside import OUTSIDE_SPLITS
-
-    return ("train", "dev", "test") + (OUTSIDE_SPLITS if task == "event" else ())
-
-
 def _check_evaluate_args(args: argparse.Namespace) -> None:
-    """Refuse an unknown --split (event, summary), a negative --limit and an event corpus folder with files missing,
-    before any model is loaded."""
+    """Refuse an unknown --split, a negative --limit or --threads, an --output or --predictions that cannot be written
+    and an event corpus folder with files missing, before any model is loaded."""
+    from model.storage import check_writable
+    from training.data.splits import evaluate_splits
+
     if args.limit < 0:
-        raise InputError(f"--limit must be 0 (all articles) or more, got {args.limit}")
-    if args.split and args.task != "stance" and args.split not in _evaluate_splits(args.task):
+        raise InputError(f"--limit must be 0 (score all) or more, got {args.limit}")
+    if args.threads is not None and args.threads < 0:
+        raise InputError(f"--threads must be 1 or more (0 or none: all cores, at most 8), got {args.threads}")
+    if args.split and args.split not in evaluate_splits(args.task):
         raise InputError(f"unknown {args.task} split '{args.split}'; choose one of "
-                         f"{', '.join(_evaluate_splits(args.task))}")
+                         f"{', '.join(evaluate_splits(args.task))}")
+    if args.predictions and args.task == "summary":
+        raise InputError("--predictions is for stance and event; summary reports ROUGE only")
+    if args.output:
+        check_writable(args.output, "the report (--output)")
+    if args.predictions:
+        check_writable(args.predictions, "the predictions (--predictions)")
+        if args.output and Path(args.output).resolve() == Path(args.predictions).resolve():
+            raise InputError(f"--output and --predictions both name {args.output}; give two files")
     if args.task == "event" and not args.data and not (args.split or "").startswith("outside"):
         require_event_corpus(default_data_dir())
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
-    from model.encoder import configure_threads
+def _backend_name(asked: str, ran: str) -> str:
+    """'bf16' or "bf16 ('auto' chose it)", as `newslens bench` says it."""
+    return f"{ran} ('{asked}' chose it)" if asked != ran else ran
+
+
+def _slice(args, items: list, noun: str, whole: str, caveat: str = "") -> tuple[list, dict, str | None]:
+    """The first --limit of ``items`` (all of them without --limit), what the JSON report records about it, and the
+    line the table prints when only a slice is scored."""
+    if not args.limit:
+        return items, {}, None
+    kept = items[: args.limit]
+    record = {"limit": args.limit, "n_available": len(items)}
+    if len(kept) == len(items):
+        return items, record, None
+    return kept, record, (f"a slice: the first {len(kept)} of the {len(items)} {noun} of the {whole} in {whole} "
+                          f"order (--limit {args.limit}); its scores are not comparable with those of the whole "
+                          f"{whole}{caveat}")
+
+
+def _evaluate_stance_task(args, folder: Path, backend: str, rows):
+    from model.stance import StanceModel
+    from training.data.stance_data import StanceData
+    from training.evaluate import evaluate_stance
     from training.metrics import format_report
 
-    _check_evaluate_args(args)
-    configure_threads(args.threads)
-    folder = _model_folder(args)
-    if args.predictions and args.task == "summary":
-        raise InputError("--predictions is for stance and event; summary reports ROUGE only")
-    rows: list[dict] | None = [] if args.predictions else None
-    if args.task == "stance":
-        from model.stance import StanceModel
-        from training.evaluate import evaluate_stance
+    model = StanceModel.load(folder)
+    if args.data and Path(args.data).is_file():
+        from training.data.stance_data import stance_data_from_frame
 
-        split = args.split or "competition_test"
-        model = StanceModel.load(folder)
-        if args.data and Path(args.data).is_file():
-            from training.data.stance_data import stance_data_from_frame
+        frame = _evaluation_frame(args, [args.claim_column, args.body_column], model.labels)
+        data, source = stance_data_from_frame(frame, args.claim_column, args.body_column, args.label_column), str(args.data)
+        whole = "file"
+    else:
+        data, source = _load_stance_data(args, args.data, args.split or "competition_test")
+        whole = "split"
+    examples, limit, note = _slice(args, data.examples, "pairs", whole,
+                                   "; nor is its FNC score the FNC-1 challenge's score" if whole == "split" else "")
+    if note:
+        data = StanceData(examples, {b: data.bodies[b] for b in {e.body_id for e in examples}})
+        source += f", first {len(examples)} pairs of the {whole}"
+    scores = evaluate_stance(model, data, source, backend=backend, rows=rows)
+    report = {"model": str(folder), "data": source, **limit, **scores}
+    baselines = ""
+    if args.baselines:
+        from training.baselines import stance_baselines
 
-            frame = _evaluation_frame(args, [args.claim_column, args.body_column], model.labels)
-            data, source = stance_data_from_frame(frame, args.claim_column, args.body_column, args.label_column), str(args.data)
-        else:
-            data, source = _load_stance_data(args, args.data, split)
-        scores = evaluate_stance(model, data, source, backend=args.backend, rows=rows)
-        report = {"model": str(folder), "data": source, **scores}
-        text = format_report(report, f"stance on {source}")
-        if args.baselines:
-            from training.baselines import stance_baselines
+        train, _ = _load_stance_data(args, None, "train")
+        report["baselines"] = stance_baselines(train, data)
+        for name, rep in report["baselines"].items():
+            baselines += "\n\n" + format_report(rep, f"baseline {name}")
+    return report, f"stance on {source}", note, lambda head: format_report(report, head) + baselines
 
-            train, _ = _load_stance_data(args, None, "train")
-            report["baselines"] = stance_baselines(train, data)
-            for name, rep in report["baselines"].items():
-                text += "\n\n" + format_report(rep, f"baseline {name}")
-    elif args.task == "event":
-        from model.heads import EventModel
-        from training.evaluate import evaluate_event
 
-        model = EventModel.load(folder)
-        if args.data:
-            frame = _evaluation_frame(args, [args.text_column], model.labels)
-            texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
-            train = None
-        elif args.split and args.split.startswith("outside"):  # training/data/event_outside.py
-            from training.data.event_outside import load_outside
+def _evaluate_event_task(args, folder: Path, backend: str, rows):
+    from model.heads import EventModel
+    from training.evaluate import evaluate_event
+    from training.metrics import format_report
 
-            part = load_outside(default_data_dir(), args.split)
-            texts, gold = [e.text for e in part], [e.label for e in part]
-            train = load_event_data(args, args.seed, 0.1)[0]["train"] if args.baselines else None
-            source = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)"
-        else:
-            splits, source = load_event_data(args, args.seed, 0.1)
-            part = splits[args.split or "test"]
-            texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
-            source += f", split {args.split or 'test'}"
-        report = {"model": str(folder), "data": source, **evaluate_event(model, texts, gold, args.backend, rows)}
-        text = format_report(report, f"event type on {source}")
-        if args.baselines and train is not None:
-            from training.baselines import tfidf_event_baseline
+    model = EventModel.load(folder)
+    caveat = ""
+    if args.data:
+        frame = _evaluation_frame(args, [args.text_column], model.labels)
+        texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
+        train, whole = None, "file"
+    elif args.split and args.split.startswith("outside"):  # training/data/event_outside.py
+        from training.data.event_outside import load_outside
 
-            report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels))}
-            text += "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
-    elif args.kind == "abstractive":
+        part = load_outside(default_data_dir(), args.split)
+        texts, gold = [e.text for e in part], [e.label for e in part]
+        train = load_event_data(args, args.seed, 0.1)[0]["train"] if args.baselines else None
+        source, whole = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)", "split"
+    else:
+        splits, source = load_event_data(args, args.seed, 0.1)
+        part = splits[args.split or "test"]
+        texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
+        source += f", split {args.split or 'test'}"
+        whole = "split"
+        caveat = "; the built split lists its examples corpus by corpus and label by label, so a slice holds few of them"
+    pairs, limit, note = _slice(args, list(zip(texts, gold)), "examples", whole, caveat)
+    if note:
+        texts, gold = [t for t, _ in pairs], [g for _, g in pairs]
+        source += f", first {len(texts)} examples of the {whole}"
+    report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
+    baselines = ""
+    if args.baselines and train is not None:
+        from training.baselines import tfidf_event_baseline
+
+        report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels))}
+        baselines = "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
+    return report, f"event type on {source}", note, lambda head: format_report(report, head) + baselines
+
+
+def _evaluate_summary_task(args, folder: Path, backend: str):
+    part, limit, source, note = _summary_articles(args)
+    articles, references = [e.article for e in part], [e.summary for e in part]
+    if args.kind == "abstractive":
         from model.abstractive import AbstractiveSummarizer
         from training.abstractive import evaluate_abstractive
 
-        part, source = _summary_articles(args)
         model = AbstractiveSummarizer.load(folder)
         zero = None
         if args.zero_shot:
             zero = AbstractiveSummarizer.load(None, base_model=model.base_model)
             zero.settings = model.settings
-        report = {"model": str(folder), "data": source,
-                  **evaluate_abstractive(model, [e.article for e in part], [e.summary for e in part], zero)}
-        text = _rouge_lines(report)
+        started = time.time()
+        scores = evaluate_abstractive(model, articles, references, zero)
+        scores["seconds"] = round(time.time() - started, 1)
+        what = ("abstractive: one generated sentence per article"
+                + ("; zero_shot: the base generator without the adapter" if zero is not None else "")
+                + "; lead_1: the article's first body sentence")
     else:
         from model.heads import SentenceScorer, SummaryBudget
         from model.storage import load_checkpoint
@@ -486,20 +544,62 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         scorer = SentenceScorer.load(folder)
         budget = SummaryBudget(**load_checkpoint(folder)[1].get("budget", {}))
-        part, source = _summary_articles(args)
-        report = {"model": str(folder), "data": source,
-                  **evaluate_extractive(scorer, [e.article for e in part], [e.summary for e in part], budget, args.backend)}
-        text = _rouge_lines(report)
-    report["backend"] = args.backend
-    print(text)
-    if rows is not None:
-        atomic_write_text(Path(args.predictions), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        print(f"{len(rows)} predictions written to {args.predictions}")
-    if args.output:
-        atomic_write_text(Path(args.output), json.dumps(report, indent=2) + "\n")
-        print(f"report written to {args.output}")
+        scores = evaluate_extractive(scorer, articles, references, budget, backend)
+        what = (f"every summary within {budget.sentences} sentences and {budget.words} words: extractive (the "
+                f"scorer's sentences) and lead_{budget.sentences} (the first sentences)")
+    report = {"model": str(folder), "data": source, **limit, **scores}
+    head = f"n={report['n']} articles; ROUGE-1/2/L F1 (%) against the reference summaries; {what}"
+    return report, f"{args.kind} summaries on {source}", note, lambda title: f"{title}\n{head}\n{_rouge_lines(report)}"
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from model.backends import resolve_backend
+    from model.encoder import configure_threads
+
+    _check_evaluate_args(args)
+    folder = _model_folder(args)
     if args.record:
-        _record(folder, report, text, args)
+        from model.storage import check_writable
+
+        check_writable(folder / "README.md", "the model card (--record)")
+    threads = configure_threads(args.threads)
+    abstractive = args.task == "summary" and args.kind == "abstractive"
+    # the backend that runs: 'auto' resolved as the Analyzer and bench resolve it; the generator is always torch fp32
+    backend = "torch" if abstractive else resolve_backend(args.backend)
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rows: list[dict] | None = [] if args.predictions else None
+    if args.task == "stance":
+        report, title, note, table = _evaluate_stance_task(args, folder, backend, rows)
+    elif args.task == "event":
+        report, title, note, table = _evaluate_event_task(args, folder, backend, rows)
+    else:
+        report, title, note, table = _evaluate_summary_task(args, folder, backend)
+    report["backend"] = backend
+    if args.backend != backend:
+        report["backend_requested"] = args.backend
+    report.update(date=date, threads=threads)
+    ran = (f"torch (the abstractive generator always runs fp32 torch; --backend {args.backend} does not apply to it)"
+           if abstractive and args.backend != "torch" else _backend_name(args.backend, backend))
+    head = "\n".join([title, *([note] if note else []), f"backend {ran}, {threads} torch thread{'s' * (threads != 1)}"])
+    text = table(head)
+    print(text)
+    failed = []
+    for path, what, content, done in (
+            (args.predictions, "the predictions", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows or ()),
+             f"{len(rows or ())} predictions written to {args.predictions}"),
+            (args.output, "the report", json.dumps(report, indent=2) + "\n", f"report written to {args.output}")):
+        if path:
+            try:
+                atomic_write_text(Path(path), content)
+                print(done)
+            except OSError as err:  # check_writable cannot foresee everything (e.g. /proc for root)
+                failed.append(f"cannot write {what} {path}: {err.strerror or err}")
+    if args.record:
+        _record(folder, report, text, args, backend)
+    if failed:
+        raise InputError("; ".join(failed))
     return 0
 
 
@@ -518,7 +618,8 @@ def _evaluation_frame(args, text_columns: list[str], labels=None):
 
 def _summary_articles(args):
     """The articles a summary evaluation scores (a split, or all of a user file in file order, rows with an empty
-    article or summary left out with a warning), cut to --limit; and their source."""
+    article or summary left out with a warning), cut to --limit; what the report records about the cut; their
+    source; and the line saying a slice was scored (None when all were)."""
     if _summary_user_file(args):
         from training.data.summary_data import summary_examples_from_frame
 
@@ -529,10 +630,10 @@ def _summary_articles(args):
         splits, source = load_summary_data(args, args.seed)
         part, whole = splits[args.split or "test"], "split"
         source += f", split {args.split or 'test'}"
-    if args.limit:
-        part = part[: args.limit]
+    part, limit, note = _slice(args, part, "articles", whole)
+    if note:
         source += f", first {len(part)} articles of the {whole}"
-    return part, source
+    return part, limit, source, note
 
 
 def _rouge_lines(report: dict) -> str:
@@ -549,15 +650,16 @@ def _rouge_lines(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _record(folder: Path, report: dict, text: str, args) -> None:
-    """Keep the measured result beside the weights: JSON, plus a section of the model card."""
+def _record(folder: Path, report: dict, text: str, args, backend: str) -> None:
+    """Keep the measured result beside the weights: JSON, plus a section of the model card. Named by the backend that
+    ran (what 'auto' chose)."""
     from datetime import datetime, timezone
 
     name = "data" if args.data else (args.split or ("competition_test" if args.task == "stance" else "test"))
-    suffix = "" if args.backend == "torch" else f"-{args.backend}"
+    suffix = "" if backend == "torch" else f"-{backend}"
     atomic_write_text(folder / f"evaluation-{name}{suffix}.json", json.dumps(report, indent=2) + "\n")
     card = folder / "README.md"
     existing = card.read_text(encoding="utf-8") if card.exists() else f"# {folder.name}\n"
-    section = (f"\n## Measured on {report['data']} ({args.backend})\n\n"
+    section = (f"\n## Measured on {report['data']} ({backend})\n\n"
                f"`{command_line()}`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}\n\n```\n{text}\n```\n")
     atomic_write_text(card, existing + section)

@@ -61,6 +61,7 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
         from model.errors import InputError
 
         raise InputError(f"labels {unknown} are not labels of this model ({', '.join(model.labels)})")
+    started = time.time()
     if isinstance(model, EventLMModel):  # its language model runs on the same backend as the encoder
         model.load_lm(resolve_backend(backend))
     if not model.reads_vectors:  # a fine-tuned event model reads the text through its own encoder
@@ -75,7 +76,9 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
         rows += [{"text": " ".join(t.split())[:300], "gold": g, "predicted": p.label,
                   "confidence": round(p.scores[p.label], 4), **({"reader": p.reader} if p.reader else {})}
                  for t, g, p in zip(texts, gold, predictions)]
-    return classification_report(list(gold), predicted, list(model.labels))
+    report = classification_report(list(gold), predicted, list(model.labels))
+    report["seconds"] = round(time.time() - started, 1)
+    return report
 
 
 def evaluate_extractive(scorer: SentenceScorer, articles: Sequence[str], references: Sequence[str],
@@ -84,6 +87,7 @@ def evaluate_extractive(scorer: SentenceScorer, articles: Sequence[str], referen
     from training.summary import lead_summary, summaries_from
     from model.text import split_headline
 
+    started = time.time()
     encoder = sentence_encoder(scorer.base_model, backend)
     views = read_articles([split_headline(a.strip())[1] for a in articles], encoder)
     return {
@@ -91,4 +95,5 @@ def evaluate_extractive(scorer: SentenceScorer, articles: Sequence[str], referen
         "budget": {"sentences": budget.sentences, "words": budget.words},
         "extractive": rouge_scores(references, summaries_from(views, lambda v: scorer.select(v, budget))),
         f"lead_{budget.sentences}": rouge_scores(references, summaries_from(views, lambda v: lead_summary(v, budget))),
+        "seconds": round(time.time() - started, 1),
     }

@@ -103,4 +103,4 @@ def test_evaluate_summary_leaves_out_empty_rows_and_names_a_whole_file(tiny_mode
     assert main([*common, "--limit", "2", "--output", str(report)]) == 0
     assert json.loads(report.read_text())["data"] == f"{data}, first 2 articles of the file"
     assert main([*common, "--limit", "-1"]) == 2
-    assert "--limit must be 0 (all articles) or more, got -1" in capsys.readouterr().err
+    assert "--limit must be 0 (score all) or more, got -1" in capsys.readouterr().err

@@ -8,12 +8,8 @@ from pathlib import Path
 from typing import Sequence
 
 from model.errors import InputError
+from training.data.splits import FNC_SPLITS
 from training.data.tables import read_table
-
-FNC_SPLITS = {
-    "train": ("train_stances.csv", "train_bodies.csv"),
-    "competition_test": ("competition_test_stances.csv", "competition_test_bodies.csv"),
-}
 
 
 @dataclass(frozen=True)

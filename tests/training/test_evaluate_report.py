@@ -1,0 +1,258 @@
+"""`newslens evaluate`: outputs checked before the models load, the backend that ran, --limit for every task, the
+summary header, empty data files, --split names that match --help, and what the reports record (QA s22)."""
+import errno
+import json
+import re
+
+import pytest
+
+from serve.cli import build_parser, main
+from tests.conftest import write_csv
+from tests.training.test_tables import blank_files
+
+STANCE_LABELS = ("agree", "disagree", "discuss", "unrelated")
+EVENT_LABELS = ("armed_conflict", "politics", "other")
+
+
+@pytest.fixture
+def stance_csv(tmp_path):
+    rows = [{"claim": f"Claim {i} about the storm", "body": f"Body {i % 3} says the storm hit the coast. It was big.",
+             "label": STANCE_LABELS[i % 4]} for i in range(8)]
+    return write_csv(tmp_path / "stance.csv", rows)
+
+
+@pytest.fixture
+def event_jsonl(tmp_path):
+    path = tmp_path / "event.jsonl"
+    path.write_text("".join(json.dumps({"text": f"Rebels shelled town number {i} overnight, killing four.",
+                                        "label": EVENT_LABELS[i % 3]}) + "\n" for i in range(6)))
+    return path
+
+
+@pytest.fixture
+def summary_jsonl(tmp_path):
+    path = tmp_path / "sums.jsonl"
+    path.write_text("".join(json.dumps({"article": f"Title {i}\n\nStory {i} starts here today. It goes on. It ends.",
+                                        "summary": f"Story {i} starts here today."}) + "\n" for i in range(4)))
+    return path
+
+
+def _no_model_load(monkeypatch):
+    """Make loading any task model fail loudly: the checks under test must come first."""
+    from model.heads import EventModel, SentenceScorer
+    from model.stance import StanceModel
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the arguments were checked")
+
+    for cls in (StanceModel, EventModel, SentenceScorer):
+        monkeypatch.setattr(cls, "load", refuse)
+
+
+# ---------------------------------------------------------------- 1. outputs checked up front
+
+@pytest.mark.parametrize("flag, what", [("--output", "the report (--output)"),
+                                        ("--predictions", "the predictions (--predictions)")])
+def test_an_unwritable_output_is_refused_before_any_model_loads(flag, what, tiny_models, stance_csv, tmp_path,
+                                                                 monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    target = a_file / "x.json"
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(stance_csv),
+                 flag, str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {what} {target}: {a_file} is a file, not a folder" in err and "Traceback" not in err
+    assert main(["evaluate", "stance", "--data", str(stance_csv), flag, str(tmp_path)]) == 2
+    assert f"{what} {tmp_path} is a folder; name a file" in capsys.readouterr().err
+
+
+def test_output_and_predictions_must_be_two_files(tiny_models, stance_csv, tmp_path, monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    same = tmp_path / "x.json"
+    assert main(["evaluate", "stance", "--data", str(stance_csv), "--output", str(same),
+                 "--predictions", str(same)]) == 2
+    assert "--output and --predictions both name" in capsys.readouterr().err
+
+
+def test_a_write_that_still_fails_is_one_error_line_and_the_other_file_is_kept(tiny_models, event_jsonl, tmp_path,
+                                                                               monkeypatch, capsys):
+    import training.cli
+
+    real = training.cli.atomic_write_text
+    report, rows = tmp_path / "r.json", tmp_path / "rows.jsonl"
+
+    def write(path, text):
+        if path == report:  # what check_writable cannot foresee, e.g. /proc/x for root
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(training.cli, "atomic_write_text", write)
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl), "--threads", "1",
+                 "--output", str(report), "--predictions", str(rows)]) == 2
+    captured = capsys.readouterr()
+    assert f"6 predictions written to {rows}" in captured.out and len(rows.read_text().splitlines()) == 6
+    assert f"newslens: error: cannot write the report {report}: Permission denied" in captured.err
+    assert "Traceback" not in captured.err
+
+
+# ---------------------------------------------------------------- 2. the backend that ran; 7. date, threads, seconds
+
+def test_auto_is_recorded_and_printed_as_the_backend_it_chose(tiny_models, event_jsonl, tmp_path, monkeypatch, capsys):
+    import model.backends
+
+    monkeypatch.setattr(model.backends, "auto_backend", lambda: "torch")  # what 'auto' picks here, cheaply
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl),
+                 "--backend", "auto", "--threads", "1", "--output", str(report_path)]) == 0
+    assert "backend torch ('auto' chose it), 1 torch thread" in capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert report["backend"] == "torch" and report["backend_requested"] == "auto"
+    assert report["threads"] == 1 and isinstance(report["seconds"], float)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", report["date"])
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl),
+                 "--threads", "1", "--output", str(report_path)]) == 0
+    assert "backend torch, 1 torch thread" in capsys.readouterr().out
+    assert "backend_requested" not in json.loads(report_path.read_text())
+
+
+# ---------------------------------------------------------------- 3. --limit for every task
+
+def test_limit_scores_the_first_stance_pairs_and_says_so(tiny_models, stance_csv, tmp_path, capsys):
+    report_path, rows_path = tmp_path / "r.json", tmp_path / "rows.jsonl"
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(stance_csv), "--limit", "3",
+                 "--threads", "1", "--output", str(report_path), "--predictions", str(rows_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"stance on {stance_csv}, first 3 pairs of the file" in out
+    assert "a slice: the first 3 of the 8 pairs of the file in file order (--limit 3)" in out
+    report = json.loads(report_path.read_text())
+    assert (report["n"], report["limit"], report["n_available"]) == (3, 3, 8)
+    assert report["threads"] == 1 and "seconds" in report and "date" in report
+    rows = [json.loads(line) for line in rows_path.read_text().splitlines()]
+    assert [r["claim"] for r in rows] == ["Claim 0 about the storm", "Claim 1 about the storm", "Claim 2 about the storm"]
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(stance_csv), "--limit", "50",
+                 "--threads", "1", "--output", str(report_path)]) == 0
+    assert "a slice" not in capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert (report["n"], report["n_available"], report["data"]) == (8, 8, str(stance_csv))
+
+
+def test_limit_on_an_fnc1_split_warns_that_the_fnc_score_is_not_the_challenges(tiny_models, tmp_path, capsys):
+    folder = tmp_path / "fnc1"
+    folder.mkdir()
+    write_csv(folder / "competition_test_bodies.csv", [{"Body ID": str(b), "articleBody": f"Body {b} tells a story."}
+                                                       for b in range(3)])
+    write_csv(folder / "competition_test_stances.csv", [{"Headline": f"Claim {i}", "Body ID": str(i % 3),
+                                                         "Stance": STANCE_LABELS[i % 4]} for i in range(6)])
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(folder), "--limit", "2",
+                 "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "a slice: the first 2 of the 6 pairs of the split in split order (--limit 2)" in out
+    assert "nor is its FNC score the FNC-1 challenge's score" in out and "n=2 " in out
+
+
+def test_limit_scores_the_first_event_texts(tiny_models, event_jsonl, tmp_path, capsys):
+    report_path, rows_path = tmp_path / "r.json", tmp_path / "rows.jsonl"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl), "--limit", "4",
+                 "--threads", "1", "--output", str(report_path), "--predictions", str(rows_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"event type on {event_jsonl}, first 4 examples of the file" in out
+    assert "a slice: the first 4 of the 6 examples of the file" in out
+    report = json.loads(report_path.read_text())
+    assert (report["n"], report["limit"], report["n_available"]) == (4, 4, 6)
+    assert [json.loads(line)["gold"] for line in rows_path.read_text().splitlines()] == [
+        "armed_conflict", "politics", "other", "armed_conflict"]
+
+
+# ---------------------------------------------------------------- 4. the summary table's header
+
+def test_summary_table_names_the_data_n_and_the_budget(tiny_models, summary_jsonl, tmp_path, capsys):
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "summary", "--model", str(tiny_models["summary"]), "--data", str(summary_jsonl),
+                 "--limit", "3", "--threads", "1", "--output", str(report_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"extractive summaries on {summary_jsonl}, first 3 articles of the file"
+    assert lines[1].startswith("a slice: the first 3 of the 4 articles of the file")
+    assert lines[2] == "backend torch, 1 torch thread"
+    assert lines[3].startswith("n=3 articles; ROUGE-1/2/L F1 (%) against the reference summaries; every summary "
+                               "within 3 sentences and 90 words")
+    assert lines[4].startswith("extractive   ROUGE-1 ") and lines[5].startswith("lead_3       ROUGE-1 ")
+    report = json.loads(report_path.read_text())
+    assert (report["n"], report["limit"], report["n_available"], report["threads"]) == (3, 3, 4, 1)
+    assert isinstance(report["seconds"], float) and report["date"].endswith("+00:00")
+
+
+# ---------------------------------------------------------------- 5. empty data files
+
+@pytest.mark.parametrize("name", ["empty.jsonl", "empty.csv", "blank.jsonl", "empty.parquet"])
+def test_evaluate_and_train_say_the_same_for_an_empty_file(name, tiny_models, tmp_path, capsys):
+    path = blank_files(tmp_path)[name]
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(path)]) == 2
+    assert capsys.readouterr().err == f"newslens: error: {path} is empty (no rows)\n"
+    assert main(["train", "event", "--data", str(path), "--output", str(tmp_path / "m"), "--dry-run"]) == 2
+    assert capsys.readouterr().err == f"newslens: error: {path} is empty (no rows)\n"
+
+
+def test_json_lines_in_a_json_file_get_a_hint(summary_jsonl, tmp_path, capsys):
+    misnamed = tmp_path / "sums.json"
+    misnamed.write_text(summary_jsonl.read_text())
+    assert main(["evaluate", "summary", "--data", str(misnamed)]) == 2
+    err = capsys.readouterr().err
+    assert f"{misnamed}: cannot be read as JSON" in err and "it holds JSON Lines (one object per line): name it .jsonl" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"article": "a",\n')
+    assert main(["evaluate", "summary", "--data", str(broken)]) == 2
+    assert ".jsonl" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- 6. --split: --help and the error list the same
+
+def _split_help() -> str:
+    evaluate = next(a for a in build_parser()._subparsers._group_actions if a.dest == "command").choices["evaluate"]
+    return next(a for a in evaluate._actions if a.dest == "split").help
+
+
+def _named_in_help(task: str) -> set[str]:
+    part = re.search(rf"{task}: (.*?)(?:; \w+: |$)", _split_help()).group(1)
+    return {name for group in re.findall(r"([\w-]+(?:\|[\w-]+)+)", part) for name in group.split("|")}
+
+
+@pytest.mark.parametrize("task", ["stance", "event", "summary"])
+def test_unknown_split_lists_exactly_the_splits_help_names(task, tiny_models, monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    assert main(["evaluate", task, "--split", "bogus"]) == 2
+    err = capsys.readouterr().err
+    listed = set(err.strip().split("choose one of ")[1].split(", "))
+    assert listed == _named_in_help(task)
+    assert {"stance": {"train", "competition_test"}, "event": {"train", "dev", "test", "outside-b-clear"},
+            "summary": {"train", "dev", "test"}}[task] <= listed
+
+
+def test_a_stance_split_that_fnc1_lacks_is_refused_before_the_model_loads(tiny_models, monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--split", "test"]) == 2
+    assert "unknown stance split 'test'; choose one of train, competition_test" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- 7. '-' for undefined per-class numbers
+
+def test_event_table_prints_a_dash_for_labels_the_data_neither_holds_nor_predicts(tiny_models, event_jsonl, tmp_path,
+                                                                                   capsys):
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl),
+                 "--threads", "1", "--output", str(report_path)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    predicted = {label for label, column in zip(report["labels"], zip(*report["confusion_matrix"])) if sum(column)}
+    absent = [label for label in report["labels"] if label not in set(EVENT_LABELS) | predicted]
+    assert absent
+    for label in absent:
+        assert re.search(rf"^{label} +- +- +- +0$", out, re.M)
+        assert report["per_class"][label] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert "-: undefined (0/0)" in out
+
+
+def test_negative_threads_are_refused_before_any_model_loads(tiny_models, stance_csv, monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    assert main(["evaluate", "stance", "--data", str(stance_csv), "--threads", "-1"]) == 2
+    assert "--threads must be 1 or more (0 or none: all cores, at most 8), got -1" in capsys.readouterr().err
