@@ -26,6 +26,7 @@ from serve.batch import BatchConfig, run_batch
 from serve.batch_read import INPUT_SUFFIXES, Columns
 from serve.examples import STANCE_EXAMPLES, demo_examples, seed_article
 from serve.model_flags import add_model_flags, model_spec_from_args
+from serve.single import threshold_text
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -196,7 +197,7 @@ def stance_columns(labels: Sequence[str], threshold: float | None) -> list[str]:
     """The stance table's header: with a gate (``threshold``), P(related) and each label's probability given related."""
     if threshold is None:
         return ["#", "claim", "stance", *labels]
-    return ["#", "claim", "stance", f"related (from {threshold:.2f})", *(f"{label} if related" for label in labels)]
+    return ["#", "claim", "stance", f"related (from {threshold_text(threshold)})", *(f"{label} if related" for label in labels)]
 
 
 def stance_caption(analyzer: Analyzer) -> str:

@@ -49,13 +49,18 @@ def _probabilities(probs: dict[str, float]) -> str:
     return "  ".join(f"{label} {p:.2f}" for label, p in sorted(probs.items(), key=lambda kv: -kv[1]))
 
 
+def threshold_text(threshold: float) -> str:
+    """The gate's threshold as it was tuned (a 0.025 grid: 0.1, 0.275), without rounding it onto another value."""
+    return f"{threshold:.3f}".rstrip("0").rstrip(".")
+
+
 def stance_scores(stance: ClaimStance) -> str:
     """A claim's scores as the model decides: P(related) against the gate's threshold, then the related labels'
     probabilities given related (all four joint probabilities for a model without a gate)."""
     if stance.related is None or stance.related_threshold is None:
         return _probabilities(stance.probabilities)
     side = "related from" if stance.related >= stance.related_threshold else "unrelated below"
-    text = f"related {stance.related:.2f} ({side} {stance.related_threshold:.2f})"
+    text = f"related {stance.related:.2f} ({side} {threshold_text(stance.related_threshold)})"
     return text + (f"; if related: {_probabilities(stance.if_related)}" if stance.if_related else "")
 
 

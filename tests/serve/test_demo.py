@@ -66,7 +66,7 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
 
     result = DemoService(tiny_analyzer, DemoConfig()).analyze(seed_text, "", "Putin visits Syria", "extractive")
     table, choices, highlights, event, summary, timings = render(result)
-    assert list(table.columns[:4]) == ["#", "claim", "stance", "related (from 0.30)"]  # the tiny model's gate
+    assert list(table.columns[:4]) == ["#", "claim", "stance", "related (from 0.3)"]  # the tiny model's gate
     assert {f"{label} if related" for label in STANCE_LABELS if label != "unrelated"} <= set(table.columns)
     assert len(table) == 2  # headline and the extra claim
     tagged = [label for _, label in highlights["value"] if label]
@@ -172,11 +172,17 @@ def test_stance_table_shows_the_two_steps_of_a_gated_model():
              "probabilities": {"agree": 0.15, "disagree": 0.03, "discuss": 0.12, "unrelated": 0.7},
              "if_related": {"agree": 0.5, "disagree": 0.1, "discuss": 0.4}}
     table = stance_table({"stances": [gated]})
-    assert list(table.columns) == ["#", "claim", "stance", "related (from 0.10)", "agree if related",
+    assert list(table.columns) == ["#", "claim", "stance", "related (from 0.1)", "agree if related",
                                    "disagree if related", "discuss if related"]
     assert table.iloc[0].tolist() == [1, "c", "agree", "0.300", "0.500", "0.100", "0.400"]
     plain = dict(gated, related=None, related_threshold=None, if_related={})  # a model without a gate
     assert list(stance_table({"stances": [plain]}).columns) == ["#", "claim", "stance", *gated["probabilities"]]
+
+
+def test_the_gate_threshold_is_shown_as_tuned():
+    from serve.single import threshold_text
+
+    assert [threshold_text(t) for t in (0.1, 0.275, 0.27500000596, 0.3, 1.0)] == ["0.1", "0.275", "0.275", "0.3", "1"]
 
 
 def test_probabilities_always_show_three_decimals():
