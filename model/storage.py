@@ -16,15 +16,34 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
+def _current_umask() -> int:
+    """The process's umask, read without changing it (os.umask can only be read by setting it, which for a moment
+    would give files other threads create the wrong mode)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return _UMASK_AT_IMPORT
+
+
+def _umask_at_import() -> int:
+    umask = os.umask(0o022)  # imports run before the threads that write files
+    os.umask(umask)
+    return umask
+
+
+_UMASK_AT_IMPORT = _umask_at_import()
+
+
 def _file_mode(path: Path) -> int:
     """The mode a file written at ``path`` should get: the mode of the file it replaces, else what the user's umask
     gives a new file (temp files are created 0600, which would make every report private)."""
     try:
         return path.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_current_umask()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

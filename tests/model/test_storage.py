@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -83,7 +84,7 @@ def test_written_files_follow_the_umask_and_keep_a_replaced_files_mode(tmp_path)
     assert mode(kept) == 0o640 and kept.read_text() == "# new\n"
 
 
-def test_check_writable_names_what_cannot_be_written(tmp_path):
+def test_check_writable_names_what_cannot_be_written(tmp_path, monkeypatch):
     from model.errors import InputError
     from model.storage import check_writable
 
@@ -95,10 +96,21 @@ def test_check_writable_names_what_cannot_be_written(tmp_path):
         check_writable(tmp_path, "report")
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o500)
+    # the tests may run as root, who may write anywhere: the folder's permission is what os.access reports
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    with pytest.raises(InputError, match=f"cannot write report {locked / 'report.json'}: no permission to write in"):
+        check_writable(locked / "report.json", "report")
+
+
+def test_a_new_files_mode_is_read_without_touching_the_umask(tmp_path, monkeypatch):
+    """Setting the umask to read it would, for a moment, give files that other threads create the wrong mode."""
+    from model import storage
+
+    old = os.umask(0o027)
     try:
-        if not os.access(locked, os.W_OK):  # root may write anywhere
-            with pytest.raises(InputError, match="no permission to write in"):
-                check_writable(locked / "report.json", "report")
+        monkeypatch.setattr(storage.os, "umask", lambda *_: pytest.fail("os.umask called"))
+        assert storage._file_mode(tmp_path / "new.json") == 0o640
     finally:
-        locked.chmod(0o700)
+        monkeypatch.undo()
+        os.umask(old)
