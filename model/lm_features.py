@@ -149,12 +149,11 @@ def _graph_path(checkpoint: Path, layer: int) -> Path:
 def _onnx_layers(encoder: LMFeatureEncoder, target: Path):
     """A session running ``encoder``'s kept layers from input embeddings, int8 weights (per channel), read from
     ``target``; exported there first when missing (about a minute for Gemma's nine layers; needs the fp32 model)."""
-    from model.onnx_backend import cpu_session, export_note
+    from model.onnx_backend import OTHER_RUNTIME_HINT, cpu_session, export_note
     from model.resolve import writable_cache
 
     if not target.exists():
-        writable_cache(target.parent, f"the ONNX Runtime graph of {encoder.config.name}",
-                       "choose another runtime (--runtime torch or bf16)")
+        writable_cache(target.parent, f"the ONNX Runtime graph of {encoder.config.name}", OTHER_RUNTIME_HINT)
         with export_note(f"{encoder.config.name}'s first {encoder.config.layer} layers", target):
             _export_layers(encoder, target)
     return cpu_session(target)

@@ -22,6 +22,11 @@ from model.errors import NewsLensError
 from model.resolve import cache_root, writable_cache
 
 
+# the way out of an ONNX cache that cannot be written; the commands name the encoder runtime differently
+OTHER_RUNTIME_HINT = ("run the encoders with torch or bf16 (--runtime for predict and demo, --backend for evaluate "
+                      "and bench)")
+
+
 def cache_dir() -> Path:
     return cache_root() / "onnx"
 
@@ -60,7 +65,7 @@ def export_encoder(module: nn.Module, folder: Path, quantize: bool = True, fuse:
     target = graph_path(folder, fuse, quantize)
     if target.exists():  # a read-only cache that holds the graph is fine
         return target
-    writable_cache(folder, "the ONNX Runtime graph", "choose another runtime (--runtime torch or bf16)")
+    writable_cache(folder, "the ONNX Runtime graph", OTHER_RUNTIME_HINT)
     with export_note(f"the {getattr(module.config, 'model_type', 'encoder')} encoder", target):
         plain = graph_path(folder, False, False)
         if not plain.exists():

@@ -94,5 +94,6 @@ def test_an_unwritable_cache_is_a_clear_error_naming_newslens_cache(tmp_path):
     blocker.write_text("not a folder")
     module = load_encoder_module(TINY_ENCODER).eval()
     with pytest.raises(NewsLensError, match=r"cannot write the ONNX Runtime graph into .*afile/onnx .*set "
-                                            r"NEWSLENS_CACHE to a writable folder, or choose another runtime"):
+                                            r"NEWSLENS_CACHE to a writable folder, or run the encoders with torch or bf16 \(--runtime for predict and demo, "
+                                            r"--backend for evaluate and bench\)"):
         export_encoder(module, blocker / "onnx")
