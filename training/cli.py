@@ -403,8 +403,8 @@ def _model_folder(args) -> Path:
 
 
 def _check_evaluate_args(args: argparse.Namespace) -> None:
-    """Refuse an unknown --split, a negative --limit or --threads, an --output or --predictions that cannot be written
-    and an event corpus folder with files missing, before any model is loaded."""
+    """Refuse an unknown --split, a negative --limit or --threads, --limit with --record, an --output or --predictions
+    that cannot be written and an event corpus folder with files missing, before any model is loaded."""
     from model.storage import check_writable
     from training.data.splits import evaluate_splits
 
@@ -415,6 +415,9 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
     if args.split and args.split not in evaluate_splits(args.task):
         raise InputError(f"unknown {args.task} split '{args.split}'; choose one of "
                          f"{', '.join(evaluate_splits(args.task))}")
+    if args.limit and getattr(args, "record", False):
+        raise InputError("--record keeps a model's measured score in its folder; a --limit slice would replace it, "
+                         "so record a whole split or file (or write the slice's report with --output)")
     if args.predictions and args.task == "summary":
         raise InputError("--predictions is for stance and event; summary reports ROUGE only")
     if args.output:

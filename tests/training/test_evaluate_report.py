@@ -137,6 +137,14 @@ def test_limit_scores_the_first_stance_pairs_and_says_so(tiny_models, stance_csv
     assert (report["n"], report["n_available"], report["data"]) == (8, 8, str(stance_csv))
 
 
+def test_limit_with_record_is_refused_so_a_slice_never_replaces_a_recorded_score(tiny_models, stance_csv, capsys):
+    recorded = sorted(p.name for p in tiny_models["stance"].iterdir())
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(stance_csv), "--limit", "3",
+                 "--record"]) == 2
+    assert "--record keeps a model's measured score in its folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tiny_models["stance"].iterdir()) == recorded
+
+
 def test_limit_on_an_fnc1_split_warns_that_the_fnc_score_is_not_the_challenges(tiny_models, tmp_path, capsys):
     folder = tmp_path / "fnc1"
     folder.mkdir()
