@@ -26,7 +26,7 @@ from serve.batch import BatchConfig, run_batch
 from serve.batch_read import INPUT_SUFFIXES, Columns
 from serve.examples import STANCE_EXAMPLES, demo_examples, seed_article
 from serve.model_flags import add_model_flags, model_spec_from_args
-from serve.single import threshold_text
+from serve.single import related_text, threshold_text
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -204,8 +204,8 @@ def stance_caption(analyzer: Analyzer) -> str:
     """What the stance table's numbers are, for the loaded model (with or without a relatedness gate)."""
     model = analyzer.stance
     if model is not None and model.gate is not None:
-        return ("Stance per claim. related: the probability that the claim is about the article; then each stance's "
-                "probability if it is")
+        return ("Stance per claim. related: the probability that the claim is about the article; "
+                "'agree if related' and the others: each stance's probability given that it is")
     return "Stance per claim, with each stance's probability"
 
 
@@ -233,7 +233,7 @@ def stance_table(result: dict) -> pd.DataFrame:
     stances = result.get("stances") or []
     if stances and stances[0].get("related") is not None:
         labels = list(stances[0]["if_related"])
-        rows = [[k, s["claim"], s["label"], _probability(s["related"]),
+        rows = [[k, s["claim"], s["label"], related_text(s["related"], s["related_threshold"], 3),
                  *(_probability(s["if_related"][label]) if s["if_related"] else None for label in labels)]
                 for k, s in enumerate(stances, 1)]
         return pd.DataFrame(rows, columns=stance_columns(labels, stances[0]["related_threshold"]))

@@ -54,13 +54,24 @@ def threshold_text(threshold: float) -> str:
     return f"{threshold:.3f}".rstrip("0").rstrip(".")
 
 
+def related_text(related: float, threshold: float, digits: int = 2) -> str:
+    """P(related) with ``digits`` decimals, or as many more as it takes to stay on its side of the threshold (0.0996
+    against 0.1 reads 0.0996, not 0.10)."""
+    for digits in range(digits, 6):
+        text = f"{related:.{digits}f}"
+        if (float(text) >= threshold) == (related >= threshold):
+            return text
+    return text
+
+
 def stance_scores(stance: ClaimStance) -> str:
     """A claim's scores as the model decides: P(related) against the gate's threshold, then the related labels'
     probabilities given related (all four joint probabilities for a model without a gate)."""
     if stance.related is None or stance.related_threshold is None:
         return _probabilities(stance.probabilities)
     side = "related from" if stance.related >= stance.related_threshold else "unrelated below"
-    text = f"related {stance.related:.2f} ({side} {threshold_text(stance.related_threshold)})"
+    threshold = stance.related_threshold
+    text = f"related {related_text(stance.related, threshold)} ({side} {threshold_text(threshold)})"
     return text + (f"; if related: {_probabilities(stance.if_related)}" if stance.if_related else "")
 
 

@@ -185,6 +185,18 @@ def test_the_gate_threshold_is_shown_as_tuned():
     assert [threshold_text(t) for t in (0.1, 0.275, 0.27500000596, 0.3, 1.0)] == ["0.1", "0.275", "0.275", "0.3", "1"]
 
 
+def test_p_related_is_never_rounded_onto_the_other_side_of_the_threshold():
+    from serve.demo import stance_table
+    from serve.single import related_text
+
+    assert [related_text(p, 0.1) for p in (0.0996, 0.1, 0.35, 0.09949)] == ["0.0996", "0.10", "0.35", "0.099"]
+    assert related_text(0.27496, 0.275, 3) == "0.27496"
+    gated = {"claim": "c", "label": "unrelated", "related": 0.09996, "related_threshold": 0.1,
+             "probabilities": {"agree": 0.0, "disagree": 0.0, "discuss": 0.0, "unrelated": 1.0},
+             "if_related": {"agree": 0.5, "disagree": 0.1, "discuss": 0.4}}
+    assert stance_table({"stances": [gated]}).iloc[0].tolist()[3] == "0.09996"
+
+
 def test_probabilities_always_show_three_decimals():
     from serve.demo import stance_table
 

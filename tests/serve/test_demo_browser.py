@@ -65,7 +65,7 @@ def test_evidence_follows_the_claim_chosen_below_the_table(page):
     from playwright.sync_api import expect
 
     chooser = page.locator("#evidence-claim")
-    expect(chooser).to_be_hidden()  # one claim so far: nothing to choose
+    expect(chooser).to_be_hidden()  # the seed alone has one claim (its headline): nothing to choose
     page.locator("#claims textarea").fill("Russia will keep all its troops in Syria")
     page.locator("#analyze").click()
     expect(chooser).to_be_visible()

@@ -97,7 +97,7 @@ def test_dry_run_on_data_with_errors_exits_2_like_a_real_run(event_csv, tmp_path
     data = write_csv(tmp_path / "nolabel.csv", rows)
     command = ["train", "event", "--data", str(data), "--output", str(tmp_path / "m")]
     assert main([*command, "--dry-run"]) == 2
-    assert "label" in capsys.readouterr().out
+    assert "ERROR: missing column(s) 'label'; present: 'text'" in capsys.readouterr().out
     assert main(command) == 2
     assert not (tmp_path / "m").exists()
 
