@@ -33,22 +33,26 @@ def fnc_percent(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return 100.0 * score / best if best else 0.0
 
 
-def confusion_matrix(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
-    """Rows are gold labels, columns predictions, both in ``labels`` order."""
+def confusion_matrix(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str],
+                     weights: Sequence[float] | None = None) -> list[list[float]]:
+    """Rows are gold labels, columns predictions, both in ``labels`` order; each pair counts ``weights[i]`` (default 1,
+    and then the counts are ints)."""
     index = {label: i for i, label in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]
-    for g, p in zip(gold, predicted):
+    for i, (g, p) in enumerate(zip(gold, predicted)):
         if g not in index or p not in index:
             raise ValueError(f"label {g if g not in index else p!r} is not one of {list(labels)}")
-        matrix[index[g]][index[p]] += 1
+        matrix[index[g]][index[p]] += 1 if weights is None else float(weights[i])
     return matrix
 
 
-def classification_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
-    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+def classification_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str],
+                          weights: Sequence[float] | None = None) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix; ``weights`` (one per
+    pair) lets a dev set stand in for another class mix, as in fnc_score."""
     if len(gold) != len(predicted):
         raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
-    matrix = confusion_matrix(gold, predicted, labels)
+    matrix = confusion_matrix(gold, predicted, labels, weights)
     per_class = {}
     for i, label in enumerate(labels):
         tp = matrix[i][i]
@@ -60,9 +64,10 @@ def classification_report(gold: Sequence[str], predicted: Sequence[str], labels:
         per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": gold_n}
     present = [label for label in labels if per_class[label]["support"] > 0] or list(labels)
     correct = sum(matrix[i][i] for i in range(len(labels)))
+    total = sum(map(sum, matrix))  # len(gold) unless weighted
     return {
         "n": len(gold),
-        "accuracy": correct / len(gold) if gold else 0.0,
+        "accuracy": correct / total if total else 0.0,
         "macro_f1": sum(per_class[label]["f1"] for label in present) / len(present),
         "macro_f1_labels": present,  # the labels the gold data holds (all of them when it holds none)
         "per_class": per_class,

@@ -171,22 +171,10 @@ def tune_threshold(gate: RelatednessGate, features: np.ndarray, gold: list[str],
             score, top = fnc_score(gold, predicted, weights)
             score = score / top
         else:
-            score = weighted_macro_f1(gold, predicted, weights, labels)
+            score = classification_report(gold, predicted, labels, weights)["macro_f1"]
         if score > best + 1e-12:
             best, best_t = score, float(t)
     return best_t
-
-
-def weighted_macro_f1(gold: list[str], predicted: list[str], weights: list[float], labels: list[str]) -> float:
-    """Macro-F1 over the gold labels with each pair counted ``weights[i]`` times."""
-    scores = []
-    for label in labels:
-        tp = sum(w for g, p, w in zip(gold, predicted, weights) if g == label and p == label)
-        gold_n = sum(w for g, w in zip(gold, weights) if g == label)
-        predicted_n = sum(w for p, w in zip(predicted, weights) if p == label)
-        if gold_n:
-            scores.append(2 * tp / (gold_n + predicted_n))
-    return sum(scores) / len(scores) if scores else 0.0
 
 
 def tune_offsets(logits: torch.Tensor, gold: list[int], n_labels: int) -> torch.Tensor:

@@ -373,7 +373,8 @@ def test_gate_threshold_follows_its_objective():
     import numpy as np
 
     from model.relatedness import RelatednessGate
-    from training.stance import StanceTrainConfig, tune_threshold, weighted_macro_f1
+    from training.metrics import classification_report
+    from training.stance import StanceTrainConfig, tune_threshold
 
     # P(related) = the single feature, through an identity-like logistic gate
     gate = RelatednessGate(np.zeros(1, np.float32), np.ones(1, np.float32), np.ones(1, np.float32) * 40, -20.0)
@@ -384,6 +385,7 @@ def test_gate_threshold_follows_its_objective():
     low = tune_threshold(gate, features, gold, guess, "unrelated", 5 / 8, "fnc")
     high = tune_threshold(gate, features, gold, guess, "unrelated", 5 / 8, "macro_f1")
     assert low <= 0.3 < high
-    assert weighted_macro_f1(["a", "b"], ["a", "a"], [1.0, 1.0], ["a", "b"]) == pytest.approx((2 / 3 + 0) / 2)
+    weighted = classification_report(["a", "b", "b"], ["a", "a", "b"], ["a", "b"], [2.0, 1.0, 1.0])
+    assert weighted["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2) and weighted["accuracy"] == pytest.approx(0.75)
     with pytest.raises(ValueError, match="gate_objective"):
         StanceTrainConfig(gate_objective="accuracy")
