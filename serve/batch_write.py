@@ -90,8 +90,9 @@ class AppendWriter:
         else:
             self._write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
-    def written_ids(self) -> Iterator[tuple[int, str]]:
-        """(row, id) of every row written so far, read back from the file (a resumed run counts repeated ids)."""
+    def written_ids(self) -> Iterator[tuple[int, str | None]]:
+        """(row, compared_id) of every row written so far, read back from the file (a resumed run counts repeated
+        ids)."""
         self.handle.flush()
         with self.partial.open("rb") as handle:
             if self.csv:
@@ -99,11 +100,12 @@ class AppendWriter:
                 records = csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
                 next(records, None)  # the header
                 for record in records:
-                    yield int(record[0]), record[1]
+                    row = int(record[0])
+                    yield row, compared_id(row, record[1], record[-1])  # error is the last column
             else:
                 for line in handle:
                     record = json.loads(line)
-                    yield record["row"], record["id"]
+                    yield record["row"], compared_id(record["row"], record["id"], record["error"])
 
     def close(self) -> None:
         self.handle.close()
@@ -159,13 +161,15 @@ class ParquetPartsWriter:
         os.replace(temporary, self._part(self.count))
         self.count += 1
 
-    def written_ids(self) -> Iterator[tuple[int, str]]:
-        """(row, id) of every row written so far, read back from the parts (a resumed run counts repeated ids)."""
+    def written_ids(self) -> Iterator[tuple[int, str | None]]:
+        """(row, compared_id) of every row written so far, read back from the parts (a resumed run counts repeated
+        ids)."""
         import pyarrow.parquet as pq
 
         for index in range(self.count):
-            table = pq.read_table(self._part(index), columns=["row", "id"])
-            yield from zip(table.column("row").to_pylist(), table.column("id").to_pylist())
+            table = pq.read_table(self._part(index), columns=["row", "id", "error"])
+            for row, row_id, error in zip(*(table.column(name).to_pylist() for name in ("row", "id", "error"))):
+                yield row, compared_id(row, row_id, error)
 
     def close(self) -> None:
         pass
@@ -208,6 +212,19 @@ def open_writer(output: Path, resume_position: int | None) -> AppendWriter | Par
 
 
 # ---------------------------------------------------------------- resume state
+
+def compared_id(row: int, row_id: str | None, error: str | None) -> str | None:
+    """A row's id as the repeated-id check compares it, or None for an id that says nothing about other rows: an
+    empty id (an error row already), or the row number an error row gets as a stand-in when no id could be read
+    from it (a JSONL line that is not a JSON object, a CSV record with the wrong field count). Stand-ins are told
+    by their value alone, as the output keeps it (a resumed run reads ids back from there), so an error row whose
+    own id happens to equal its row number is not compared either: that can leave out a warning, never make a
+    false one."""
+    if not row_id or (error and row_id == str(row)):
+        return None
+    return row_id
+
+
 
 MAX_DISTINCT_ERRORS = 20
 MAX_EXAMPLE_ROWS = 5
@@ -261,7 +278,8 @@ class RunState:
         self.position = position
         if check_ids:
             for record in records:
-                self._note_id(int(record["row"]), record["id"])
+                row = int(record["row"])
+                self._note_id(row, compared_id(row, record["id"], record.get("error")))
         for record in records:
             message = record.get("error")
             if not message:
@@ -273,16 +291,16 @@ class RunState:
             if len(examples) < MAX_EXAMPLE_ROWS:
                 examples.append(int(record["row"]))
 
-    def count_ids(self, written: Iterable[tuple[int, str]]) -> None:
-        """Recount repeated ids from every (row, id) written so far, as a resumed run starts: the same tally an
-        uninterrupted run has at this point, and the ids to compare the rows still to come with."""
+    def count_ids(self, written: Iterable[tuple[int, str | None]]) -> None:
+        """Recount repeated ids from every (row, compared_id) written so far, as a resumed run starts: the same tally
+        an uninterrupted run has at this point, and the ids to compare the rows still to come with."""
         self.repeated_ids, self.repeated_id_rows = 0, {}
         self._first_rows, self._repeated = {}, set()
         for row, row_id in written:
             self._note_id(row, row_id)
 
     def _note_id(self, row: int, row_id: str | None) -> None:
-        if not row_id:  # an empty id is an error row already, and says nothing about other rows
+        if not row_id:  # see compared_id
             return
         first = self._first_rows.setdefault(row_id, row)
         if first == row:

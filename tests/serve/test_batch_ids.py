@@ -129,3 +129,49 @@ def test_a_run_stopped_after_its_final_rename_still_reports_repeats(tiny_analyze
     assert again.repeated_ids == first.repeated_ids == 5
     assert warning_lines(again.summary()) == warning_lines(first.summary())
     assert not RunState.path_for(output).exists()
+
+
+# Rows 1, 4 and 7 cannot be read (JSONL: not JSON, a JSON list; CSV: a record with the wrong field count and no
+# readable id), so their id is their row number: '1', '4', '7', which real ids also are (rows 0, 9 and 6). Only b, 1
+# and 2 repeat: 2 is a real id equal to its own row number, which still counts.
+STAND_IN_IDS = ["1", None, "2", "b", None, "b", "7", None, "b", "4", "1", "2"]
+STAND_IN_WARNING = "warning: 3 ids appear more than once: 'b' (rows 3, 5, 8), '1' (rows 0, 10), '2' (rows 2, 11)"
+
+
+def write_unreadable_rows(path: Path) -> Path:
+    article = "Storm hit the coast on Monday. Power lines were cut."
+    if path.suffix == ".jsonl":
+        broken = iter(["this is not json", "[1, 2]", "{not json either"])
+        lines = [json.dumps({"id": i, "article": article}) if i else next(broken) for i in STAND_IN_IDS]
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    else:  # a quoted field that spans two lines, in a record with one field too many
+        lines = [f'{i},"{article}"' if i else '"x\ny",a,b' for i in STAND_IN_IDS]
+        path.write_text("id,article\n" + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_row_numbers_of_unreadable_rows_are_not_repeats(tiny_analyzer, tmp_path, read_output, fmt):
+    """A JSONL line that is not a JSON object, or a CSV record with the wrong field count, gets its row number as
+    its id in the output (nothing else could be read); real ids that equal it are not repeats of it."""
+    report = run(write_unreadable_rows(tmp_path / f"in.{fmt}"), tmp_path / "out.jsonl", tiny_analyzer)
+    assert [(r["row"], r["id"]) for r in read_output(tmp_path / "out.jsonl")] == [
+        (row, row_id or str(row)) for row, row_id in enumerate(STAND_IN_IDS)]  # the id column is unchanged
+    assert report.failed == 3 and report.repeated_ids == 3
+    [warning] = warning_lines(report.summary())
+    assert warning.startswith(STAND_IN_WARNING + " (")
+
+
+@pytest.mark.parametrize("source_fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_row_numbers_of_unreadable_rows_are_not_repeats_after_a_resume(tiny_analyzer, tmp_path, source_fmt, fmt):
+    """The ids read back from the partial output leave the stand-ins out too: rows 1 and 4 are written before the
+    stop, row 7 and the real ids 4 and 7 after it."""
+    source = write_unreadable_rows(tmp_path / f"in.{source_fmt}")
+    output = tmp_path / f"out.{fmt}"
+    with pytest.raises(Interrupted):
+        run(source, output, tiny_analyzer, on_progress=stop_after(6))
+    resumed = run(source, output, tiny_analyzer, resume=True)
+    assert resumed.resumed_from == 6 and resumed.rows == len(STAND_IN_IDS) and resumed.failed == 3
+    [warning] = warning_lines(resumed.summary())
+    assert warning.startswith(STAND_IN_WARNING + " (")
