@@ -13,9 +13,10 @@ flat however long the file is. Named columns must be in the CSV/TSV header, the 
 JSONL file's first 1,000 rows. Every input row yields exactly one output row, in input order, with its id (the
 0-based row number when there is no id column); a row that cannot be analysed gets an ``error`` and the run goes
 on. An id on more than one row is a warning in the summary, which names the first few with their rows (the ids
-seen are kept in memory for this; a resumed run reads back those already written). A row whose
-id could not be read is left out of that check: an empty id, or the row number a JSONL line that is not JSON or a
-CSV record with the wrong field count gets in its place. Output format follows the suffix of OUTPUT (.jsonl, .csv, .parquet); list and dict fields are JSON strings in CSV. A folder's rows are its
+seen are kept in memory for this; a resumed run reads back those already written, and says so first). A row whose
+id could not be read is left out of that check: an empty id, or the row number that a JSONL line that is not JSON,
+or a CSV record with the wrong field count, gets in its place. Output format follows the suffix of OUTPUT (.jsonl,
+.csv, .parquet); list and dict fields are JSON strings in CSV. A folder's rows are its
 article files (subfolders included, hidden ones left out), in the order of their relative paths, which are their
 ids (a path cannot repeat, so a folder's ids are never checked); each file is read like
 `newslens predict ARTICLE.txt`. Claims come from a list column, a JSON list, or text with claims separated by
@@ -323,7 +324,11 @@ def _write_rows(config: BatchConfig, source: BatchInput, runner: ChunkRunner, st
     chunks = itertools.chain([first], chunks) if first is not None else iter(())
     writer = open_writer(config.output, state.position if resumed else None)
     check_ids = config.columns.id is not None  # row numbers and a folder's paths cannot repeat
-    if resumed and check_ids:  # the ids of the rows written before the stop, to find repeats across it
+    if resumed and check_ids and state.rows_done:  # the ids of the rows written before the stop, to find repeats
+        # across it: this reads the whole partial output (every part of a Parquet one), so say what takes the time
+        rows = f"{state.rows_done:,} row{'s' * (state.rows_done != 1)}"
+        print(f"newslens: reading back the ids of the {rows} already written, for the repeated-id check...",
+              file=sys.stderr, flush=True)
         state.count_ids(writer.written_ids())
     if not resumed:
         state.position = writer.position

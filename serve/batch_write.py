@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -92,7 +93,7 @@ class AppendWriter:
 
     def written_ids(self) -> Iterator[tuple[int, str | None]]:
         """(row, compared_id) of every row written so far, read back from the file (a resumed run counts repeated
-        ids)."""
+        ids). A JSONL line is parsed only as far as its id, unless the id is the row number (see compared_id)."""
         self.handle.flush()
         with self.partial.open("rb") as handle:
             if self.csv:
@@ -104,8 +105,7 @@ class AppendWriter:
                     yield row, compared_id(row, record[1], record[-1])  # error is the last column
             else:
                 for line in handle:
-                    record = json.loads(line)
-                    yield record["row"], compared_id(record["row"], record["id"], record["error"])
+                    yield _jsonl_row_id(line.decode("utf-8"))
 
     def close(self) -> None:
         self.handle.close()
@@ -114,6 +114,24 @@ class AppendWriter:
         self.close()
         os.replace(self.partial, self.output)
         _fsync_dir(self.output.parent)
+
+
+# json.dumps writes an output record's fields in OUTPUT_FIELDS order: row and id first
+_JSONL_ROW_ID = re.compile(r'\{"row": (\d+), "id": ')
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _jsonl_row_id(line: str) -> tuple[int, str | None]:
+    """(row, compared_id) of one JSONL output line, reading only its start when the id is not the row number (the
+    only case where the error matters): several times faster than json.loads on lines with claims and summaries."""
+    match = _JSONL_ROW_ID.match(line)
+    if match:
+        row = int(match.group(1))
+        row_id, _ = _JSON_DECODER.raw_decode(line, match.end())
+        if row_id != str(row):
+            return row, compared_id(row, row_id, None)
+    record = json.loads(line)
+    return record["row"], compared_id(record["row"], record["id"], record.get("error"))
 
 
 def _csv_cell(name: str, value: Any) -> str:
@@ -163,11 +181,11 @@ class ParquetPartsWriter:
 
     def written_ids(self) -> Iterator[tuple[int, str | None]]:
         """(row, compared_id) of every row written so far, read back from the parts (a resumed run counts repeated
-        ids)."""
+        ids); only the three columns that takes are read."""
         import pyarrow.parquet as pq
 
         for index in range(self.count):
-            table = pq.read_table(self._part(index), columns=["row", "id", "error"])
+            table = pq.ParquetFile(self._part(index)).read(columns=["row", "id", "error"])  # faster than read_table
             for row, row_id, error in zip(*(table.column(name).to_pylist() for name in ("row", "id", "error"))):
                 yield row, compared_id(row, row_id, error)
 
@@ -223,7 +241,6 @@ def compared_id(row: int, row_id: str | None, error: str | None) -> str | None:
     if not row_id or (error and row_id == str(row)):
         return None
     return row_id
-
 
 
 MAX_DISTINCT_ERRORS = 20

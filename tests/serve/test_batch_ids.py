@@ -164,14 +164,53 @@ def test_row_numbers_of_unreadable_rows_are_not_repeats(tiny_analyzer, tmp_path,
 
 @pytest.mark.parametrize("source_fmt", ["jsonl", "csv"])
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_row_numbers_of_unreadable_rows_are_not_repeats_after_a_resume(tiny_analyzer, tmp_path, source_fmt, fmt):
+def test_row_numbers_of_unreadable_rows_are_not_repeats_after_a_resume(tiny_analyzer, tmp_path, capsys, source_fmt,
+                                                                        fmt):
     """The ids read back from the partial output leave the stand-ins out too: rows 1 and 4 are written before the
     stop, row 7 and the real ids 4 and 7 after it."""
     source = write_unreadable_rows(tmp_path / f"in.{source_fmt}")
     output = tmp_path / f"out.{fmt}"
     with pytest.raises(Interrupted):
         run(source, output, tiny_analyzer, on_progress=stop_after(6))
+    capsys.readouterr()
     resumed = run(source, output, tiny_analyzer, resume=True)
     assert resumed.resumed_from == 6 and resumed.rows == len(STAND_IN_IDS) and resumed.failed == 3
     [warning] = warning_lines(resumed.summary())
     assert warning.startswith(STAND_IN_WARNING + " (")
+    assert "newslens: reading back the ids of the 6 rows already written, for the repeated-id check...\n" in (
+        capsys.readouterr().err)
+
+
+def test_a_resume_says_when_it_reads_back_ids_and_only_then(tiny_analyzer, tmp_path, capsys):
+    """Reading back every written id can take a while on a big output: one line says so, only with an id column."""
+    source = write_table(tmp_path / "in.jsonl", IDS)
+    for columns, said in ((Columns(), False), (Columns(id="id"), True)):
+        output = tmp_path / f"out-{said}.parquet"
+        with pytest.raises(Interrupted):
+            run(source, output, tiny_analyzer, columns, on_progress=stop_after(3))
+        capsys.readouterr()
+        assert run(source, output, tiny_analyzer, columns, resume=True).resumed_from == 3
+        lines = [line for line in capsys.readouterr().err.splitlines() if "reading back" in line]
+        assert lines == (["newslens: reading back the ids of the 3 rows already written, for the repeated-id "
+                          "check..."] if said else [])
+
+
+def test_written_ids_of_a_jsonl_output_read_only_what_the_check_needs(tmp_path):
+    """A JSONL line is parsed only as far as its id, unless the id is its row number (then the error decides): the
+    same answers as parsing every line whole, for escaped and non-ASCII ids and for lines in another key order."""
+    from serve.batch_write import OUTPUT_FIELDS, AppendWriter, compared_id
+
+    def record(row, row_id, error=None):
+        return {**dict.fromkeys(OUTPUT_FIELDS), "row": row, "id": row_id, "headline": 'a "quoted" one', "error": error}
+
+    records = [record(0, 'say "hi"\\'), record(1, "été, 東京"), record(2, "2"), record(3, "3", "line is not valid JSON"),
+               record(4, "", "'id' (id) is empty"), record(5, "4", "some error")]
+    output = tmp_path / "out.jsonl"
+    writer = AppendWriter(output, None)
+    writer.write(records)
+    with writer.partial.open("a", encoding="utf-8") as handle:  # another key order: parsed whole
+        handle.write(json.dumps({"id": "6", "row": 6, "error": "x"}) + "\n")
+    expected = [(r["row"], compared_id(r["row"], r["id"], r["error"])) for r in records] + [(6, None)]
+    assert list(writer.written_ids()) == expected
+    assert [row_id for _, row_id in expected] == ['say "hi"\\', "été, 東京", "2", None, None, "4", None]
+    writer.close()
