@@ -73,7 +73,7 @@ def run_train(args: argparse.Namespace) -> int:
     configure_threads(args.threads)
     distributed.init_from_env()
     file_config = read_config_file(args.config)
-    loop = build_dataclass(LoopConfig, args, file_config.get("loop"))
+    loop = build_dataclass(LoopConfig, args, file_config.get("loop"), section="loop")
     handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]
     try:
         return handler(args, loop, file_config.get(_config_section(args)))

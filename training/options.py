@@ -42,6 +42,11 @@ def _default_note(doc: str, default: Any) -> str:
     return f" (default: {'none' if default in (None, '') else default})"
 
 
+def flag_name(prefix: str, name: str) -> str:
+    """The command-line flag of field ``name`` (``--stance-max-length`` for prefix 'stance_', name 'max_length')."""
+    return "--" + (prefix + name).replace("_", "-")
+
+
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = (),
                             title: str | None = None) -> None:
     """One ``--flag`` per scalar field of ``cls`` (default None: config file or dataclass default applies), in a
@@ -55,7 +60,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = 
         kind = _scalar_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-        flag = "--" + (prefix + f.name).replace("_", "-")
+        flag = flag_name(prefix, f.name)
         doc = docs.get(f.name, "")
         help_text = doc + _default_note(doc, default)
         if kind is bool:
@@ -65,19 +70,39 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, prefix: str = 
                                help=help_text, metavar=kind.__name__.upper() if kind in (int, float) else "TEXT")
 
 
-def build_dataclass(cls, args: argparse.Namespace, file_values: dict[str, Any] | None = None, prefix: str = ""):
-    """An instance of ``cls`` from config-file values, overridden by flags that were given."""
+def build_dataclass(cls, args: argparse.Namespace, file_values: dict[str, Any] | None = None, prefix: str = "",
+                    section: str | None = None):
+    """An instance of ``cls`` from config-file values (the ``section`` table of --config; default: ``prefix``
+    without its '_'), overridden by flags that were given. A bad value's error names what the user typed: the flag
+    (``--latency-runs must be at least 1, got 0``) or the config file's key (``[stance] max_length ...``)."""
     values = dict(file_values or {})
+    flagged = set()
     for f in dataclasses.fields(cls):
         given = getattr(args, prefix + f.name, None)
         if given is not None:
             values[f.name] = given
+            flagged.add(f.name)
     try:
         return _from_values(cls, values)
     except InputError:
         raise
     except (TypeError, ValueError) as err:
-        raise InputError(f"invalid {cls.__name__}: {err}") from None
+        raise InputError(_named_as_typed(str(err), cls, prefix, section or prefix.rstrip("_"), flagged,
+                                         set(file_values or ()))) from None
+
+
+def _named_as_typed(message: str, cls, prefix: str, section: str, flagged: set[str], from_file: set[str]) -> str:
+    """``message`` with the field it starts with (as the dataclasses' checks word their errors: 'max_length must be
+    ...', 'features.use_body must be ...') named as the user typed it: its flag when a flag gave the value, its key
+    in the --config table when the file did; 'invalid CLASS: message' when it starts with no such field."""
+    match = re.match(r"([a-z_][a-z0-9_]*)((?:\.[a-z_][a-z0-9_]*)*)\b", message)
+    name = match.group(1) if match else None
+    if name in flagged:
+        return flag_name(prefix, name) + message[match.end():]
+    if name in from_file:
+        table, key = f"{section}.{name}{match.group(2)}".rsplit(".", 1)
+        return (f"[{table}] {key}" if table else key) + message[match.end():]
+    return f"invalid {cls.__name__}: {message}"
 
 
 def _from_values(cls, values: dict[str, Any], where: str = ""):

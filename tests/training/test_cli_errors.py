@@ -20,11 +20,11 @@ def _train_event(cats, out, *flags) -> list[str]:
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--event-hidden", "-5"], "invalid EventTrainConfig: hidden must be at least 0, got -5"),
-    (["--event-dropout", "1.5"], "invalid EventTrainConfig: dropout must be in [0, 1), got 1.5"),
-    (["--event-dev-fraction", "1.5"], "invalid EventTrainConfig: dev_fraction must be in (0, 0.5), got 1.5"),
-    (["--event-dev-fraction", "0"], "invalid EventTrainConfig: dev_fraction must be in (0, 0.5), got 0.0"),
-    (["--patience", "-1"], "invalid LoopConfig: patience must be at least 0, got -1"),
+    (["--event-hidden", "-5"], "--event-hidden must be at least 0, got -5"),
+    (["--event-dropout", "1.5"], "--event-dropout must be in [0, 1), got 1.5"),
+    (["--event-dev-fraction", "1.5"], "--event-dev-fraction must be in (0, 0.5), got 1.5"),
+    (["--event-dev-fraction", "0"], "--event-dev-fraction must be in (0, 0.5), got 0.0"),
+    (["--patience", "-1"], "--patience must be at least 0, got -1"),
 ])
 def test_out_of_range_flags_are_refused(cats, tmp_path, capsys, flags, message):
     assert main(_train_event(cats, tmp_path / "m", *flags)) == 2
@@ -32,10 +32,10 @@ def test_out_of_range_flags_are_refused(cats, tmp_path, capsys, flags, message):
 
 
 @pytest.mark.parametrize("toml, message", [
-    ('[loop]\nepochs = "three"\n', "invalid LoopConfig: epochs must be a number, got 'three'"),
-    ("[loop]\nbatch_size = 2.5\n", "invalid LoopConfig: batch_size must be a whole number, got 2.5"),
-    ("[event]\nhidden = -5\n", "invalid EventTrainConfig: hidden must be at least 0, got -5"),
-    ('[event.features]\nuse_body = "yes"\n', "invalid EventTrainConfig: features.use_body must be true or false"),
+    ('[loop]\nepochs = "three"\n', "[loop] epochs must be a number, got 'three'"),
+    ("[loop]\nbatch_size = 2.5\n", "[loop] batch_size must be a whole number, got 2.5"),
+    ("[event]\nhidden = -5\n", "[event] hidden must be at least 0, got -5"),
+    ('[event.features]\nuse_body = "yes"\n', "[event.features] use_body must be true or false"),
     ("[event.features]\nbody = 1\n", "unknown setting(s) for EventFeatures: features.body"),
     ("[loop]\nepocs = 3\n", "unknown setting(s) for LoopConfig: epocs"),
 ])
@@ -47,14 +47,29 @@ def test_bad_config_file_values_are_named(cats, tmp_path, capsys, toml, message)
     assert message in err and "not supported between" not in err
 
 
+@pytest.mark.parametrize("toml, flags, message", [
+    ("[event]\nhidden = 8\n", ["--event-hidden", "-5"], "error: --event-hidden must be at least 0, got -5"),
+    ("[event]\nhidden = -5\n", ["--event-dropout", "0.2"], "error: [event] hidden must be at least 0, got -5"),
+    ("[loop]\npatience = -1\n", [], "error: [loop] patience must be at least 0, got -1"),
+    ('[event]\nreader = "lm-linear"\n', [],  # a check that starts with no setting keeps the class's name
+     "error: invalid EventTrainConfig: the 'lm-linear' reader reads the lead only: set features.use_body to false"),
+])
+def test_a_bad_value_is_named_where_it_was_typed(cats, tmp_path, capsys, toml, flags, message):
+    """The flag when a flag gave the value (over the config file), else the config file's table and key."""
+    config = tmp_path / "c.toml"
+    config.write_text(toml)
+    assert main(_train_event(cats, tmp_path / "m", "--config", str(config), *flags)) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_summary_and_abstractive_settings_are_checked(tmp_path, capsys):
     data = tmp_path / "s.jsonl"
     data.write_text(json.dumps({"article": "T\n\nA b c.", "summary": "A b c."}) + "\n")
     common = ["train", "summary", "--data", str(data), "--output", str(tmp_path / "m"), "--dry-run"]
     assert main([*common, "--summary-budget-words", "0"]) == 2
-    assert "invalid SummaryTrainConfig: budget_words must be at least 1, got 0" in capsys.readouterr().err
+    assert "--summary-budget-words must be at least 1, got 0" in capsys.readouterr().err
     assert main([*common, "--kind", "abstractive", "--abstractive-lora-r", "0"]) == 2
-    assert "invalid AbstractiveTrainConfig: lora_r must be at least 1, got 0" in capsys.readouterr().err
+    assert "--abstractive-lora-r must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_event_folder_not_in_corpus_layout_is_named(tmp_path, capsys, monkeypatch):
