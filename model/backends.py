@@ -80,6 +80,11 @@ def resolve_backend(backend: str) -> str:
     return auto_backend() if check_backend(backend) == "auto" else backend
 
 
+def backend_name(asked: str, ran: str) -> str:
+    """How reports name the backend that ran: 'bf16', or "bf16 ('auto' chose it)" when ``asked`` was 'auto'."""
+    return f"{ran} ('{asked}' chose it)" if asked != ran else ran
+
+
 def fast_encoder(module, backend: str):
     """``module`` as ``backend`` runs it (inference only); 'torch' returns it unchanged."""
     backend = resolve_backend(backend)

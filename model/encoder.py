@@ -151,9 +151,14 @@ def shared_encoder(name: str) -> nn.Module:
     return module
 
 
+def default_threads(threads: int | None = None) -> int:
+    """``threads``, or for None or 0 the default: all cores, at most 8."""
+    return threads or min(os.cpu_count() or 1, 8)
+
+
 def configure_threads(threads: int | None = None) -> int:
-    """Use ``threads`` torch threads (default: all cores, at most 8); returns the number set."""
-    threads = threads or min(os.cpu_count() or 1, 8)
+    """Use ``threads`` torch threads (default_threads); returns the number set."""
+    threads = default_threads(threads)
     torch.set_num_threads(threads)
     return threads
 

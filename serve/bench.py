@@ -19,7 +19,8 @@ from typing import Callable, Sequence
 
 from model.analyzer import Analyzer, ArticleInput
 from model.event_lm import EventLMModel
-from model.backends import BACKENDS
+from model.backends import BACKENDS, backend_name
+from model.encoder import default_threads
 from model.resolve import REPO_ROOT
 from model.storage import atomic_write_text, check_writable
 from serve.bench_ray import format_ray, parse_workers, ray_scaling
@@ -210,11 +211,6 @@ def demo_ready_seconds(article: str, timeout: float = 180.0) -> dict:
         proc.wait(timeout=30)
 
 
-def _backend_name(report: dict) -> str:
-    asked, ran = report["config"]["backend"], report.get("backend", report["config"]["backend"])
-    return f"{ran} ('{asked}' chose it)" if asked != ran else ran
-
-
 def say(message: str) -> None:
     """One progress line on stderr (stdout keeps the result table), so that a slow run can be told from a stuck one."""
     print(message, file=sys.stderr, flush=True)
@@ -232,7 +228,7 @@ def start_warnings(config: BenchConfig, articles: int, load: float | None) -> li
     """Why this run's numbers may not be trusted, known before any timing: a busy machine, or too few articles."""
     warnings = []
     cores = os.cpu_count() or 1
-    threads = config.threads or min(cores, 8)  # as model.encoder.configure_threads
+    threads = default_threads(config.threads)
     # The load average counts runnable processes on the whole machine, so it is compared with the machine's cores,
     # not with the bench's threads alone: the bench needs `threads` cores that nothing else wants, and other work
     # already takes about `load` of them. Warn when load > cores - threads, i.e. the cores left over are fewer than
@@ -306,7 +302,7 @@ def run_bench(config: BenchConfig, data_dir: Path, progress: Callable[[str], Non
         report["shared_pass"] = shared
     if config.steps:
         progress(f"timing the speed steps of the shared encoder on the sentences of "
-                 f"{len(items[: 2 if config.quick else STEPS_ARTICLES])} articles...")
+                 f"{len(steps_articles(config, items))} articles...")
         report["steps"] = run_steps(config, analyzer, items)
     workers = parse_workers(config.ray_workers)
     if workers:
@@ -376,6 +372,11 @@ def _pairs_row(config: BenchConfig, analyzer: Analyzer, baseline, pairs: Sequenc
 STEPS_ARTICLES = 24  # like the baseline rows: the pipeline at batch 1 is slow
 
 
+def steps_articles(config: BenchConfig, items: Sequence[ArticleInput]) -> Sequence[ArticleInput]:
+    """The first articles of the sample, whose sentences the speed steps time (2 under --quick)."""
+    return items[: 2 if config.quick else STEPS_ARTICLES]
+
+
 def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleInput]) -> dict:
     """The speed-step ladder (serve/bench_steps.py) on the body sentences of the first articles of the sample,
     at 1 thread and at the bench's thread count (all cores by default)."""
@@ -383,10 +384,9 @@ def run_steps(config: BenchConfig, analyzer: Analyzer, items: Sequence[ArticleIn
     from serve.bench_steps import bench_sentences, measure_steps
 
     encoder = SentenceEncoder(analyzer.encoder.config)  # the torch module, whatever --backend says
-    chosen = items[: 2 if config.quick else STEPS_ARTICLES]
-    many = config.threads or min(os.cpu_count() or 1, 8)  # as configure_threads
-    steps = measure_steps(encoder, bench_sentences(chosen, encoder), threads=(1, many), articles=len(chosen),
-                          repeats=1 if config.quick else 2, onnx=not config.quick)
+    chosen = steps_articles(config, items)
+    steps = measure_steps(encoder, bench_sentences(chosen, encoder), threads=(1, default_threads(config.threads)),
+                          articles=len(chosen), repeats=1 if config.quick else 2, onnx=not config.quick)
     if config.quick:
         steps["notes"].append("(g)-(i) ONNX skipped under --quick")
     return steps
@@ -456,8 +456,10 @@ def append_markdown(report: dict, command: str, path: Path) -> None:
     """Add this run as a section of BENCHMARKS.md (newest last)."""
     head = "# Benchmarks\n\nEvery section is one `newslens bench` run: NewsLens and the baseline measured in the same process.\n"
     text = path.read_text(encoding="utf-8") if path.exists() else head
+    config = report["config"]
+    backend = backend_name(config["backend"], report.get("backend", config["backend"]))
     block = [f"\n## {report['date']}: `{command}`\n", f"Machine: {report['machine']}. Articles: {report['articles']} "
-             f"({ARTICLE_SOURCES[report['config'].get('article_source', 'bbc')][0]} sample), backend {_backend_name(report)}.\n"]
+             f"({ARTICLE_SOURCES[config.get('article_source', 'bbc')][0]} sample), backend {backend}.\n"]
     block += [f"**Warning:** {warning}.\n" for warning in report.get("warnings", [])]
     block += ["```", format_bench(report), "```\n"]
     atomic_write_text(path, text + "\n".join(block))

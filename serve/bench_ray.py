@@ -13,7 +13,6 @@ import importlib.util
 import json
 import logging
 import math
-import os
 import tempfile
 import time
 from dataclasses import replace
@@ -80,7 +79,9 @@ def ray_scaling(items: Sequence[ArticleInput], analyzer: Analyzer, spec: ModelSp
         return result
     import ray
 
-    cores = min(os.cpu_count() or 1, 8)  # as configure_threads
+    from model.encoder import default_threads
+
+    cores = default_threads()  # the threads of one process: shared out among the workers
     chunk = chunk_size or max(1, min(32, math.ceil(len(items) / (2 * max(workers or [1])))))
     result["chunk_size"] = chunk
     with tempfile.TemporaryDirectory(prefix="newslens-bench-ray-") as tmp:

@@ -430,11 +430,6 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
         require_event_corpus(default_data_dir())
 
 
-def _backend_name(asked: str, ran: str) -> str:
-    """'bf16' or "bf16 ('auto' chose it)", as `newslens bench` says it."""
-    return f"{ran} ('{asked}' chose it)" if asked != ran else ran
-
-
 def _slice(args, items: list, noun: str, whole: str, caveat: str = "") -> tuple[list, dict, str | None]:
     """The first --limit of ``items`` (all of them without --limit), what the JSON report records about it, and the
     line the table prints when only a slice is scored."""
@@ -558,7 +553,7 @@ def _evaluate_summary_task(args, folder: Path, backend: str):
 def run_evaluate(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
-    from model.backends import resolve_backend
+    from model.backends import backend_name, resolve_backend
     from model.encoder import configure_threads
 
     _check_evaluate_args(args)
@@ -584,7 +579,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         report["backend_requested"] = args.backend
     report.update(date=date, threads=threads)
     ran = (f"torch (the abstractive generator always runs fp32 torch; --backend {args.backend} does not apply to it)"
-           if abstractive and args.backend != "torch" else _backend_name(args.backend, backend))
+           if abstractive and args.backend != "torch" else backend_name(args.backend, backend))
     head = "\n".join([title, *([note] if note else []), f"backend {ran}, {threads} torch thread{'s' * (threads != 1)}"])
     text = table(head)
     print(text)
