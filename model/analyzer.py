@@ -65,7 +65,8 @@ class SummaryResult:
 class Analysis:
     """Everything NewsLens says about one article. ``sentences`` are the body sentences that indices refer to
     (only the opening ones, or none, when event type was the only task asked for: that is all the event model
-    reads)."""
+    reads). ``article_cached``: the article's sentences and vectors came from the recent-articles cache, so its
+    article pass took no encoder time."""
 
     headline: str | None
     sentences: list[str]
@@ -74,6 +75,7 @@ class Analysis:
     summary: SummaryResult | None
     timings: dict[str, float]
     unavailable: dict[str, str]
+    article_cached: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -259,7 +261,7 @@ class Analyzer:
         clock = time.perf_counter()
         prepared = [prepare_article(item, f"article {i + 1}" if len(items) > 1 else "article") for i, item in enumerate(items)]
         want_stance = "stance" in tasks and self.stance is not None
-        views = self._read_bodies([p.body for p in prepared], self._sentences_needed(tasks, want_stance))
+        views, cached = self._read_bodies([p.body for p in prepared], self._sentences_needed(tasks, want_stance))
         timings["article_pass"] = time.perf_counter() - clock
 
         heads = [p.headline or "" for p in prepared]
@@ -301,8 +303,8 @@ class Analyzer:
 
         unavailable = {t: r for t, r in self.unavailable.items() if t in tasks}
         share = {k: v / max(len(prepared), 1) for k, v in timings.items()}
-        return [Analysis(p.headline, v.sentences, s, e, m, dict(share), dict(unavailable))
-                for p, v, s, e, m in zip(prepared, views, stances, events, summaries)]
+        return [Analysis(p.headline, v.sentences, s, e, m, dict(share), dict(unavailable), c)
+                for p, v, s, e, m, c in zip(prepared, views, stances, events, summaries, cached)]
 
     def _sentences_needed(self, tasks: Sequence[str], want_stance: bool) -> int | None:
         """How many opening body sentences the requested tasks read (None: all). The event head alone reads only
@@ -312,9 +314,10 @@ class Analyzer:
             return None
         return self.event.features.lead_sentences if self.event.reads_vectors else 0
 
-    def _read_bodies(self, bodies: Sequence[str], max_sentences: int | None) -> list[ArticleView]:
+    def _read_bodies(self, bodies: Sequence[str], max_sentences: int | None) -> tuple[list[ArticleView], list[bool]]:
         """The article pass, once per distinct body: a file of claim-body pairs repeats each body for many claims,
-        so bodies read recently come from a small LRU cache (``article_cache`` entries) instead of the encoder."""
+        so bodies read recently come from a small LRU cache (``article_cache`` entries) instead of the encoder.
+        Returns the views and, for each body, whether it came from the cache."""
         keys = [(hashlib.sha1(b.encode("utf-8")).hexdigest(), max_sentences) for b in bodies]
         views: dict = {}
         with self._cache_lock:
@@ -322,6 +325,7 @@ class Analyzer:
                 if key in self._article_cache:
                     self._article_cache.move_to_end(key)
                     views[key] = self._article_cache[key]
+        hits = [k in views for k in keys]
         todo = {k: b for k, b in zip(keys, bodies) if k not in views}
         if todo:
             views.update(zip(todo, read_articles(list(todo.values()), self.encoder, max_sentences)))
@@ -331,7 +335,7 @@ class Analyzer:
                         self._article_cache[key] = views[key]
                 while len(self._article_cache) > self.article_cache_size:
                     self._article_cache.popitem(last=False)
-        return [views[k] for k in keys]
+        return [views[k] for k in keys], hits
 
     def clear_cache(self) -> None:
         """Forget the article views read so far (benchmarks call this between timed runs)."""

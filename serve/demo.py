@@ -308,6 +308,8 @@ EVENT_READERS = {"gate": "answered by the fast gate (MiniLM lead vector and word
 def timings_markdown(result: dict) -> str:
     parts = [f"{name.replace('_', ' ')} {1000 * seconds:.0f} ms" for name, seconds in result["timings"].items()]
     text = f"Total {result['total_ms']:.0f} ms ({', '.join(parts)})."
+    if result.get("article_cached"):
+        text += " The article was read in an earlier request, so its sentences came from the cache."
     if not result.get("stances") and not (result.get("unavailable") or {}).get("stance"):
         text += " No claim to judge: add a headline or claims for stance."
     reader = (result.get("event") or {}).get("reader")

@@ -261,3 +261,15 @@ def test_stance_caption_explains_the_loaded_models_columns(tiny_analyzer):
     assert "related: the probability that the claim is about the article" in stance_caption(tiny_analyzer)
     ungated = SimpleNamespace(stance=SimpleNamespace(gate=None))
     assert stance_caption(ungated) == "Stance per claim, with each stance's probability"
+
+
+def test_a_repeated_article_says_its_sentences_came_from_the_cache(tiny_analyzer, seed_text):
+    from serve.demo import DemoConfig, DemoService, timings_markdown
+
+    tiny_analyzer.clear_cache()
+    service = DemoService(tiny_analyzer, DemoConfig())
+    first = service.analyze(seed_text, "", "", "extractive")
+    again = service.analyze(seed_text, "", "", "extractive")
+    assert (first["article_cached"], again["article_cached"]) == (False, True)
+    assert "came from the cache" not in timings_markdown(first)
+    assert "came from the cache" in timings_markdown(again)
