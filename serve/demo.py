@@ -157,8 +157,13 @@ def _listed(value: Any) -> list:
 
 
 def _shortened(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, "..." marking a cut."""
-    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+    """``text`` cut to at most ``limit`` characters at a word boundary when there is one, "..." marking a cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 3]
+    if text[limit - 3] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "..."
 
 
 def _preview_row(record: dict) -> dict:
@@ -204,8 +209,9 @@ def stance_caption(analyzer: Analyzer) -> str:
     """What the stance table's numbers are, for the loaded model (with or without a relatedness gate)."""
     model = analyzer.stance
     if model is not None and model.gate is not None:
-        return ("Stance per claim. related: the probability that the claim is about the article; "
-                "'agree if related' and the others: each stance's probability given that it is")
+        return ("Stance per claim. related: the probability that the claim is about the article (below the "
+                "threshold in the header, the claim is unrelated). 'agree if related' and the others: each stance's "
+                "probability when the claim is about the article")
     return "Stance per claim, with each stance's probability"
 
 
@@ -331,7 +337,7 @@ def render(result: dict, analyzer: Analyzer | None = None) -> tuple:
 
 def cleared(analyzer: Analyzer) -> tuple:
     """What the result panels show before an answer: a headed, empty stance table and nothing else."""
-    return empty_stance_table(analyzer), claim_choices({}), [], None, "", ""
+    return empty_stance_table(analyzer), claim_choices({}), evidence_panel(None), None, "", ""
 
 
 # ---------------------------------------------------------------- the page

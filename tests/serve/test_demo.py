@@ -220,6 +220,9 @@ def test_evidence_shows_the_chosen_claims_sentences_in_its_stance_colour():
     assert second["color_map"] == {"claim 2: disagree": STANCE_COLOURS["disagree"]}
     choices = claim_choices(result)
     assert choices["choices"] == [("1: Plant to close (agree)", 1), (f"2: {'x' * 47}... (disagree)", 2)]
+    words = claim_choices({"stances": [dict(result["stances"][0], claim="Northway Motors will close its Leeds plant "
+                                                                       "and cut 2,300 jobs")] * 2})
+    assert words["choices"][0][0] == "1: Northway Motors will close its Leeds plant and... (agree)"  # not "and cu..."
     assert choices["value"] == 1 and choices["visible"]
     assert not claim_choices({"stances": result["stances"][:1]})["visible"]  # one claim: nothing to choose
     assert evidence_panel(None, None)["value"] == []  # before any answer

@@ -2,6 +2,7 @@
 type and summary; the page is saved to test-artifacts/demo.png. Skipped only when chromium is not installed."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,8 @@ def test_empty_article_shows_an_error_in_the_page(page):
     # the previous test's answer is gone: a failed request leaves no stale result on the page
     expect(page.locator("#stance-table")).not_to_contain_text("Putin orders pull-out")
     expect(page.locator("#summary")).not_to_contain_text("Mode: extractive")
+    # no legend chip ("claim 2: agree") left from the last answer
+    expect(page.locator("#evidence")).not_to_contain_text(re.compile(r"claim \d"))
 
 
 def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
