@@ -383,8 +383,10 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                         raw = gr.JSON(elem_id="raw-json")
             inputs = [article, headline, claims, summary_mode]
             gr.Examples(demo_examples(), inputs=inputs, preload=False,
+                        label="Examples: the seed, then short invented articles, each written so that its claim has "
+                              "the stance named first (the model does not always read it that way)",
                         example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
-                        + [f"{e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
+                        + [f"written as {e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
             outputs = [stances, evidence_claim, evidence, event, summary, timings]
             # the last answer is cleared first, so a request that fails leaves no stale result on the page
             analyze_button.click(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,

@@ -40,6 +40,8 @@ def test_analyze_in_the_browser_shows_stance_event_and_summary(page, seed_text):
     article = page.locator("#article textarea")
     expect(article).to_have_value(seed_text.strip(), timeout=60_000)
     expect(page.locator("#model-status")).to_contain_text("Models loaded")
+    # the examples name the stance they were written to show, not what the model will say
+    expect(page.get_by_text("written as disagree:").first).to_be_visible()
     page.locator("#analyze").click()
 
     stance = page.locator("#stance-table")
