@@ -382,7 +382,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                     with gr.Accordion("Raw result (JSON, as the API returns it)", open=False):
                         raw = gr.JSON(elem_id="raw-json")
             inputs = [article, headline, claims, summary_mode]
-            gr.Examples(demo_examples(), inputs=inputs, preload=False,
+            examples = gr.Examples(demo_examples(), inputs=inputs, preload=False,
                         label="Examples: the seed, then short invented articles, each written so that its claim has "
                               "the stance named first (the model does not always read it that way)",
                         example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
@@ -395,6 +395,9 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                                                          raw, outputs, api_visibility="private")
             evidence_claim.input(evidence_panel, [raw, evidence_claim], evidence, queue=False,
                                  api_visibility="private")
+            # a clicked example replaces the inputs, so the answer about the previous text goes too
+            examples.load_input_event.then(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
+                                           api_visibility="private")
         with gr.Tab("Batch"):
             gr.Markdown(f"Upload a CSV, TSV, JSONL or Parquet file (up to {config.max_upload_mb:g} MB) with one "
                         "article per row; every row gets one result row (bad rows get an `error`).")

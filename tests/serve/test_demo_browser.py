@@ -79,6 +79,16 @@ def test_evidence_follows_the_claim_chosen_below_the_table(page):
     page.locator("#claims textarea").fill("")
 
 
+def test_choosing_an_example_clears_the_answer_about_the_previous_text(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#stance-table")).to_contain_text("Putin orders pull-out")  # the last test's answer
+    page.get_by_text("written as agree:").first.click()
+    expect(page.locator("#article textarea")).to_have_value(re.compile("^City council approves"))
+    expect(page.locator("#stance-table")).not_to_contain_text("Putin orders pull-out")
+    expect(page.locator("#timings")).not_to_contain_text("Total")
+
+
 def test_empty_article_shows_an_error_in_the_page(page):
     from playwright.sync_api import expect
 
