@@ -226,6 +226,10 @@ def empty_stance_table(analyzer: Analyzer) -> pd.DataFrame:
     return pd.DataFrame([], columns=stance_columns(model.pairs.labels, round(float(model.gate.threshold), 6)))
 
 
+# a longer claim is shortened in the table (its row would hide the rows below); the raw JSON keeps it whole
+TABLE_CLAIM_CHARS = 200
+
+
 def _probability(value: float) -> str:
     """Three decimals always, so 0.99998 reads 1.000 beside 0.648 rather than a bare 1."""
     return f"{value:.3f}"
@@ -239,12 +243,14 @@ def stance_table(result: dict) -> pd.DataFrame:
     stances = result.get("stances") or []
     if stances and stances[0].get("related") is not None:
         labels = list(stances[0]["if_related"])
-        rows = [[k, s["claim"], s["label"], related_text(s["related"], s["related_threshold"], 3),
+        rows = [[k, _shortened(s["claim"], TABLE_CLAIM_CHARS), s["label"],
+                 related_text(s["related"], s["related_threshold"], 3),
                  *(_probability(s["if_related"][label]) if s["if_related"] else None for label in labels)]
                 for k, s in enumerate(stances, 1)]
         return pd.DataFrame(rows, columns=stance_columns(labels, stances[0]["related_threshold"]))
     labels = list(stances[0]["probabilities"]) if stances else list(STANCE_LABELS)
-    rows = [[k, s["claim"], s["label"], *(_probability(s["probabilities"][label]) for label in labels)]
+    rows = [[k, _shortened(s["claim"], TABLE_CLAIM_CHARS), s["label"],
+             *(_probability(s["probabilities"][label]) for label in labels)]
             for k, s in enumerate(stances, 1)]
     return pd.DataFrame(rows, columns=stance_columns(labels, None))
 

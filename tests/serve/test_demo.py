@@ -175,6 +175,9 @@ def test_stance_table_shows_the_two_steps_of_a_gated_model():
     assert list(table.columns) == ["#", "claim", "stance", "related (from 0.1)", "agree if related",
                                    "disagree if related", "discuss if related"]
     assert table.iloc[0].tolist() == [1, "c", "agree", "0.300", "0.500", "0.100", "0.400"]
+    long_claim = dict(gated, claim="word " * 100)  # 500 characters
+    shown = stance_table({"stances": [long_claim]}).iloc[0, 1]
+    assert len(shown) <= 200 and shown.endswith("word...")
     plain = dict(gated, related=None, related_threshold=None, if_related={})  # a model without a gate
     assert list(stance_table({"stances": [plain]}).columns) == ["#", "claim", "stance", *gated["probabilities"]]
 
