@@ -383,7 +383,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                     stances = gr.Dataframe(label=stance_caption(analyzer), interactive=False,
                                            value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
-                                           column_widths=["4%", "28%", "14%", "13.5%", "13.5%", "13.5%", "13.5%"])
+                                           column_widths=["32px", "184px", "100px", "90px", "88px", "90px", "86px"])
                     evidence_claim = gr.Radio([], label="Show the evidence for claim", visible=False,
                                               elem_id="evidence-claim")
                     evidence = gr.HighlightedText(label="Evidence: the sentences the claim was judged on",
