@@ -258,22 +258,28 @@ def stance_table(result: dict) -> pd.DataFrame:
 # Evidence takes its claim's stance colour; a label outside these (a custom stance model) gets the fallback.
 STANCE_COLOURS = {"agree": "#86efac", "disagree": "#fca5a5", "discuss": "#93c5fd", "unrelated": "#d4d4d8"}
 OTHER_COLOUR = "#fcd34d"
-UNRELATED = "unrelated"
-UNRELATED_NOTE = " (its closest sentences; the claim is not about the article)"
+GATED_OUT_NOTE = " (its closest sentences; the claim is not about the article)"
 # Gradio's highlighted text breaks lines inside words (word-break: break-all); evidence reads as prose instead.
 DEMO_CSS = "#evidence .textfield { word-break: normal; overflow-wrap: anywhere; }"
 
 
+def _chosen_stance(result: dict, claim: int) -> dict | None:
+    """Claim number ``claim`` (from 1) of an answer, or None when there is no such claim."""
+    stances = result.get("stances") or []
+    return stances[claim - 1] if 1 <= claim <= len(stances) else None
+
+
 def evidence_highlights(result: dict, claim: int = 1) -> list[tuple[str, str | None]]:
     """The headline, then the article's sentences, those that claim number ``claim`` (from 1) was judged on tagged
-    with its number and stance ("claim 2: disagree"). An unrelated claim's tag says that its sentences are only the
-    closest ones: the gate, not they, decided its label."""
-    stances = result.get("stances") or []
-    chosen = stances[claim - 1] if 1 <= claim <= len(stances) else None
+    with its number and stance ("claim 2: disagree"). A claim the relatedness gate held back gets a tag saying that
+    its sentences are only the closest ones: the gate, not they, decided its label."""
+    chosen = _chosen_stance(result, claim)
     evidence = set(chosen["evidence_indices"]) if chosen else set()
-    tag = f"claim {claim}: {chosen['label']}" if chosen else None
-    if chosen and chosen["label"] == UNRELATED:
-        tag += UNRELATED_NOTE
+    tag = None
+    if chosen:
+        tag = f"claim {claim}: {chosen['label']}"
+        if chosen.get("related") is not None and chosen["related"] < chosen["related_threshold"]:
+            tag += GATED_OUT_NOTE
     parts: list[tuple[str, str | None]] = []
     if result.get("headline"):
         parts.append(("Headline: " + result["headline"] + "\n\n", None))
@@ -288,9 +294,9 @@ def evidence_panel(result: dict | None, claim: int | None = 1) -> dict:
 
     result, claim = result or {}, claim or 1
     parts = evidence_highlights(result, claim)
-    colours = {tag: STANCE_COLOURS.get(tag.split(": ", 1)[1].removesuffix(UNRELATED_NOTE), OTHER_COLOUR)
-               for _, tag in parts if tag}
-    return gr.update(value=parts, color_map=colours)
+    chosen = _chosen_stance(result, claim)
+    colour = STANCE_COLOURS.get(chosen["label"], OTHER_COLOUR) if chosen else OTHER_COLOUR
+    return gr.update(value=parts, color_map={tag: colour for _, tag in parts if tag})
 
 
 def claim_choices(result: dict) -> dict:

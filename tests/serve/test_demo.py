@@ -229,7 +229,8 @@ def test_evidence_shows_the_chosen_claims_sentences_in_its_stance_colour():
     assert choices["value"] == 1 and choices["visible"]
     assert not claim_choices({"stances": result["stances"][:1]})["visible"]  # one claim: nothing to choose
     assert evidence_panel(None, None)["value"] == []  # before any answer
-    off_topic = {"sentences": ["s0."], "stances": [{"claim": "Rates rise", "label": "unrelated", "evidence_indices": [0]}]}
+    off_topic = {"sentences": ["s0."], "stances": [{"claim": "Rates rise", "label": "unrelated", "evidence_indices": [0],
+                                                    "related": 0.02, "related_threshold": 0.275}]}
     tag = "claim 1: unrelated (its closest sentences; the claim is not about the article)"
     assert evidence_panel(off_topic)["value"] == [("s0. ", tag)]
     assert evidence_panel(off_topic)["color_map"] == {tag: STANCE_COLOURS["unrelated"]}
