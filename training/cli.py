@@ -430,18 +430,19 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
         require_event_corpus(default_data_dir())
 
 
-def _slice(args, items: list, noun: str, whole: str, caveat: str = "") -> tuple[list, dict, str | None]:
-    """The first --limit of ``items`` (all of them without --limit), what the JSON report records about it, and the
-    line the table prints when only a slice is scored."""
+def _slice(args, items: list, noun: str, whole: str, source: str,
+           caveat: str = "") -> tuple[list, dict, str, str | None]:
+    """The first --limit of ``items`` (all of them without --limit), what the JSON report records about it,
+    ``source`` naming the slice, and the line the table prints when only a slice is scored."""
     if not args.limit:
-        return items, {}, None
+        return items, {}, source, None
     kept = items[: args.limit]
     record = {"limit": args.limit, "n_available": len(items)}
     if len(kept) == len(items):
-        return items, record, None
-    return kept, record, (f"a slice: the first {len(kept)} of the {len(items)} {noun} of the {whole} in {whole} "
-                          f"order (--limit {args.limit}); its scores are not comparable with those of the whole "
-                          f"{whole}{caveat}")
+        return items, record, source, None
+    return kept, record, f"{source}, first {len(kept)} {noun} of the {whole}", (
+        f"a slice: the first {len(kept)} of the {len(items)} {noun} of the {whole} in {whole} order (--limit "
+        f"{args.limit}); its scores are not comparable with those of the whole {whole}{caveat}")
 
 
 def _evaluate_stance_task(args, folder: Path, backend: str, rows):
@@ -460,11 +461,10 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
     else:
         data, source = _load_stance_data(args, args.data, args.split or "competition_test")
         whole = "split"
-    examples, limit, note = _slice(args, data.examples, "pairs", whole,
-                                   "; nor is its FNC score the FNC-1 challenge's score" if whole == "split" else "")
+    caveat = "; nor is its FNC score the FNC-1 challenge's score" if whole == "split" else ""
+    examples, limit, source, note = _slice(args, data.examples, "pairs", whole, source, caveat)
     if note:
         data = StanceData(examples, {b: data.bodies[b] for b in {e.body_id for e in examples}})
-        source += f", first {len(examples)} pairs of the {whole}"
     scores = evaluate_stance(model, data, source, backend=backend, rows=rows)
     report = {"model": str(folder), "data": source, **limit, **scores}
     baselines = ""
@@ -503,10 +503,9 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
         source += f", split {args.split or 'test'}"
         whole = "split"
         caveat = "; the built split lists its examples corpus by corpus and label by label, so a slice holds few of them"
-    pairs, limit, note = _slice(args, list(zip(texts, gold)), "examples", whole, caveat)
+    pairs, limit, source, note = _slice(args, list(zip(texts, gold)), "examples", whole, source, caveat)
     if note:
         texts, gold = [t for t, _ in pairs], [g for _, g in pairs]
-        source += f", first {len(texts)} examples of the {whole}"
     report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
     baselines = ""
     if args.baselines and train is not None:
@@ -628,9 +627,7 @@ def _summary_articles(args):
         splits, source = load_summary_data(args, args.seed)
         part, whole = splits[args.split or "test"], "split"
         source += f", split {args.split or 'test'}"
-    part, limit, note = _slice(args, part, "articles", whole)
-    if note:
-        source += f", first {len(part)} articles of the {whole}"
+    part, limit, source, note = _slice(args, part, "articles", whole, source)
     return part, limit, source, note
 
 
