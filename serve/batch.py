@@ -52,6 +52,9 @@ from serve.batch_write import MAX_EXAMPLE_ROWS, OUTPUT_FIELDS, OUTPUT_SUFFIXES, 
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
 
 BACKENDS = ("local", "ray")
+DEFAULT_CHUNK_SIZE, DEFAULT_WORKERS = 64, 2
+Records = list[dict]
+ChunkRunner = Callable[[Iterator[list[InputRow]]], Iterator[Records]]
 
 
 def batch_backend(value: str) -> str:
@@ -64,9 +67,6 @@ def batch_backend(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is an encoder runtime: predict takes it as --runtime {value} "
                                          "(--backend is local or ray)")
     raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose from 'local', 'ray')")
-DEFAULT_CHUNK_SIZE, DEFAULT_WORKERS = 64, 2
-Records = list[dict]
-ChunkRunner = Callable[[Iterator[list[InputRow]]], Iterator[Records]]
 
 
 @dataclass
