@@ -241,6 +241,7 @@ class StanceModel:
             "base_model": self.pairs.base_model,
             "max_length": self.pairs.max_length,
             **({"frozen_layers": self.pairs.frozen_layers} if self.pairs.frozen_layers else {}),
+            **({"lora": {"rank": self.pairs.lora_rank, "alpha": self.pairs.lora_alpha}} if self.pairs.lora_rank else {}),
             "evidence": asdict(self.evidence_settings),
             "mirror": self.mirror,
             **({"lm_pairs": asdict(self.lm_reader.config)} if self.lm_reader is not None else {}),
@@ -253,7 +254,9 @@ class StanceModel:
         tensors, config = load_checkpoint(folder)
         require_task(folder, config, "stance", "a stance model")
         pairs = PairClassifier(base_model or config["base_model"], check_labels(config["pair_labels"]), config["max_length"],
-                               frozen_layers=int(config.get("frozen_layers", 0)))
+                               frozen_layers=int(config.get("frozen_layers", 0)),
+                               lora_rank=int(config.get("lora", {}).get("rank", 0)),
+                               lora_alpha=float(config.get("lora", {}).get("alpha", 16.0)))
         pairs.load_trained_state({k[6:]: v for k, v in tensors.items() if k.startswith("pairs.")}, str(folder))
         gate = RelatednessGate.from_tensors({k: v.numpy() for k, v in tensors.items()}) if "gate.coef" in tensors else None
         stacker = LinearStacker.from_tensors({k: v.numpy() for k, v in tensors.items()})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from model.article import read_articles
+from model.backends import fast_encoder
 from model.encoder import EncoderConfig, SentenceEncoder
 from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
@@ -31,7 +33,16 @@ GATE_OBJECTIVES = ("fnc", "macro_f1")
 class StanceTrainConfig:
     """What the stance trainer builds.
 
-    base_model: encoder to fine-tune (model package, folder or hub id).
+    base_model: sentence encoder that selects the evidence and feeds the relatedness gate, and the encoder the pair
+        classifier fine-tunes unless pair_model names another (model package, folder or hub id).
+    pair_model: encoder the pair classifier fine-tunes instead of base_model (empty: base_model), e.g.
+        all-mpnet-base-v2, 12 layers of 768 where MiniLM has 6 of 384; the sentence encoder stays base_model.
+    lora_rank: 0 fine-tunes the pair classifier's encoder itself; more trains low-rank adapters of this rank on its
+        linear layers (and its layer norms) with the encoder frozen, so the saved model holds a few MB, not the encoder.
+    lora_alpha: adapter scale numerator (the update is multiplied by lora_alpha / lora_rank).
+    dev_precision: how the pair classifier reads dev (each evaluation, offsets, stacker, threshold): 'fp32', or
+        'bf16', a bfloat16 copy as the bf16 backend runs it, several times faster for a large pair_model on a CPU
+        with native bfloat16.
     unrelated_label: label the relatedness gate decides; empty string for label sets without one.
     max_length: tokens of (claim, evidence) read by the pair classifier.
     dev_fraction: share of bodies held out (by body) for dev metrics, model selection and threshold tuning.
@@ -71,6 +82,10 @@ class StanceTrainConfig:
     """
 
     base_model: str = BASE_ENCODER
+    pair_model: str = ""
+    lora_rank: int = 0
+    lora_alpha: float = 16.0
+    dev_precision: str = "fp32"
     unrelated_label: str = "unrelated"
     max_length: int = 128
     dev_fraction: float = 0.1
@@ -115,7 +130,11 @@ class StanceTrainConfig:
             raise ValueError("claim_bias must be 0 or more")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
-        check_at_least(self, 0, "class_weight_power")
+        if self.dev_precision not in ("fp32", "bf16"):
+            raise ValueError("dev_precision must be 'fp32' or 'bf16'")
+        if self.lora_rank and self.frozen_layers:
+            raise ValueError("lora_rank and frozen_layers do not combine: adapters already keep the encoder frozen")
+        check_at_least(self, 0, "class_weight_power", "lora_rank")
         check_at_least(self, 1, "max_train_samples")
         check_share(self, "attention_dropout")
 
@@ -126,6 +145,20 @@ class PairItem:
     evidence: str
     label: int
     bias: np.ndarray | None = None  # claim-only log-probabilities added in the loss (claim_bias)
+
+
+@contextmanager
+def dev_reader(pairs: PairClassifier, precision: str):
+    """Within the block, ``pairs`` reads with a bfloat16 copy of its encoder when ``precision`` is 'bf16'."""
+    if precision == "fp32":
+        yield
+        return
+    trained = pairs.encoder
+    pairs.encoder = fast_encoder(trained, "bf16")
+    try:
+        yield
+    finally:
+        pairs.encoder = trained
 
 
 def view_pairs(data: StanceData, encoder: SentenceEncoder) -> tuple[dict[str, ArticleView], dict[str, np.ndarray]]:
@@ -269,8 +302,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         gate = fit_gate(tr_feats, np.array([e.label != unrelated for e in train.examples]), loop.seed)
 
     torch.manual_seed(loop.seed)
-    pairs = PairClassifier(config.base_model, pair_labels, config.max_length, attention_dropout=config.attention_dropout,
-                           frozen_layers=config.frozen_layers)
+    pairs = PairClassifier(config.pair_model or config.base_model, pair_labels, config.max_length,
+                           attention_dropout=config.attention_dropout, frozen_layers=config.frozen_layers,
+                           lora_rank=config.lora_rank, lora_alpha=config.lora_alpha)
     if config.init != "base":
         from training.init import averaged_state, init_folders
 
@@ -311,7 +345,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         return loss_fn(logits, torch.tensor([b.label for b in batch]))
 
     def dev_logits() -> torch.Tensor:
-        probs = pairs.predict_proba([it.claim for it in dev_items], [it.evidence for it in dev_items])
+        with dev_reader(pairs, config.dev_precision):
+            probs = pairs.predict_proba([it.claim for it in dev_items], [it.evidence for it in dev_items])
         return torch.log(probs.clamp_min(1e-9)) - pairs.bias
 
     def evaluate() -> float:
@@ -338,7 +373,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     if config.stack:
         from training.stance_stack import stack_model
 
-        stacked = stack_model(model, dev, views, claim_vecs, loop.seed, config.stack_folds)
+        with dev_reader(pairs, config.dev_precision):
+            stacked = stack_model(model, dev, views, claim_vecs, loop.seed, config.stack_folds)
         if stacked is not None:
             stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c, "folds_grouped_by": stacked.folds_grouped_by,
                           "fold_groups": stacked.groups,
@@ -355,16 +391,19 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         model.lm_reader = None
         probe_note["kept"] = False
         tqdm.write("no stacker was fitted (dev too small), so the language-model probe is left out of the model")
-    dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
-                             [views[e.body_id] for e in dev.examples])
+    def dev_predictions():
+        with dev_reader(pairs, config.dev_precision):
+            return model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
+                                 [views[e.body_id] for e in dev.examples])
+
+    dev_pred = dev_predictions()
     if gate is not None:
         guesses = [pr.label if pr.label != unrelated else max(pair_labels, key=lambda l: pr.probabilities[l])
                    for pr in dev_pred]
         share = float(np.mean([e.label == unrelated for e in train.examples]))
         gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share,
                                         config.gate_objective)
-        dev_pred = model.predict([e.claim for e in dev.examples], np.stack([claim_vecs[e.claim] for e in dev.examples]),
-                                 [views[e.body_id] for e in dev.examples])
+        dev_pred = dev_predictions()
     if lm_reader is not None:
         lm_reader.cache = None
     from training.metrics import stance_report
@@ -373,7 +412,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     card = {
         "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples), "split_seed": split_seed,
                        "dev_label_spread": dev_spread},
-        "train_config": config_dict(loop) | {"base_model": config.base_model, "max_length": config.max_length,
+        "train_config": config_dict(loop) | {"base_model": config.base_model,
+                                             "pair_model": config.pair_model or config.base_model,
+                                             "lora_rank": config.lora_rank, "lora_alpha": config.lora_alpha,
+                                             "max_length": config.max_length,
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
                                              "frozen_layers": config.frozen_layers,

