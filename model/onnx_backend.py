@@ -93,23 +93,33 @@ def export_note(what: str, target: Path):
     print(f"  done in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
 
 
+def takes_token_types(module: nn.Module) -> bool:
+    """Whether the encoder reads token type ids (BERT does; MPNet has none)."""
+    import inspect
+
+    return "token_type_ids" in inspect.signature(module.forward).parameters
+
+
 def _export_plain(module: nn.Module, path: Path) -> None:
     vocab = int(module.config.vocab_size)
     ids = torch.randint(5, min(vocab, 1000), (2, 16))
     mask = torch.ones_like(ids)
-    types = torch.zeros_like(ids)
+    with_types = takes_token_types(module)
 
     class Wrapped(nn.Module):
         def __init__(self, inner):
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {"token_type_ids": token_type_ids} if with_types else {}
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
 
+    args, names = (ids, mask), ["input_ids", "attention_mask"]
+    if with_types:
+        args, names = (ids, mask, torch.zeros_like(ids)), names + ["token_type_ids"]
     with eager_attention(module.config):
-        export_traced(Wrapped(module), (ids, mask, types), ["input_ids", "attention_mask", "token_type_ids"], path)
+        export_traced(Wrapped(module), args, names, path)
 
 
 @contextlib.contextmanager
@@ -244,12 +254,13 @@ class OnnxEncoder(nn.Module):
         self.session = cpu_session(path, threads)
         self.config = config
         self.path = path
+        self.input_names = {i.name for i in self.session.get_inputs()}
 
     def forward(self, input_ids, attention_mask, token_type_ids=None, **_) -> EncoderOutput:
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        feeds = {"input_ids": input_ids.numpy().astype("int64"), "attention_mask": attention_mask.numpy().astype("int64"),
-                 "token_type_ids": token_type_ids.numpy().astype("int64")}
+        feeds = {"input_ids": input_ids.numpy().astype("int64"), "attention_mask": attention_mask.numpy().astype("int64")}
+        if "token_type_ids" in self.input_names:  # graphs of encoders with token types (BERT) take them
+            types = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids
+            feeds["token_type_ids"] = types.numpy().astype("int64")
         hidden = run_rows_alone(lambda row: self.session.run(["hidden"], row)[0], feeds, feeds["attention_mask"])
         return EncoderOutput(torch.from_numpy(hidden))
 

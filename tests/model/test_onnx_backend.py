@@ -97,3 +97,22 @@ def test_an_unwritable_cache_is_a_clear_error_naming_newslens_cache(tmp_path):
                                             r"NEWSLENS_CACHE to a writable folder, or run the encoders with torch or bf16 \(--runtime for predict and demo, "
                                             r"--backend for evaluate and bench\)"):
         export_encoder(module, blocker / "onnx")
+
+
+def test_an_encoder_without_token_types_exports_and_matches_torch(tmp_path):
+    """MPNet (all-mpnet-base-v2, a stance pair model) takes no token_type_ids; its graph has no such input."""
+    from transformers import MPNetConfig, MPNetModel
+
+    from model.onnx_backend import OnnxEncoder, export_encoder
+
+    torch.manual_seed(0)
+    module = MPNetModel(MPNetConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                    intermediate_size=64, max_position_embeddings=80), add_pooling_layer=False).eval()
+    ids = torch.tensor([[0, 11, 12, 13, 2], [0, 14, 2, 1, 1]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    with torch.inference_mode():
+        reference = module(input_ids=ids, attention_mask=mask).last_hidden_state
+    encoder = OnnxEncoder(export_encoder(module, tmp_path, quantize=False), module.config, threads=1)
+    assert encoder.input_names == {"input_ids", "attention_mask"}
+    hidden = encoder(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
+    assert (hidden - reference).abs()[mask.bool()].max().item() < 1e-4
