@@ -208,7 +208,7 @@ class Analyzer:
         self.event: EventModel | None = _load_optional(EventModel, event, "event", "event", self.unavailable)
         self.scorer: SentenceScorer | None = _load_optional(SentenceScorer, summary, "summary-extractive", "summary",
                                                             self.unavailable)
-        named = {"stance": self.stance.pairs.base_model if self.stance is not None else None,
+        named = {"stance": self.stance.sentence_model if self.stance is not None else None,
                  "event": self.event.base_model if self.event is not None else None,
                  "summary": self.scorer.base_model if self.scorer is not None else None}
         bases = {base for base in named.values() if base is not None}

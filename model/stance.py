@@ -127,7 +127,11 @@ class StanceModel:
         stacker: LinearStacker | None = None,
         mirror: bool = False,
         lm_reader: LMPairReader | None = None,
+        sentence_model: str | None = None,
     ):
+        """``sentence_model`` is the encoder whose sentence vectors the evidence choice and the gate read (the
+        article views); None: the pair classifier's own base model, as in every model trained before the two could
+        differ."""
         if (gate is None) != (unrelated_label is None):
             raise ValueError("a relatedness gate needs an unrelated label and vice versa")
         if mirror and flip_permutation(pairs.labels) is None:
@@ -139,6 +143,7 @@ class StanceModel:
         self.evidence_settings = evidence or EvidenceSettings()
         self.stacker = stacker
         self.lm_reader = lm_reader
+        self.sentence_model = sentence_model or pairs.base_model
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -239,6 +244,7 @@ class StanceModel:
             "pair_labels": list(self.pairs.labels),
             "unrelated_label": self.unrelated_label,
             "base_model": self.pairs.base_model,
+            "sentence_model": self.sentence_model,
             "max_length": self.pairs.max_length,
             **({"frozen_layers": self.pairs.frozen_layers} if self.pairs.frozen_layers else {}),
             **({"lora": {"rank": self.pairs.lora_rank, "alpha": self.pairs.lora_alpha}} if self.pairs.lora_rank else {}),
@@ -263,5 +269,7 @@ class StanceModel:
         lm_reader = None
         if "lm_probe.coef" in tensors:
             lm_reader = LMPairReader(LMPairConfig(**config["lm_pairs"]), StandardizedLinear.from_tensors(tensors, "lm_probe."))
+        # the sentence encoder: named since pair models could differ from it; before, the training record's base model
+        sentence_model = config.get("sentence_model") or config.get("training", {}).get("train_config", {}).get("base_model")
         return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker,
-                   mirror=bool(config.get("mirror", False)), lm_reader=lm_reader)
+                   mirror=bool(config.get("mirror", False)), lm_reader=lm_reader, sentence_model=sentence_model)

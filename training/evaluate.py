@@ -30,7 +30,7 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
     With ``rows``, one dict per pair (claim, body id, gold, predicted, confidence) is appended to it."""
     check_stance_labels(data, model.labels, where)
     started = time.time()
-    encoder = sentence_encoder(model.pairs.base_model, backend)
+    encoder = sentence_encoder(model.sentence_model, backend)
     model.pairs.encoder = fast_encoder(model.pairs.encoder, backend)
     if model.lm_reader is not None:  # the language model runs on the same backend as the encoders
         model.lm_reader.load_lm(resolve_backend(backend))

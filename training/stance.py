@@ -368,7 +368,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     lm_reader, probe_note = (fit_lm_probe(probe_items, config.lm, len(pair_labels))
                              if config.lm_probe and probe_items else (None, None))
     # Threshold tuning and dev report for the whole model.
-    model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror, lm_reader=lm_reader)
+    model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror, lm_reader=lm_reader,
+                        sentence_model=config.base_model)
     stack_note = None
     if config.stack:
         from training.stance_stack import stack_model

