@@ -86,15 +86,15 @@ def backend_name(asked: str, ran: str) -> str:
 
 
 def fast_encoder(module, backend: str):
-    """``module`` as ``backend`` runs it (inference only); 'torch' returns it unchanged."""
+    """``module`` as ``backend`` runs it (inference only); 'torch' returns it unchanged, or a copy with its low-rank
+    adapters folded into the weights."""
     backend = resolve_backend(backend)
-    if backend != "torch":
-        from model.lora import LoRALinear, merge_lora
+    from model.lora import LoRALinear, merge_lora
 
-        if any(isinstance(m, LoRALinear) for m in module.modules()):  # adapters folded in: plain, fast layers
-            import copy
+    if any(isinstance(m, LoRALinear) for m in module.modules()):  # a copy with the adapters folded in: plain layers
+        import copy
 
-            module = merge_lora(copy.deepcopy(module))
+        module = merge_lora(copy.deepcopy(module))
     if backend == "bf16":
         from model.bf16_backend import Bf16Encoder
 

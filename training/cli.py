@@ -205,8 +205,19 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
                 + _spread_sentence(card["trained_on"].get("dev_label_spread", {}))
                 + (" A linear stacker (pair classifier output, relatedness features, lexical hedging/refuting cues) "
                    f"was fitted on the dev pairs: {card['stacker']}." if card.get("stacker") else ""),
+        "Model": _stance_model_sentence(config),
         "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}" + (f", FNC {dev['fnc_percent']:.2f}% of max" if "fnc_percent" in dev else ""),
     }, started, loop, config)
+
+
+def _stance_model_sentence(config) -> str:
+    """What reads what, for the model card: the sentence encoder, and the pair classifier's encoder and training."""
+    pair_model = config.pair_model or config.base_model
+    trained = (f"rank-{config.lora_rank} adapters (alpha {config.lora_alpha:g}) on its frozen weights"
+               if config.lora_rank else "fine-tuned" + (f" above its lowest {config.frozen_layers} layers"
+                                                        if config.frozen_layers else ""))
+    return (f"Evidence and relatedness read sentence vectors of {config.base_model}; the pair classifier reads "
+            f"(claim, evidence) with {pair_model}, {trained}, {config.max_length} tokens.")
 
 
 def _spread_sentence(spread: dict) -> str:

