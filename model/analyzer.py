@@ -187,7 +187,12 @@ class Analyzer:
     ``article_cache``: how many article views (sentences and their vectors) to keep for bodies seen again (0: none).
     ``lazy_language_model``: the event model's language model (Gemma) loads on the first article its gate does not
     answer, instead of now; a one-off call whose article the gate answers, or that asks for no event type, then never
-    pays its load (about 3 s). A server keeps the default, so no request waits for it."""
+    pays its load (about 3 s). A server keeps the default, so no request waits for it.
+    ``read_unrelated_pairs``: the stance pair classifier also reads the claims the relatedness gate calls unrelated,
+    so their agree/disagree/discuss probabilities say what it would answer were they related (the default). False
+    skips them, the label being unrelated either way: much faster on files of claim-body pairs, where most pairs are
+    unrelated; those claims then split P(related) evenly over the related labels and have no probabilities given
+    related (``ClaimStance.if_related`` is empty)."""
 
     def __init__(
         self,
@@ -200,6 +205,7 @@ class Analyzer:
         abstractive: str | Path | None = "summary-abstractive",
         article_cache: int = 256,
         lazy_language_model: bool = False,
+        read_unrelated_pairs: bool = True,
     ):
         started = time.perf_counter()
         configure_threads(threads)
@@ -224,6 +230,7 @@ class Analyzer:
         self._generator = None  # loaded on the first abstractive request: it is large and most calls never need it
         self._generator_lock = threading.Lock()
         self.article_cache_size = max(article_cache, 0)
+        self.read_unrelated_pairs = read_unrelated_pairs
         self._article_cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
         backend = resolve_backend(backend)  # 'auto' becomes this machine's choice (model/backends.py)
@@ -278,7 +285,7 @@ class Analyzer:
             pairs = [(i, c) for i, p in enumerate(prepared) for c in p.claims]
             if pairs:
                 preds = self.stance.predict([c for _, c in pairs], np.stack([short_vecs[c] for _, c in pairs]),
-                                            [views[i] for i, _ in pairs])
+                                            [views[i] for i, _ in pairs], skip_unrelated=not self.read_unrelated_pairs)
                 for (i, claim), pred in zip(pairs, preds):
                     stances[i].append(ClaimStance(claim, pred.label, pred.probabilities,
                                                   [views[i].sentences[j] for j in pred.evidence], pred.evidence,

@@ -25,6 +25,7 @@ class ModelSpec:
     threads: int | None = None
     article_cache: int = 256
     runtime: str = "auto"  # how the encoders run: see model/backends.py
+    read_unrelated_pairs: bool = True  # see Analyzer; `newslens predict` skips them unless --read-unrelated-pairs
 
     def load(self, progress: bool = True, lazy_language_model: bool = False):
         """Build the Analyzer (imports torch lazily so `--help` stays fast); ``progress=False`` hides the
@@ -38,7 +39,7 @@ class ModelSpec:
 
         return Analyzer(stance=self.stance, event=self.event, summary=self.summary, threads=self.threads,
                         abstractive=self.abstractive, article_cache=self.article_cache, backend=self.runtime,
-                        lazy_language_model=lazy_language_model)
+                        lazy_language_model=lazy_language_model, read_unrelated_pairs=self.read_unrelated_pairs)
 
 
     def for_tasks(self, tasks: Sequence[str] | None) -> "ModelSpec":
@@ -58,7 +59,9 @@ def _folder_or_off(value: str) -> str | None:
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("models (a folder, a shipped name, or 'none' to switch the task off)")
-    group.add_argument("--stance-model", default="stance", metavar="FOLDER", help="default: shipped weights/stance")
+    group.add_argument("--stance-model", default="stance", metavar="FOLDER",
+                       help="default: shipped weights/stance; stance-fast: the faster MiniLM pair classifier "
+                            "(weights/stance-fast)")
     group.add_argument("--event-model", default="event", metavar="FOLDER",
                        help="default: shipped weights/event; event-fast: the faster MiniLM-only model "
                             "(weights/event-fast)")

@@ -405,3 +405,31 @@ def test_a_boolean_is_not_an_article(tmp_path):
     source.write_text(json.dumps({"article": True}) + "\n" + json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
     rows = [r for chunk in read_chunks(source, Columns(), chunk_size=8) for r in chunk]
     assert "article must be text, got bool" in rows[0].error and rows[1].error is None
+
+
+def test_files_skip_the_pair_classifier_on_unrelated_claims_unless_asked(tiny_models, tiny_analyzer, tmp_path, capsys):
+    """Same labels either way; skipped unrelated claims split P(related) evenly over the related labels."""
+    from model.analyzer import ArticleInput
+    from serve.cli import main
+
+    item = ArticleInput("Floods hit Lagos.\n\nHeavy rain flooded Lagos on Monday. Roads closed.",
+                        claims=["Lagos is flooded", "Rates go up"])
+    gate = tiny_analyzer.stance.gate
+    kept = gate.threshold
+    gate.threshold = 1.01  # every claim below it: unrelated
+    try:
+        read = tiny_analyzer.analyze_batch([item], ("stance",))[0].stances
+        tiny_analyzer.read_unrelated_pairs = False
+        skipped = tiny_analyzer.analyze_batch([item], ("stance",))[0].stances
+    finally:
+        gate.threshold, tiny_analyzer.read_unrelated_pairs = kept, True
+    assert [s.label for s in read] == [s.label for s in skipped] == ["unrelated", "unrelated"]
+    for r, s in zip(read, skipped):
+        assert r.if_related and not s.if_related
+        related = [p for label, p in s.probabilities.items() if label != "unrelated"]
+        assert max(related) - min(related) < 1e-6
+        assert s.probabilities["unrelated"] == pytest.approx(r.probabilities["unrelated"])
+    one = tmp_path / "one.txt"
+    one.write_text("Floods hit Lagos.\n\nHeavy rain flooded Lagos on Monday.", encoding="utf-8")
+    assert main(["predict", str(one), "--read-unrelated-pairs", *model_flags(tiny_models)]) == 2
+    assert "--read-unrelated-pairs" in capsys.readouterr().err
