@@ -10,9 +10,7 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is not installed (apt-get install chromium); browser tests will be skipped"
   fi
 fi
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[dev]"
+bash scripts/setup.sh dev
 set +e
 .venv/bin/python -m pytest -q "$@"
 status=$?
