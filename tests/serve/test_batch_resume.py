@@ -71,7 +71,8 @@ def kill_after_some_rows(process: subprocess.Popen, output: Path, rows: int, tim
         if state is not None and state.rows_done >= rows:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
-            return state.rows_done
+            # read again once it is dead: the run may have saved another chunk between the read and the kill
+            return RunState.load(output).rows_done
         time.sleep(0.02)
     process.kill()
     pytest.fail("the run made no progress")
