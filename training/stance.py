@@ -21,7 +21,7 @@ from model.resolve import BASE_ENCODER
 from model.stance import ArticleView, EvidenceSettings, StanceModel, classifier_pairs, pick_evidence
 from training.data.stance_data import StanceData, label_spread, split_by_body, split_by_story
 from training import distributed
-from training.loop import LoopConfig, config_dict, train_loop
+from training.loop import PRECISIONS, LoopConfig, config_dict, train_loop
 from training.metrics import classification_report, fnc_score
 from training.options import check_at_least, check_share
 
@@ -130,8 +130,8 @@ class StanceTrainConfig:
             raise ValueError("claim_bias must be 0 or more")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
-        if self.dev_precision not in ("fp32", "bf16"):
-            raise ValueError("dev_precision must be 'fp32' or 'bf16'")
+        if self.dev_precision not in PRECISIONS:
+            raise ValueError(f"dev_precision must be one of {', '.join(map(repr, PRECISIONS))}")
         if self.lora_rank and self.frozen_layers:
             raise ValueError("lora_rank and frozen_layers do not combine: adapters already keep the encoder frozen")
         check_at_least(self, 0, "class_weight_power", "lora_rank")
