@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 from torch import nn
 
-LAYER_MARK = "layer."  # transformer blocks in BERT and MPNet naming: encoder.layer.<i>.<...>
 TRAINED_NORM = "LayerNorm"  # layer norms train beside the adapters (a few thousand weights per block)
 
 
@@ -38,18 +38,30 @@ class LoRALinear(nn.Module):
         return out.to(self.base.weight.dtype)
 
 
-def add_lora(encoder: nn.Module, rank: int, alpha: float) -> int:
-    """Freeze ``encoder`` and put adapters on every linear layer inside its transformer blocks; layer norms stay
-    trainable. Returns how many layers got adapters (0 means the naming is not one this knows: an error upstream)."""
+def block_index(name: str) -> int | None:
+    """The transformer block a parameter or module name lies in (``...layer.<i>...``), or None outside the blocks."""
+    match = re.search(r"(?:^|\.)layer\.(\d+)(?:\.|$)", name)
+    return int(match.group(1)) if match else None
+
+
+def add_lora(encoder: nn.Module, rank: int, alpha: float, skip_layers: int = 0) -> int:
+    """Freeze ``encoder`` and put adapters on every linear layer inside its transformer blocks from block
+    ``skip_layers`` up; those blocks' layer norms stay trainable. The lowest ``skip_layers`` blocks stay exactly as
+    pretrained, so backpropagation stops above them (a cheaper training step). Returns how many layers got adapters
+    (0 means the naming is not one this knows: an error upstream)."""
     for param in encoder.parameters():
         param.requires_grad_(False)
+    def trained(name: str) -> bool:
+        block = block_index(name)
+        return block is not None and block >= skip_layers
+
     targets = [(name, module) for name, module in encoder.named_modules()
-               if isinstance(module, nn.Linear) and LAYER_MARK in name]
+               if isinstance(module, nn.Linear) and trained(name)]
     for name, module in targets:
         parent_name, _, child = name.rpartition(".")
         setattr(encoder.get_submodule(parent_name), child, LoRALinear(module, rank, alpha))
     for name, param in encoder.named_parameters():
-        if TRAINED_NORM in name and LAYER_MARK in name:
+        if TRAINED_NORM in name and trained(name):
             param.requires_grad_(True)
     return len(targets)
 
@@ -66,4 +78,4 @@ def merge_lora(module: nn.Module) -> nn.Module:
 
 def is_adapter_weight(name: str) -> bool:
     """Whether a state-dict name is one that adapter training changes (adapters and block layer norms)."""
-    return ".lora_" in name or (TRAINED_NORM in name and LAYER_MARK in name)
+    return ".lora_" in name or (TRAINED_NORM in name and block_index(name) is not None)

