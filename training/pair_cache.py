@@ -13,6 +13,7 @@ from typing import Iterator, Sequence
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from model.pair_classifier import PairClassifier
 
@@ -52,14 +53,16 @@ class FrozenLayerCache:
         self.states: dict[tuple[str, str], torch.Tensor] = {}
 
     @torch.inference_mode()
-    def fill(self, pairs_text: Sequence[tuple[str, str]], bf16: bool, batch_size: int = 16) -> int:
+    def fill(self, pairs_text: Sequence[tuple[str, str]], bf16: bool, batch_size: int = 16,
+             progress: bool = False) -> int:
         """Run the frozen blocks over every pair not cached yet (length-sorted batches); returns how many were added."""
         todo = sorted({p for p in pairs_text if p not in self.states}, key=lambda p: len(p[0]) + len(p[1]))
         was_training = self.pairs.training
         self.pairs.eval()
         try:
             with only_blocks(self.pairs.encoder, slice(0, self.pairs.frozen_layers)):
-                for lo in range(0, len(todo), batch_size):
+                for lo in tqdm(range(0, len(todo), batch_size), desc="caching frozen layers", unit="batch",
+                               disable=not progress, leave=False, dynamic_ncols=True):
                     chunk = todo[lo : lo + batch_size]
                     enc = self.pairs.tokenize([c for c, _ in chunk], [e for _, e in chunk])
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):

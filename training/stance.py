@@ -347,7 +347,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         from training.pair_cache import FrozenLayerCache
 
         cache, began = FrozenLayerCache(pairs), time.time()
-        cache.fill([(it.claim, it.evidence) for it in train_items + dev_items], bf16=loop.precision == "bf16")
+        cache.fill([(it.claim, it.evidence) for it in train_items + dev_items], bf16=loop.precision == "bf16",
+                   progress=True)
         tokens = sum(len(state) for state in cache.states.values())
         tqdm.write(f"cached the lowest {config.frozen_layers} layers for {len(cache.states)} pairs ({tokens} tokens) "
                    f"in {time.time() - began:.0f} s")
