@@ -70,6 +70,7 @@ class PairClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.encoder.config.hidden_size, len(self.labels))
         self.bias = nn.Parameter(torch.zeros(len(self.labels)), requires_grad=False)  # tuned decision offsets
+        self.memo: dict[tuple[str, str], torch.Tensor] | None = None  # see predict_logits
 
     def tokenize(self, firsts: Sequence[str], seconds: Sequence[str]) -> dict[str, torch.Tensor]:
         """(claim, evidence) pairs as model inputs; the evidence is cut to fit, and a claim longer than half of
@@ -98,18 +99,30 @@ class PairClassifier(nn.Module):
         return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
     @torch.inference_mode()
-    def predict_proba(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = 8) -> torch.Tensor:
-        """(n, labels) probabilities, with the decision offsets applied; inputs are length-sorted into batches.
-        Pairs are long (up to 256 tokens): batches of 8 ran 10-30% faster than 32 on 2 cores (bf16, int8, fp32)."""
+    def predict_logits(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = 8) -> torch.Tensor:
+        """(n, labels) logits before the decision offsets; inputs are length-sorted into batches. Pairs already in
+        ``memo`` (a dict, when set: the weights are not changing) are not read again. Pairs are long (up to 256
+        tokens): batches of 8 ran 10-30% faster than 32 on 2 cores (bf16, int8, fp32)."""
         self.eval()
         n = len(firsts)
         out = torch.zeros(n, len(self.labels))
-        order = sorted(range(n), key=lambda i: len(firsts[i]) + len(seconds[i]))
-        for lo in range(0, n, batch_size):
+        memo = self.memo if self.memo is not None else {}
+        todo = [i for i in range(n) if (firsts[i], seconds[i]) not in memo]
+        order = sorted(todo, key=lambda i: len(firsts[i]) + len(seconds[i]))
+        for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
             batch = self.tokenize([firsts[i] for i in idx], [seconds[i] for i in idx])
-            out[idx] = torch.softmax(self(**batch) + self.bias, dim=-1)
+            out[idx] = self(**batch).float()
+            for i in idx:
+                memo[(firsts[i], seconds[i])] = out[i].clone()
+        for i in range(n):
+            out[i] = memo[(firsts[i], seconds[i])]
         return out
+
+    def predict_proba(self, firsts: Sequence[str], seconds: Sequence[str], batch_size: int = 8) -> torch.Tensor:
+        """(n, labels) probabilities, with the decision offsets applied."""
+        with torch.inference_mode():
+            return torch.softmax(self.predict_logits(firsts, seconds, batch_size) + self.bias, dim=-1)
 
     def trained_state(self, dtype: torch.dtype = torch.float16) -> dict[str, torch.Tensor]:
         """The tensors to save: everything but the frozen embeddings (and layers); encoder weights stored in ``dtype``."""

