@@ -1,5 +1,4 @@
 """Low-rank adapters: start as the base model, fold into plain layers, train and save only what they change."""
-import pytest
 import torch
 from torch import nn
 
