@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from model.pair_classifier import PairClassifier
+from model.pair_classifier import PairClassifier, frozen_prefixes
 
 
 def block_list(encoder: nn.Module) -> nn.ModuleList:
@@ -25,6 +25,17 @@ def block_list(encoder: nn.Module) -> nn.ModuleList:
         raise ValueError(f"{type(encoder).__name__} keeps no transformer blocks at encoder.layer, so its lower "
                          "layers cannot be cached (train without --stance-cache-frozen)")
     return blocks
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[None]:
+    """Within the block, ``module`` is in eval mode (no dropout); its training mode is restored after."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)
 
 
 @contextmanager
@@ -46,8 +57,8 @@ class FrozenLayerCache:
     def __init__(self, pairs: PairClassifier):
         if not pairs.frozen_layers:
             raise ValueError("the pair classifier has no frozen layers to cache")
-        if any(p.requires_grad for n, p in pairs.encoder.named_parameters()
-               if n.startswith(tuple(f"encoder.layer.{i}." for i in range(pairs.frozen_layers)))):
+        frozen = frozen_prefixes(pairs.frozen_layers)  # the embeddings and the lowest blocks
+        if any(p.requires_grad for n, p in pairs.encoder.named_parameters() if n.startswith(frozen)):
             raise ValueError("the frozen layers are being trained, so their output cannot be cached")
         self.pairs = pairs
         self.states: dict[tuple[str, str], torch.Tensor] = {}
@@ -57,21 +68,16 @@ class FrozenLayerCache:
              progress: bool = False) -> int:
         """Run the frozen blocks over every pair not cached yet (length-sorted batches); returns how many were added."""
         todo = sorted({p for p in pairs_text if p not in self.states}, key=lambda p: len(p[0]) + len(p[1]))
-        was_training = self.pairs.training
-        self.pairs.eval()
-        try:
-            with only_blocks(self.pairs.encoder, slice(0, self.pairs.frozen_layers)):
-                for lo in tqdm(range(0, len(todo), batch_size), desc="caching frozen layers", unit="batch",
-                               disable=not progress, leave=False, dynamic_ncols=True):
-                    chunk = todo[lo : lo + batch_size]
-                    enc = self.pairs.tokenize([c for c, _ in chunk], [e for _, e in chunk])
-                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                        hidden = self.pairs.encoder(**enc).last_hidden_state
-                    lengths = enc["attention_mask"].sum(1).tolist()
-                    for key, row, n in zip(chunk, hidden, lengths):
-                        self.states[key] = row[:n].to(torch.bfloat16).clone()
-        finally:
-            self.pairs.train(was_training)
+        with evaluating(self.pairs), only_blocks(self.pairs.encoder, slice(0, self.pairs.frozen_layers)):
+            for lo in tqdm(range(0, len(todo), batch_size), desc="caching frozen layers", unit="batch",
+                           disable=not progress, leave=False, dynamic_ncols=True):
+                chunk = todo[lo : lo + batch_size]
+                enc = self.pairs.tokenize([c for c, _ in chunk], [e for _, e in chunk])
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    hidden = self.pairs.encoder(**enc).last_hidden_state
+                lengths = enc["attention_mask"].sum(1).tolist()
+                for key, row, n in zip(chunk, hidden, lengths):
+                    self.states[key] = row[:n].to(torch.bfloat16).clone()
         return len(todo)
 
     @torch.inference_mode()
@@ -79,17 +85,13 @@ class FrozenLayerCache:
                        batch_size: int = 16) -> torch.Tensor:
         """(n, labels) logits before the decision offsets, for dev passes: cached like training, in eval mode."""
         self.fill(list(zip(claims, evidence)), bf16, batch_size)
-        was_training = self.pairs.training
-        self.pairs.eval()
         out = torch.zeros(len(claims), len(self.pairs.labels))
         order = sorted(range(len(claims)), key=lambda i: len(claims[i]) + len(evidence[i]))
-        try:
+        with evaluating(self.pairs):
             for lo in range(0, len(order), batch_size):
                 idx = order[lo : lo + batch_size]
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     out[idx] = self.logits([claims[i] for i in idx], [evidence[i] for i in idx]).float()
-        finally:
-            self.pairs.train(was_training)
         return out
 
     def logits(self, claims: Sequence[str], evidence: Sequence[str]) -> torch.Tensor:
