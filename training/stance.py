@@ -52,6 +52,10 @@ class StanceTrainConfig:
     dev_split: 'story' (no claim and no body on both sides) or 'body' (no body on both sides).
     extra_train: more training pairs (a folder in FNC-1 layout such as ../shared/data/arc, or a table); they join
         the training side only, never dev. Empty: none.
+    own_headlines: add this many news articles paired with their own headline as agree, the product's default claim
+        (training/data/stance_own_headlines.py); training side only, never dev. 0: none.
+    own_headline_data: where they come from: a BBC News Summary style JSONL (title on the article's first line);
+        empty: bbc_news_summary in the data folder. Only its training split (the summary model's) is read.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
         several comma-separated folders start from their average (a model soup, for runs on one dev split).
     stack: fit the linear stacker (pair classifier output + relatedness + lexical cues) on dev after training.
@@ -98,6 +102,8 @@ class StanceTrainConfig:
     tune_offsets: bool = True
     dev_split: str = "story"
     extra_train: str = ""
+    own_headlines: int = 0
+    own_headline_data: str = ""
     init: str = "base"
     stack: bool = True
     refit_only: bool = False
@@ -139,9 +145,25 @@ class StanceTrainConfig:
             raise ValueError("cache_frozen needs frozen_layers: only frozen layers can be cached")
         if self.dev_precision not in PRECISIONS:
             raise ValueError(f"dev_precision must be one of {', '.join(map(repr, PRECISIONS))}")
-        check_at_least(self, 0, "class_weight_power", "lora_rank")
+        check_at_least(self, 0, "class_weight_power", "lora_rank", "own_headlines")
         check_at_least(self, 1, "max_train_samples")
         check_share(self, "attention_dropout")
+
+
+def _with_own_headlines(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int):
+    """``train`` and ``data`` plus ``config.own_headlines`` own-headline agree pairs (training side only)."""
+    from model.errors import InputError
+    from training.data.stance_data import merge_stance_data
+    from training.data.stance_own_headlines import OWN_HEADLINE_LABEL, own_headline_pairs
+    from training.paths import default_data_dir, require_path
+
+    if OWN_HEADLINE_LABEL not in labels:
+        raise InputError(f"own-headline pairs are labelled '{OWN_HEADLINE_LABEL}', which the training data lacks "
+                         f"(its labels: {list(labels)})")
+    path = Path(config.own_headline_data or default_data_dir() / "bbc_news_summary" / "bbc_news_summary.jsonl")
+    own = own_headline_pairs(require_path(path, "own-headline data"), config.own_headlines, seed)
+    tqdm.write(f"added {len(own.examples)} own-headline agree pairs from {path}")
+    return merge_stance_data(train, own, "own:"), merge_stance_data(data, own, "own:")
 
 
 @dataclass
@@ -295,6 +317,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         train = merge_stance_data(train, extra)
         data = merge_stance_data(data, extra)
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
+    if config.own_headlines:
+        train, data = _with_own_headlines(config, train, data, labels, loop.seed)
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
@@ -449,6 +473,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "frozen_layers": config.frozen_layers,
                                              "cache_frozen": config.cache_frozen,
                                              "dev_fraction": config.dev_fraction,
+                                             "own_headlines": config.own_headlines,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,

@@ -8,19 +8,6 @@ from tests.conftest import write_csv
 
 
 @pytest.fixture(scope="module")
-def fnc_rows(shared_data):
-    from training.data.stance_data import load_fnc_split
-
-    data = load_fnc_split(shared_data / "fnc1", "train")
-    rows, per_label = [], {}
-    for e in data.examples:  # a balanced slice: 15 pairs of each label
-        if per_label.get(e.label, 0) < 15:
-            per_label[e.label] = per_label.get(e.label, 0) + 1
-            rows.append({"claim": e.claim, "body": data.bodies[e.body_id][:1500], "label": e.label})
-    return rows
-
-
-@pytest.fixture(scope="module")
 def trained(tmp_path_factory, fnc_rows):
     folder = tmp_path_factory.mktemp("stance")
     data = write_csv(folder / "pairs.csv", fnc_rows)
