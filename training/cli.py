@@ -144,8 +144,17 @@ def checked_table(args, path: Path, text_columns: list[str], label_column: str |
 
 
 def _load_stance_data(args, path: Path | None, split: str, validate: bool = False):
+    from training.data.splits import OWN_HEADLINE_SPLITS
     from training.data.stance_data import load_fnc_split, load_stance_table, stance_data_from_frame
 
+    if split in OWN_HEADLINE_SPLITS:
+        from training.data.stance_own_headlines import own_headline_pairs
+
+        path = Path(path) if path else default_data_dir() / "bbc_news_summary"
+        path = require_path(path / "bbc_news_summary.jsonl" if path.is_dir() else path, "BBC News Summary data")
+        data = own_headline_pairs(path, None, 0, OWN_HEADLINE_SPLITS[split])
+        return data, (f"BBC News Summary {OWN_HEADLINE_SPLITS[split]} articles with their own headline ({path}; "
+                      "agree by construction, question headlines left out)")
     path = Path(path) if path else default_data_dir() / "fnc1"
     require_path(path, "stance data")
     if path.is_dir():
@@ -362,11 +371,12 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
 def _split_help() -> str:
     """--split's help, built from the names `evaluate` accepts (training/data/splits.py)."""
     from training.data.event_outside import OUTSIDE_SPLITS
-    from training.data.splits import BUILT_SPLITS, DEFAULT_SPLITS, FNC_SPLITS
+    from training.data.splits import BUILT_SPLITS, DEFAULT_SPLITS, FNC_SPLITS, OWN_HEADLINE_SPLITS
 
     built = "|".join(BUILT_SPLITS)
     return (f"a named split to score instead of --data. stance: {'|'.join(FNC_SPLITS)} of FNC-1 (default "
-            f"{DEFAULT_SPLITS['stance']}); event: {built} of the built split (default {DEFAULT_SPLITS['event']}), or "
+            f"{DEFAULT_SPLITS['stance']}), or {'|'.join(OWN_HEADLINE_SPLITS)} (BBC News Summary articles of that "
+            "split with their own headline, agree by construction: the product's default claim); event: {built} of the built split (default {DEFAULT_SPLITS['event']}), or "
             f"{'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a corpus the event model never trains on; "
             f"-clear leaves out the close calls); summary: {built} of the BBC News Summary split (default "
             f"{DEFAULT_SPLITS['summary']})")

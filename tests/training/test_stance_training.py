@@ -46,6 +46,25 @@ def test_evaluate_writes_a_json_report(trained, tmp_path, capsys):
     assert "FNC=" in capsys.readouterr().out
 
 
+def test_evaluate_scores_articles_with_their_own_headline(trained, tmp_path, capsys):
+    _, out = trained
+    report_path = tmp_path / "own.json"
+    assert main(["evaluate", "stance", "--model", str(out), "--split", "own_headlines_dev", "--limit", "6",
+                 "--output", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["n"] == 6 and sum(report["confusion_matrix"][0]) == 6  # every pair's gold label is agree
+    assert not any(sum(row) for row in report["confusion_matrix"][1:])
+    assert "with their own headline" in report["data"] and "own_headlines_dev" in _split_names()
+    assert main(["evaluate", "stance", "--model", str(out), "--split", "own_headlines_train"]) == 2
+    assert "own_headlines_test" in capsys.readouterr().err
+
+
+def _split_names() -> tuple[str, ...]:
+    from training.data.splits import evaluate_splits
+
+    return evaluate_splits("stance")
+
+
 def test_evaluate_writes_one_prediction_per_pair(trained, fnc_rows, tmp_path):
     data, out = trained
     report_path, rows_path = tmp_path / "report.json", tmp_path / "rows.jsonl"

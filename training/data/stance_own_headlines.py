@@ -19,10 +19,10 @@ from training.data.summary_data import bbc_splits
 OWN_HEADLINE_LABEL = "agree"
 
 
-def own_headline_pairs(path: Path, count: int, seed: int, split: str = "train") -> StanceData:
-    """Up to ``count`` (headline, body) pairs labelled agree from one split of a BBC News Summary style file
-    (JSONL with an ``article`` field whose first line is the title), drawn with ``seed``."""
-    if count < 0:
+def own_headline_pairs(path: Path, count: int | None, seed: int, split: str = "train") -> StanceData:
+    """Up to ``count`` (None: all) (headline, body) pairs labelled agree from one split of a BBC News Summary style
+    file (JSONL with an ``article`` field whose first line is the title), drawn with ``seed``."""
+    if count is not None and count < 0:
         raise ValueError("count must be 0 or more")
     articles = bbc_splits(Path(path))[split]
     examples, bodies = [], {}
@@ -32,7 +32,7 @@ def own_headline_pairs(path: Path, count: int, seed: int, split: str = "train") 
             continue
         bodies[article.id] = body
         examples.append(StanceExample(headline, article.id, OWN_HEADLINE_LABEL))
-    if count and not examples:
+    if count != 0 and not examples:
         raise InputError(f"{path}: no article in its {split} split starts with a headline line")
     random.Random(seed).shuffle(examples)
     kept = examples[:count]
