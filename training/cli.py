@@ -376,7 +376,8 @@ def _split_help() -> str:
     built = "|".join(BUILT_SPLITS)
     return (f"a named split to score instead of --data. stance: {'|'.join(FNC_SPLITS)} of FNC-1 (default "
             f"{DEFAULT_SPLITS['stance']}), or {'|'.join(OWN_HEADLINE_SPLITS)} (BBC News Summary articles of that "
-            "split with their own headline, agree by construction: the product's default claim); event: {built} of the built split (default {DEFAULT_SPLITS['event']}), or "
+            "split with their own headline, agree by construction: the product's default claim); "
+            f"event: {built} of the built split (default {DEFAULT_SPLITS['event']}), or "
             f"{'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a corpus the event model never trains on; "
             f"-clear leaves out the close calls); summary: {built} of the BBC News Summary split (default "
             f"{DEFAULT_SPLITS['summary']})")

@@ -239,7 +239,7 @@ def test_unknown_split_lists_exactly_the_splits_help_names(task, tiny_models, mo
 def test_a_stance_split_that_fnc1_lacks_is_refused_before_the_model_loads(tiny_models, monkeypatch, capsys):
     _no_model_load(monkeypatch)
     assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--split", "test"]) == 2
-    assert "unknown stance split 'test'; choose one of train, competition_test" in capsys.readouterr().err
+    assert "unknown stance split 'test'; choose one of train, competition_test, own_headlines_dev, own_headlines_test" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- 7. '-' for undefined per-class numbers
