@@ -54,8 +54,8 @@ class StanceTrainConfig:
         the training side only, never dev. Empty: none.
     own_headlines: add this many news articles paired with their own headline as agree, the product's default claim
         (training/data/stance_own_headlines.py); training side only, never dev. 0: none.
-    own_headline_data: where they come from: a BBC News Summary style JSONL (title on the article's first line);
-        empty: bbc_news_summary in the data folder. Only its training split (the summary model's) is read.
+    own_headline_data: where they come from: a BBC News Summary style JSONL (title on the article's first line), of
+        which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
         several comma-separated folders start from their average (a model soup, for runs on one dev split).
     stack: fit the linear stacker (pair classifier output + relatedness + lexical cues) on dev after training.
