@@ -208,7 +208,8 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
     dev = card["dev_metrics"]
     card["dev_summary"] = {"macro_f1": dev["macro_f1"], "fnc_percent": dev.get("fnc_percent")}
     return _finish(args, "NewsLens stance model", card, {
-        "Data": f"{source}: {card['trained_on']['pairs']} training pairs; {card['trained_on']['dev_pairs']} dev pairs "
+        "Data": f"{source}: {card['trained_on']['pairs']} training pairs{_added_pairs(config)}; "
+                f"{card['trained_on']['dev_pairs']} dev pairs "
                 + ("held out by story (no claim and no body on both sides)" if config.dev_split == "story"
                    else "held out by body") + f" (seed {card['trained_on']['split_seed']}). The test split was not used."
                 + _spread_sentence(card["trained_on"].get("dev_label_spread", {}))
@@ -217,6 +218,13 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
         "Model": _stance_model_sentence(config),
         "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}" + (f", FNC {dev['fnc_percent']:.2f}% of max" if "fnc_percent" in dev else ""),
     }, started, loop, config)
+
+
+def _added_pairs(config) -> str:
+    """' (with ...)' naming the pairs that joined the training side only, for the model card."""
+    added = ([f"{config.own_headlines} own-headline agree pairs from the BBC News Summary training split"]
+             if config.own_headlines else []) + ([f"the pairs of {config.extra_train}"] if config.extra_train else [])
+    return f" (including {' and '.join(added)}, training side only)" if added else ""
 
 
 def _stance_model_sentence(config) -> str:

@@ -54,6 +54,7 @@ def test_training_adds_them_to_the_training_side(fnc_rows, articles_file, tmp_pa
     assert "added 5 own-headline agree pairs" in capsys.readouterr().out
     card = json.loads((out / "config.json").read_text())["training"]
     assert card["train_config"]["own_headlines"] == 5
+    assert "including 5 own-headline agree pairs from the BBC News Summary training split" in (out / "README.md").read_text()
     # a label set without agree cannot take them
     no_agree = [r for r in fnc_rows if r["label"] != "agree"]
     assert main(["train", "stance", "--data", str(write_csv(tmp_path / "no_agree.csv", no_agree)), "--output",
