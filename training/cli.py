@@ -14,7 +14,7 @@ from model.storage import atomic_write_text
 from training.card import command_line, data_fingerprint, write_model_card
 from training.loop import LoopConfig
 from training.options import add_dataclass_arguments, build_dataclass, read_config_file
-from training.paths import default_data_dir, require_path
+from training.paths import bbc_summary_file, default_data_dir, require_path
 
 TASKS = ("stance", "event", "summary")
 DEFAULT_MODELS = {"stance": "stance", "event": "event", "summary": "summary-extractive"}
@@ -150,8 +150,7 @@ def _load_stance_data(args, path: Path | None, split: str, validate: bool = Fals
     if split in OWN_HEADLINE_SPLITS:
         from training.data.stance_own_headlines import own_headline_pairs
 
-        path = Path(path) if path else default_data_dir() / "bbc_news_summary"
-        path = require_path(path / "bbc_news_summary.jsonl" if path.is_dir() else path, "BBC News Summary data")
+        path = bbc_summary_file(path, "BBC News Summary data")
         data = own_headline_pairs(path, None, 0, OWN_HEADLINE_SPLITS[split])
         return data, (f"BBC News Summary {OWN_HEADLINE_SPLITS[split]} articles with their own headline ({path}; "
                       "agree by construction, question headlines left out)")
@@ -221,7 +220,7 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
 
 
 def _added_pairs(config) -> str:
-    """' (with ...)' naming the pairs that joined the training side only, for the model card."""
+    """' (including ...)' naming the pairs that joined the training side only, for the model card."""
     added = ([f"{config.own_headlines} own-headline agree pairs from the BBC News Summary training split"]
              if config.own_headlines else []) + ([f"the pairs of {config.extra_train}"] if config.extra_train else [])
     return f" (including {' and '.join(added)}, training side only)" if added else ""
@@ -319,10 +318,7 @@ def load_summary_data(args, seed: int):
         random.Random(seed).shuffle(rows)
         cut = max(1, int(len(rows) * 0.1))
         return {"train": rows[cut:], "dev": rows[:cut], "test": []}, f"{args.data} (dev: 10%, seed {seed})"
-    path = Path(args.data) if args.data else default_data_dir() / "bbc_news_summary" / "bbc_news_summary.jsonl"
-    if path.is_dir():
-        path = path / "bbc_news_summary.jsonl"
-    require_path(path, "summary data")
+    path = bbc_summary_file(args.data, "summary data")
     return bbc_splits(path, seed), f"BBC News Summary ({path}), 80/10/10 split by article, seed {seed}"
 
 

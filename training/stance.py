@@ -155,13 +155,13 @@ def _with_own_headlines(config: StanceTrainConfig, train: StanceData, data: Stan
     from model.errors import InputError
     from training.data.stance_data import merge_stance_data
     from training.data.stance_own_headlines import OWN_HEADLINE_LABEL, own_headline_pairs
-    from training.paths import default_data_dir, require_path
+    from training.paths import bbc_summary_file
 
     if OWN_HEADLINE_LABEL not in labels:
         raise InputError(f"own-headline pairs are labelled '{OWN_HEADLINE_LABEL}', which the training data lacks "
                          f"(its labels: {list(labels)})")
-    path = Path(config.own_headline_data or default_data_dir() / "bbc_news_summary" / "bbc_news_summary.jsonl")
-    own = own_headline_pairs(require_path(path, "own-headline data"), config.own_headlines, seed)
+    path = bbc_summary_file(config.own_headline_data, "own-headline data")
+    own = own_headline_pairs(path, config.own_headlines, seed)
     tqdm.write(f"added {len(own.examples)} own-headline agree pairs from {path}")
     return merge_stance_data(train, own, "own:"), merge_stance_data(data, own, "own:")
 
