@@ -91,14 +91,15 @@ def fast_encoder(module, backend: str):
     backend = resolve_backend(backend)
     from model.lora import LoRALinear, merge_lora
 
-    if any(isinstance(m, LoRALinear) for m in module.modules()):  # a copy with the adapters folded in: plain layers
+    owned = any(isinstance(m, LoRALinear) for m in module.modules())
+    if owned:  # a copy with the adapters folded in: plain layers
         import copy
 
         module = merge_lora(copy.deepcopy(module))
     if backend == "bf16":
         from model.bf16_backend import Bf16Encoder
 
-        return Bf16Encoder(module)
+        return Bf16Encoder(module, owned=owned)  # the folded copy is ours: converted without a second copy
     if backend == "onnx":
         from model.onnx_backend import onnx_encoder
 

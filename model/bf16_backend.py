@@ -11,9 +11,11 @@ from model.encoder import EncoderOutput
 class Bf16Encoder(nn.Module):
     """A bfloat16 copy of an encoder; same call, returns fp32 ``.last_hidden_state`` so pooling and heads stay fp32."""
 
-    def __init__(self, module: nn.Module):
+    def __init__(self, module: nn.Module, owned: bool = False):
+        """``owned``: ``module`` is a private copy already (as after folding adapters in), so it is converted in place
+        instead of copied again; otherwise it is copied, since the fp32 module may be shared."""
         super().__init__()
-        self.inner = copy.deepcopy(module).to(torch.bfloat16).eval()  # a copy: the fp32 module may be shared
+        self.inner = (module if owned else copy.deepcopy(module)).to(torch.bfloat16).eval()
         self.config = module.config
 
     def forward(self, input_ids, attention_mask, token_type_ids=None, **_) -> EncoderOutput:

