@@ -69,8 +69,10 @@ def run_train(args: argparse.Namespace) -> int:
     from model.encoder import configure_threads
 
     from training import distributed
+    from training.allocator import keep_freed_memory
 
     configure_threads(args.threads)
+    keep_freed_memory()
     distributed.init_from_env()
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"), section="loop")
