@@ -3,8 +3,8 @@
 
     python benchmarks/train_step_malloc.py [--model all-mpnet-base-v2] [--steps 20]
 
-The step is the shipped recipe's: rank-16 adapters above the lowest 6 blocks, those blocks' output given (as the
-frozen-layer cache gives it), bf16 autocast, batch 16 x 256 tokens, AdamW.
+The step is the shipped recipe's: rank-16 adapters above the lowest 6 blocks, whose output the frozen-layer cache
+replays (``training.pair_cache.FrozenLayerCache``), bf16 autocast, batch 16 x 256 tokens, AdamW.
 """
 from __future__ import annotations
 
@@ -16,32 +16,27 @@ import torch
 
 from model.pair_classifier import PairClassifier
 from training.allocator import keep_freed_memory
-from training.pair_cache import only_blocks
+from training.pair_cache import FrozenLayerCache
 
 
 def make_step(model: str, frozen: int, batch: int, length: int):
+    """One training step as `newslens train stance` runs it with a frozen-layer cache: the cached lower blocks'
+    output replayed through the adapted upper blocks (``FrozenLayerCache.logits``), loss, backward, AdamW."""
     torch.manual_seed(0)
     pairs = PairClassifier(model, ["agree", "disagree", "discuss"], length, attention_dropout=0.0,
                            frozen_layers=frozen, lora_rank=16, lora_alpha=32)
     pairs.train()
     opt = torch.optim.AdamW([p for p in pairs.parameters() if p.requires_grad], lr=3e-4)
-    ids = torch.randint(1000, 20000, (batch, length))
-    hidden = torch.randn(batch, length, pairs.encoder.config.hidden_size)
+    claims = [f"Claim number {i}: the ministry denied that troops crossed the border" for i in range(batch)]
+    evidence = [" ".join(f"Sentence {j} of report {i} says officials met on Monday." for j in range(40))
+                for i in range(batch)]  # longer than ``length``: every pair is cut to the full width
+    cache = FrozenLayerCache(pairs)
+    cache.fill(list(zip(claims, evidence)), bf16=True)
     labels = torch.randint(0, 3, (batch,))
 
-    def replace_input(module, args, kwargs):
-        if args:
-            return (hidden.to(args[0].dtype),) + tuple(args[1:]), kwargs
-        return args, kwargs | {"hidden_states": hidden.to(kwargs["hidden_states"].dtype)}
-
     def step() -> None:
-        with only_blocks(pairs.encoder, slice(frozen, None)) as upper:
-            handle = upper[0].register_forward_pre_hook(replace_input, with_kwargs=True)
-            try:
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    logits = pairs(input_ids=ids, attention_mask=torch.ones_like(ids))
-            finally:
-                handle.remove()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = cache.logits(claims, evidence)
         torch.nn.functional.cross_entropy(logits.float(), labels).backward()
         opt.step()
         opt.zero_grad()

@@ -2,9 +2,10 @@
 
 A CPU training step allocates and frees the same large activation buffers again and again. With glibc's defaults,
 big blocks are mmap-ed and unmapped each time (and the heap top is trimmed), so every step faults its memory in
-anew. `python benchmarks/train_step_malloc.py` times the shipped stance recipe's step both ways in one process: on
-2 cores (AMD EPYC, 2026-12-05) 1.567 and 1.664 s/step with glibc's defaults (40,000-78,000 minor page faults per
-step) against 1.461 and 1.444 s with these settings (about 1,000), 1.07x and 1.15x (BENCHMARKS.md). The cost is
+anew. `python benchmarks/train_step_malloc.py` times the shipped stance recipe's step (through the frozen-layer
+cache) both ways in one process: 1.00x and 1.06x on 2 cores (AMD EPYC, 2026-12-05), with minor page faults per step
+falling from 14,000-54,000 to about 500; a shortened `newslens train stance` run took 14:02 minutes against 14:32
+with glibc's defaults (1.04x, identical results; BENCHMARKS.md). The cost is
 resident memory that stays reserved after a peak, which suits a training run but not a long-lived demo, so only
 `newslens train` calls this. ``NEWSLENS_MALLOPT=0`` keeps glibc's defaults.
 """
