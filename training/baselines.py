@@ -25,9 +25,11 @@ def _tfidf_pair_features(vectorizer, data: StanceData):
     return sparse.hstack([heads, bodies, cosine * 5]).tocsr()
 
 
-def stance_baselines(train: StanceData, test: StanceData, seed: int = 13) -> dict[str, dict]:
+def stance_baselines(train: StanceData, test: StanceData, seed: int = 13,
+                     predictions: dict[str, list[str]] | None = None) -> dict[str, dict]:
     """TF-IDF (5k terms of headlines and bodies) + cosine -> logistic regression, 4-way; and the same 3-way
-    stance classifier behind a relatedness gate fitted on frozen-encoder similarity features."""
+    stance classifier behind a relatedness gate fitted on frozen-encoder similarity features. ``predictions``, when
+    given, receives each baseline's label per test pair."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -37,7 +39,7 @@ def stance_baselines(train: StanceData, test: StanceData, seed: int = 13) -> dic
     y_train = [e.label for e in train.examples]
     gold = [e.label for e in test.examples]
     four_way = LogisticRegression(max_iter=2000, C=1.0, random_state=seed).fit(x_train, y_train)
-    out = {"tfidf_logreg": stance_report(gold, list(four_way.predict(x_test)), LABELS)}
+    guesses = {"tfidf_logreg": list(four_way.predict(x_test))}
 
     related_rows = [i for i, y in enumerate(y_train) if y in RELATED]
     three_way = LogisticRegression(max_iter=2000, C=1.0, random_state=seed, class_weight="balanced").fit(
@@ -50,13 +52,16 @@ def stance_baselines(train: StanceData, test: StanceData, seed: int = 13) -> dic
     gate = fit_gate(gate_features(train, *view_pairs(train, encoder)),
                     np.array([y in RELATED for y in y_train]), seed)
     p_related = gate.probability(gate_features(test, *view_pairs(test, encoder)))
-    hybrid = [g if p >= 0.5 else "unrelated" for p, g in zip(p_related, stance_guess)]
-    out["embedding_gate+tfidf_logreg"] = stance_report(gold, hybrid, LABELS)
-    return out
+    guesses["embedding_gate+tfidf_logreg"] = [g if p >= 0.5 else "unrelated" for p, g in zip(p_related, stance_guess)]
+    if predictions is not None:
+        predictions.update(guesses)
+    return {name: stance_report(gold, guess, LABELS) for name, guess in guesses.items()}
 
 
-def tfidf_event_baseline(train, texts: Sequence[str], gold: Sequence[str], labels: Sequence[str], seed: int = 13) -> dict:
-    """TF-IDF (word 1-2 grams) + logistic regression trained on the same training examples."""
+def tfidf_event_baseline(train, texts: Sequence[str], gold: Sequence[str], labels: Sequence[str], seed: int = 13,
+                         predictions: list[str] | None = None) -> dict:
+    """TF-IDF (word 1-2 grams) + logistic regression trained on the same training examples; ``predictions``, when
+    given, receives its label per text."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -64,4 +69,7 @@ def tfidf_event_baseline(train, texts: Sequence[str], gold: Sequence[str], label
     x = vectorizer.fit_transform([e.text for e in train])
     clf = LogisticRegression(max_iter=3000, C=5.0, class_weight="balanced", random_state=seed)
     clf.fit(x, [e.label for e in train])
-    return classification_report(list(gold), list(clf.predict(vectorizer.transform(list(texts)))), list(labels))
+    guess = [str(label) for label in clf.predict(vectorizer.transform(list(texts)))]
+    if predictions is not None:
+        predictions += guess
+    return classification_report(list(gold), guess, list(labels))

@@ -410,6 +410,10 @@ def add_evaluate_parser(sub) -> None:
                         help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",
                         help="also train and score the TF-IDF baselines on the same training data")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="stance/event: also report 95%% intervals from N resamples of the scored data (0: none; "
+                             "1000 is usual): stance resamples whole stories, event single texts; with --baselines, "
+                             "also the interval of the model's lead over each baseline (training/bootstrap.py)")
     parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
                         help="summary: which summariser to score (default extractive)")
     parser.add_argument("--limit", type=int, default=0,
@@ -448,6 +452,10 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
                          "so record a whole split or file (or write the slice's report with --output)")
     if args.predictions and args.task == "summary":
         raise InputError("--predictions is for stance and event; summary reports ROUGE only")
+    if args.bootstrap < 0:
+        raise InputError(f"--bootstrap must be 0 (none) or more resamples, got {args.bootstrap}")
+    if args.bootstrap and args.task == "summary":
+        raise InputError("--bootstrap is for stance and event; summary reports ROUGE only")
     if args.output:
         check_writable(args.output, "the report (--output)")
     if args.predictions:
@@ -493,17 +501,33 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
     examples, limit, source, note = _slice(args, data.examples, "pairs", whole, source, caveat)
     if note:
         data = StanceData(examples, {b: data.bodies[b] for b in {e.body_id for e in examples}})
+    rows = rows if rows is not None or not args.bootstrap else []
     scores = evaluate_stance(model, data, source, backend=backend, rows=rows)
     report = {"model": str(folder), "data": source, **limit, **scores}
-    baselines = ""
+    baselines, guesses = "", {}
     if args.baselines:
         from training.baselines import stance_baselines
 
         train, _ = _load_stance_data(args, None, "train")
-        report["baselines"] = stance_baselines(train, data)
+        report["baselines"] = stance_baselines(train, data, predictions=guesses)
         for name, rep in report["baselines"].items():
             baselines += "\n\n" + format_report(rep, f"baseline {name}")
+    if args.bootstrap:
+        from training.data.stance_data import story_ids
+
+        baselines += _bootstrap(args, report, [e.label for e in data.examples], [r["predicted"] for r in rows],
+                                list(model.labels), guesses, story_ids(data.examples), "stories")
     return report, f"stance on {source}", note, lambda head: format_report(report, head) + baselines
+
+
+def _bootstrap(args, report: dict, gold: list[str], predicted: list[str], labels: list[str],
+               baselines: dict[str, list[str]], groups: list[str] | None = None, unit: str = "") -> str:
+    """Add --bootstrap intervals (and the model's lead over each baseline) to ``report``; returns their table lines."""
+    from training.bootstrap import BootstrapConfig, bootstrap_intervals, format_intervals
+
+    report["bootstrap"] = bootstrap_intervals(gold, predicted, labels, groups, baselines,
+                                              BootstrapConfig(resamples=args.bootstrap), unit)
+    return "\n\n" + format_intervals(report["bootstrap"])
 
 
 def _evaluate_event_task(args, folder: Path, backend: str, rows):
@@ -534,13 +558,18 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
     pairs, limit, source, note = _slice(args, list(zip(texts, gold)), "examples", whole, source, caveat)
     if note:
         texts, gold = [t for t, _ in pairs], [g for _, g in pairs]
+    rows = rows if rows is not None or not args.bootstrap else []
     report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
-    baselines = ""
+    baselines, guesses = "", {}
     if args.baselines and train is not None:
         from training.baselines import tfidf_event_baseline
 
-        report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels))}
+        guesses["tfidf_logreg"] = []
+        report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels),
+                                                                    predictions=guesses["tfidf_logreg"])}
         baselines = "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
+    if args.bootstrap:
+        baselines += _bootstrap(args, report, list(gold), [r["predicted"] for r in rows], list(model.labels), guesses)
     return report, f"event type on {source}", note, lambda head: format_report(report, head) + baselines
 
 

@@ -46,13 +46,9 @@ def confusion_matrix(gold: Sequence[str], predicted: Sequence[str], labels: Sequ
     return matrix
 
 
-def classification_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str],
-                          weights: Sequence[float] | None = None) -> dict:
-    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix; ``weights`` (one per
-    pair) lets a dev set stand in for another class mix, as in fnc_score."""
-    if len(gold) != len(predicted):
-        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
-    matrix = confusion_matrix(gold, predicted, labels, weights)
+def scores_from_confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str]) -> dict:
+    """Accuracy, macro-F1 (over the labels with gold examples; all labels when none has) and per-class
+    precision/recall/F1/support from a confusion matrix (rows gold, columns predicted, in ``labels`` order)."""
     per_class = {}
     for i, label in enumerate(labels):
         tp = matrix[i][i]
@@ -64,16 +60,37 @@ def classification_report(gold: Sequence[str], predicted: Sequence[str], labels:
         per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": gold_n}
     present = [label for label in labels if per_class[label]["support"] > 0] or list(labels)
     correct = sum(matrix[i][i] for i in range(len(labels)))
-    total = sum(map(sum, matrix))  # len(gold) unless weighted
+    total = sum(map(sum, matrix))
     return {
-        "n": len(gold),
         "accuracy": correct / total if total else 0.0,
         "macro_f1": sum(per_class[label]["f1"] for label in present) / len(present),
         "macro_f1_labels": present,  # the labels the gold data holds (all of them when it holds none)
         "per_class": per_class,
-        "labels": list(labels),
-        "confusion_matrix": matrix,
     }
+
+
+def fnc_percent_from_confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str]) -> float:
+    """The FNC-1 score as a percentage of its maximum, from a confusion matrix over the four FNC-1 labels (the same
+    credit per pair as fnc_score)."""
+    score = best = 0.0
+    for i, gold in enumerate(labels):
+        for j, predicted in enumerate(labels):
+            n = matrix[i][j]
+            best += n * (1.0 if gold in RELATED else 0.25)
+            if (gold in RELATED) == (predicted in RELATED):
+                score += n * (1.0 if gold in RELATED and gold == predicted else 0.25)
+    return 100.0 * score / best if best else 0.0
+
+
+def classification_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str],
+                          weights: Sequence[float] | None = None) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix; ``weights`` (one per
+    pair) lets a dev set stand in for another class mix, as in fnc_score."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
+    matrix = confusion_matrix(gold, predicted, labels, weights)
+    return {"n": len(gold), **scores_from_confusion(matrix, labels), "labels": list(labels),
+            "confusion_matrix": matrix}
 
 
 def stance_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:

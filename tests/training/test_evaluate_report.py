@@ -3,6 +3,7 @@ summary header, empty data files, --split names that match --help, and what the 
 import errno
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -264,3 +265,51 @@ def test_negative_threads_are_refused_before_any_model_loads(tiny_models, stance
     _no_model_load(monkeypatch)
     assert main(["evaluate", "stance", "--data", str(stance_csv), "--threads", "-1"]) == 2
     assert "--threads must be 1 or more (0 or none: all cores, at most 8), got -1" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- --bootstrap
+
+def test_bootstrap_adds_story_intervals_to_the_stance_report(tiny_models, stance_csv, tmp_path, capsys):
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(stance_csv),
+                 "--threads", "1", "--bootstrap", "50", "--output", str(report_path)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    boot = report["bootstrap"]
+    # the fixture's 8 pairs: bodies 0, 1, 2, each joined to its related claims, so 3 stories
+    assert (boot["resamples"], boot["resampled"], boot["units"]) == (50, "stories", 3)
+    assert boot["scores"]["macro_f1"]["estimate"] == pytest.approx(report["macro_f1"])
+    assert boot["scores"]["fnc_percent"]["estimate"] == pytest.approx(report["fnc_percent"])
+    assert "95% bootstrap intervals (50 resamples of the 3 stories" in out
+
+
+def test_bootstrap_with_baselines_reports_the_paired_lead_over_tfidf(tiny_models, tmp_path, monkeypatch, capsys):
+    from training import cli
+
+    texts = [f"Rebels shelled town number {i} overnight." if i % 2 else f"Parliament passed budget law {i}."
+             for i in range(12)]
+    labels = ["armed_conflict" if i % 2 else "politics" for i in range(12)]
+    examples = [SimpleNamespace(text=t, label=y) for t, y in zip(texts, labels)]
+    # a --data file has no training side for the baseline, so a stand-in built split is scored through --split test
+    monkeypatch.setattr(cli, "require_event_corpus", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "load_event_data", lambda *a, **k: ({"train": examples * 2, "test": examples}, "stand-in"))
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--split", "test", "--baselines",
+                 "--threads", "1", "--bootstrap", "40", "--output", str(report_path)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    diff = report["bootstrap"]["differences"]["tfidf_logreg"]["macro_f1"]
+    assert diff["estimate"] == pytest.approx(report["macro_f1"] - report["baselines"]["tfidf_logreg"]["macro_f1"])
+    assert diff["low"] <= diff["estimate"] <= diff["high"]
+    assert report["bootstrap"]["units"] == 12 and "macro_f1 minus tfidf_logreg" in out
+
+
+@pytest.mark.parametrize("task, extra, message", [
+    ("stance", ["--bootstrap", "-1"], "--bootstrap must be 0 (none) or more resamples, got -1"),
+    ("summary", ["--bootstrap", "10"], "--bootstrap is for stance and event"),
+])
+def test_bad_bootstrap_is_refused_before_any_model_loads(task, extra, message, tiny_models, stance_csv, monkeypatch,
+                                                         capsys):
+    _no_model_load(monkeypatch)
+    assert main(["evaluate", task, "--data", str(stance_csv), *extra]) == 2
+    assert message in capsys.readouterr().err
