@@ -78,7 +78,8 @@ def bootstrap_intervals(gold: Sequence[str], predicted: Sequence[str], labels: S
                         groups: Sequence[str] | None = None, baselines: dict[str, Sequence[str]] | None = None,
                         config: BootstrapConfig | None = None, unit: str = "") -> dict:
     """Percentile intervals of macro-F1, accuracy, each label's F1 (and the FNC-1 score when ``labels`` are FNC-1's),
-    and of each baseline's difference from the model (model minus baseline, on the same resamples). ``unit`` names
+    and of the model's difference from each baseline in each of those scores (model minus baseline, on the same
+    resamples). ``unit`` names
     what a group is, for the report (default: 'examples' without groups, else 'groups')."""
     config = config or BootstrapConfig()
     fnc = set(RELATED) | {"unrelated"} <= set(labels)
@@ -105,7 +106,7 @@ def bootstrap_intervals(gold: Sequence[str], predicted: Sequence[str], labels: S
         report.setdefault("differences", {})[name] = {
             key: _interval(estimate[key] - base[key],
                            np.array([d[key] - b[key] for d, b in zip(model_draws, draws[name])]), config.level)
-            for key in ("macro_f1", "fnc_percent") if key in estimate}
+            for key in estimate}
     return report
 
 

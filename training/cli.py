@@ -414,6 +414,9 @@ def add_evaluate_parser(sub) -> None:
                         help="stance/event: also report 95%% intervals from N resamples of the scored data (0: none; "
                              "1000 is usual): stance resamples whole stories, event single texts; with --baselines, "
                              "also the interval of the model's lead over each baseline (training/bootstrap.py)")
+    parser.add_argument("--compare", type=Path, metavar="MODEL",
+                        help="stance/event: also score this second model folder (same labels) on the same data and "
+                             "backend, side by side; with --bootstrap, the paired interval of --model's lead over it")
     parser.add_argument("--kind", choices=("extractive", "abstractive"), default="extractive",
                         help="summary: which summariser to score (default extractive)")
     parser.add_argument("--limit", type=int, default=0,
@@ -456,6 +459,10 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
         raise InputError(f"--bootstrap must be 0 (none) or more resamples, got {args.bootstrap}")
     if args.bootstrap and args.task == "summary":
         raise InputError("--bootstrap is for stance and event; summary reports ROUGE only")
+    if args.compare and args.task == "summary":
+        raise InputError("--compare is for stance and event")
+    if args.compare and not (Path(args.compare) / "config.json").exists():
+        raise InputError(f"no {args.task} model to compare at {args.compare} (no config.json there)")
     if args.output:
         check_writable(args.output, "the report (--output)")
     if args.predictions:
@@ -512,12 +519,31 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
         report["baselines"] = stance_baselines(train, data, predictions=guesses)
         for name, rep in report["baselines"].items():
             baselines += "\n\n" + format_report(rep, f"baseline {name}")
+    baselines += _compare(args, report, guesses, model.labels, StanceModel.load,
+                          lambda other, out: evaluate_stance(other, data, source, backend=backend, rows=out))
     if args.bootstrap:
         from training.data.stance_data import story_ids
 
         baselines += _bootstrap(args, report, [e.label for e in data.examples], [r["predicted"] for r in rows],
                                 list(model.labels), guesses, story_ids(data.examples), "stories")
     return report, f"stance on {source}", note, lambda head: format_report(report, head) + baselines
+
+
+def _compare(args, report: dict, guesses: dict[str, list[str]], labels, load, evaluate) -> str:
+    """With --compare, score the second model on the same data (``evaluate(model, rows)``), keep its report under
+    ``compared`` and its predictions for the bootstrap; returns its table."""
+    from training.metrics import format_report
+
+    if not args.compare:
+        return ""
+    other = load(Path(args.compare))
+    if tuple(other.labels) != tuple(labels):
+        raise InputError(f"--compare {args.compare} predicts {', '.join(other.labels)}, not the labels of --model "
+                         f"({', '.join(labels)}), so the two cannot be scored side by side")
+    rows: list[dict] = []
+    report["compared"] = {"model": str(args.compare), **evaluate(other, rows)}
+    guesses["compared"] = [r["predicted"] for r in rows]
+    return "\n\n" + format_report(report["compared"], f"compared model {args.compare}")
 
 
 def _bootstrap(args, report: dict, gold: list[str], predicted: list[str], labels: list[str],
@@ -568,6 +594,8 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
         report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels),
                                                                     predictions=guesses["tfidf_logreg"])}
         baselines = "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
+    baselines += _compare(args, report, guesses, model.labels, EventModel.load,
+                          lambda other, out: evaluate_event(other, texts, gold, backend, out))
     if args.bootstrap:
         baselines += _bootstrap(args, report, list(gold), [r["predicted"] for r in rows], list(model.labels), guesses)
     return report, f"event type on {source}", note, lambda head: format_report(report, head) + baselines

@@ -313,3 +313,38 @@ def test_bad_bootstrap_is_refused_before_any_model_loads(task, extra, message, t
     _no_model_load(monkeypatch)
     assert main(["evaluate", task, "--data", str(stance_csv), *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- --compare
+
+def test_compare_scores_a_second_model_paired_with_the_first(tiny_models, stance_csv, tmp_path, capsys):
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "stance", "--model", str(tiny_models["stance"]), "--data", str(stance_csv),
+                 "--compare", str(tiny_models["stance"]), "--threads", "1", "--bootstrap", "30",
+                 "--output", str(report_path)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert report["compared"]["model"] == str(tiny_models["stance"])
+    assert report["compared"]["confusion_matrix"] == report["confusion_matrix"]
+    diffs = report["bootstrap"]["differences"]["compared"]
+    assert set(diffs) >= {"macro_f1", "fnc_percent", "f1_disagree"}
+    assert all(d["estimate"] == d["low"] == d["high"] == 0 for d in diffs.values())  # a model against itself
+    assert f"compared model {tiny_models['stance']}" in out and "f1_disagree minus compared" in out
+
+
+def test_compare_refuses_a_model_with_other_labels_or_no_model(tiny_models, event_jsonl, tmp_path, monkeypatch,
+                                                               capsys):
+    from model.heads import EventFeatures, EventModel, MLPHead
+    from model.stance import StanceModel
+    from tests.conftest import TINY_ENCODER
+
+    labels = ("armed_conflict", "politics", "sport", "other")
+    dim = int(StanceModel.load(tiny_models["stance"]).pairs.encoder.config.hidden_size)
+    features = EventFeatures()
+    EventModel(MLPHead(features.dim(dim), len(labels), 16), labels, features, TINY_ENCODER).save(tmp_path / "other")
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl),
+                 "--compare", str(tmp_path / "other"), "--threads", "1"]) == 2
+    assert "predicts armed_conflict, politics, sport, other, not the labels of --model" in capsys.readouterr().err
+    _no_model_load(monkeypatch)
+    assert main(["evaluate", "event", "--data", str(event_jsonl), "--compare", str(tmp_path / "none")]) == 2
+    assert f"no event model to compare at {tmp_path / 'none'}" in capsys.readouterr().err
