@@ -495,6 +495,7 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
     from training.metrics import format_report
 
     model = StanceModel.load(folder)
+    other = _compared_model(args, model.labels, StanceModel.load)
     if args.data and Path(args.data).is_file():
         from training.data.stance_data import stance_data_from_frame
 
@@ -519,7 +520,7 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
         report["baselines"] = stance_baselines(train, data, predictions=guesses)
         for name, rep in report["baselines"].items():
             baselines += "\n\n" + format_report(rep, f"baseline {name}")
-    baselines += _compare(args, report, guesses, model.labels, StanceModel.load,
+    baselines += _compare(args, report, guesses, other,
                           lambda other, out: evaluate_stance(other, data, source, backend=backend, rows=out))
     if args.bootstrap:
         from training.data.stance_data import story_ids
@@ -529,17 +530,25 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
     return report, f"stance on {source}", note, lambda head: format_report(report, head) + baselines
 
 
-def _compare(args, report: dict, guesses: dict[str, list[str]], labels, load, evaluate) -> str:
-    """With --compare, score the second model on the same data (``evaluate(model, rows)``), keep its report under
-    ``compared`` and its predictions for the bootstrap; returns its table."""
-    from training.metrics import format_report
-
+def _compared_model(args, labels, load):
+    """The --compare model, loaded and checked to predict ``labels`` before either model scores anything (None
+    without --compare)."""
     if not args.compare:
-        return ""
+        return None
     other = load(Path(args.compare))
     if tuple(other.labels) != tuple(labels):
         raise InputError(f"--compare {args.compare} predicts {', '.join(other.labels)}, not the labels of --model "
                          f"({', '.join(labels)}), so the two cannot be scored side by side")
+    return other
+
+
+def _compare(args, report: dict, guesses: dict[str, list[str]], other, evaluate) -> str:
+    """Score the --compare model (``evaluate(other, rows)``) on the same data, keep its report under ``compared`` and
+    its predictions for the bootstrap; returns its table ('' without --compare)."""
+    from training.metrics import format_report
+
+    if other is None:
+        return ""
     rows: list[dict] = []
     report["compared"] = {"model": str(args.compare), **evaluate(other, rows)}
     guesses["compared"] = [r["predicted"] for r in rows]
@@ -562,6 +571,7 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
     from training.metrics import format_report
 
     model = EventModel.load(folder)
+    other = _compared_model(args, model.labels, EventModel.load)
     caveat = ""
     if args.data:
         frame = _evaluation_frame(args, [args.text_column], model.labels)
@@ -594,7 +604,7 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
         report["baselines"] = {"tfidf_logreg": tfidf_event_baseline(train, texts, gold, list(model.labels),
                                                                     predictions=guesses["tfidf_logreg"])}
         baselines = "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
-    baselines += _compare(args, report, guesses, model.labels, EventModel.load,
+    baselines += _compare(args, report, guesses, other,
                           lambda other, out: evaluate_event(other, texts, gold, backend, out))
     if args.bootstrap:
         baselines += _bootstrap(args, report, list(gold), [r["predicted"] for r in rows], list(model.labels), guesses)
