@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from training.metrics import RELATED, fnc_percent_from_confusion, scores_from_confusion
+from training.metrics import confusion_matrix, fnc_percent_from_confusion, has_fnc_labels, scores_from_confusion
 
 
 @dataclass
@@ -39,16 +39,11 @@ def group_confusions(gold: Sequence[str], predicted: Sequence[str], labels: Sequ
     """(groups, labels, labels) confusion counts, one matrix per group (per example when ``groups`` is None)."""
     if len(gold) != len(predicted) or (groups is not None and len(groups) != len(gold)):
         raise ValueError("gold, predicted and groups must have one entry per example")
-    index = {label: i for i, label in enumerate(labels)}
-    unknown = sorted({x for x in (*gold, *predicted) if x not in index})
-    if unknown:
-        raise ValueError(f"labels {unknown} are not among {list(labels)}")
-    group_of = {g: i for i, g in enumerate(dict.fromkeys(groups))} if groups is not None else None
-    k = len(labels)
-    out = np.zeros((len(group_of) if group_of is not None else len(gold), k, k), dtype=np.int64)
-    for row, (g, p) in enumerate(zip(gold, predicted)):
-        out[group_of[groups[row]] if group_of is not None else row, index[g], index[p]] += 1
-    return out
+    members: dict = {}
+    for row, group in enumerate(groups if groups is not None else range(len(gold))):
+        members.setdefault(group, []).append(row)
+    return np.array([confusion_matrix([gold[i] for i in rows], [predicted[i] for i in rows], labels)
+                     for rows in members.values()], dtype=np.int64).reshape(len(members), len(labels), len(labels))
 
 
 def resample_weights(n_groups: int, config: BootstrapConfig) -> Iterator[np.ndarray]:
@@ -60,11 +55,12 @@ def resample_weights(n_groups: int, config: BootstrapConfig) -> Iterator[np.ndar
 
 
 def _scores(matrix: np.ndarray, labels: Sequence[str], fnc: bool) -> dict[str, float]:
-    scores = scores_from_confusion(matrix.tolist(), labels)
+    matrix = matrix.tolist()
+    scores = scores_from_confusion(matrix, labels)
     out = {"macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"],
            **{f"f1_{label}": m["f1"] for label, m in scores["per_class"].items()}}
     if fnc:
-        out["fnc_percent"] = fnc_percent_from_confusion(matrix.tolist(), labels)
+        out["fnc_percent"] = fnc_percent_from_confusion(matrix, labels)
     return out
 
 
@@ -79,10 +75,9 @@ def bootstrap_intervals(gold: Sequence[str], predicted: Sequence[str], labels: S
                         config: BootstrapConfig | None = None, unit: str = "") -> dict:
     """Percentile intervals of macro-F1, accuracy, each label's F1 (and the FNC-1 score when ``labels`` are FNC-1's),
     and of the model's difference from each baseline in each of those scores (model minus baseline, on the same
-    resamples). ``unit`` names
-    what a group is, for the report (default: 'examples' without groups, else 'groups')."""
+    resamples). ``unit`` names what a group is, for the report (default: 'examples' without groups, else 'groups')."""
     config = config or BootstrapConfig()
-    fnc = set(RELATED) | {"unrelated"} <= set(labels)
+    fnc = has_fnc_labels(labels)
     confusions = {name: group_confusions(gold, pred, labels, groups)
                   for name, pred in {"": predicted, **(baselines or {})}.items()}  # "" is the model
     units = len(confusions[""])

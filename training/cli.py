@@ -509,7 +509,6 @@ def _evaluate_stance_task(args, folder: Path, backend: str, rows):
     examples, limit, source, note = _slice(args, data.examples, "pairs", whole, source, caveat)
     if note:
         data = StanceData(examples, {b: data.bodies[b] for b in {e.body_id for e in examples}})
-    rows = rows if rows is not None or not args.bootstrap else []
     scores = evaluate_stance(model, data, source, backend=backend, rows=rows)
     report = {"model": str(folder), "data": source, **limit, **scores}
     baselines, guesses = "", {}
@@ -594,7 +593,6 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
     pairs, limit, source, note = _slice(args, list(zip(texts, gold)), "examples", whole, source, caveat)
     if note:
         texts, gold = [t for t, _ in pairs], [g for _, g in pairs]
-    rows = rows if rows is not None or not args.bootstrap else []
     report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
     baselines, guesses = "", {}
     if args.baselines and train is not None:
@@ -661,7 +659,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     # the backend that runs: 'auto' resolved as the Analyzer and bench resolve it; the generator is always torch fp32
     backend = "torch" if abstractive else resolve_backend(args.backend)
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    rows: list[dict] | None = [] if args.predictions else None
+    rows: list[dict] | None = [] if args.predictions or args.bootstrap else None  # --bootstrap resamples them
     if args.task == "stance":
         report, title, note, table = _evaluate_stance_task(args, folder, backend, rows)
     elif args.task == "event":
@@ -679,7 +677,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(text)
     failed = []
     for path, what, content, done in (
-            (args.predictions, "the predictions", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows or ()),
+            (args.predictions, "the predictions",
+             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows or ()) if args.predictions else "",
              f"{len(rows or ())} predictions written to {args.predictions}"),
             (args.output, "the report", json.dumps(report, indent=2) + "\n", f"report written to {args.output}")):
         if path:

@@ -6,11 +6,18 @@ from typing import Sequence
 RELATED = ("agree", "disagree", "discuss")
 
 
-def fnc_score(gold: Sequence[str], predicted: Sequence[str], weights: Sequence[float] | None = None) -> tuple[float, float]:
-    """FNC-1 weighted score and its maximum for these gold labels.
+def fnc_credit(gold: str, predicted: str) -> tuple[float, float]:
+    """One pair's FNC-1 credit and the most it could earn, as the challenge defined it: 0.25 when relatedness is right
+    (both unrelated, or both among agree/disagree/discuss), and 0.75 more when a related pair gets its exact stance."""
+    related = gold in RELATED
+    earned = 0.0
+    if related == (predicted in RELATED):
+        earned = 1.0 if related and gold == predicted else 0.25
+    return earned, 1.0 if related else 0.25
 
-    Per pair, as the challenge defined it: 0.25 when relatedness is right (both unrelated, or both
-    among agree/disagree/discuss), and 0.75 more when a related pair gets its exact stance.
+
+def fnc_score(gold: Sequence[str], predicted: Sequence[str], weights: Sequence[float] | None = None) -> tuple[float, float]:
+    """FNC-1 weighted score (fnc_credit summed over pairs) and its maximum for these gold labels.
     ``weights`` (one per pair, default 1) lets a dev set stand in for another class mix.
     """
     if len(gold) != len(predicted):
@@ -18,13 +25,15 @@ def fnc_score(gold: Sequence[str], predicted: Sequence[str], weights: Sequence[f
     score = best = 0.0
     for i, (g, p) in enumerate(zip(gold, predicted)):
         w = 1.0 if weights is None else float(weights[i])
-        g_related, p_related = g in RELATED, p in RELATED
-        best += w * (1.0 if g_related else 0.25)
-        if g_related == p_related:
-            score += 0.25 * w
-            if g_related and g == p:
-                score += 0.75 * w
+        earned, most = fnc_credit(g, p)
+        score += w * earned
+        best += w * most
     return score, best
+
+
+def has_fnc_labels(labels: Sequence[str]) -> bool:
+    """Whether ``labels`` hold FNC-1's four (so an FNC score can be computed)."""
+    return set(RELATED) <= set(labels) and "unrelated" in labels
 
 
 def fnc_percent(gold: Sequence[str], predicted: Sequence[str]) -> float:
@@ -70,15 +79,14 @@ def scores_from_confusion(matrix: Sequence[Sequence[float]], labels: Sequence[st
 
 
 def fnc_percent_from_confusion(matrix: Sequence[Sequence[float]], labels: Sequence[str]) -> float:
-    """The FNC-1 score as a percentage of its maximum, from a confusion matrix over the four FNC-1 labels (the same
-    credit per pair as fnc_score)."""
+    """The FNC-1 score as a percentage of its maximum, from a confusion matrix over the four FNC-1 labels (fnc_credit
+    per cell, times its count)."""
     score = best = 0.0
     for i, gold in enumerate(labels):
         for j, predicted in enumerate(labels):
-            n = matrix[i][j]
-            best += n * (1.0 if gold in RELATED else 0.25)
-            if (gold in RELATED) == (predicted in RELATED):
-                score += n * (1.0 if gold in RELATED and gold == predicted else 0.25)
+            earned, most = fnc_credit(gold, predicted)
+            score += matrix[i][j] * earned
+            best += matrix[i][j] * most
     return 100.0 * score / best if best else 0.0
 
 
@@ -96,7 +104,7 @@ def classification_report(gold: Sequence[str], predicted: Sequence[str], labels:
 def stance_report(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
     """classification_report plus the FNC-1 score (as % of max) when the labels are the FNC-1 ones."""
     report = classification_report(gold, predicted, labels)
-    if set(RELATED) <= set(labels) and "unrelated" in labels:
+    if has_fnc_labels(labels):
         score, best = fnc_score(gold, predicted)
         report.update(fnc_score=score, fnc_max=best, fnc_percent=100.0 * score / best if best else 0.0)
     return report
