@@ -376,6 +376,7 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
 
 def _split_help() -> str:
     """--split's help, built from the names `evaluate` accepts (training/data/splits.py)."""
+    from training.data.event_audit import AUDIT_SPLITS
     from training.data.event_outside import OUTSIDE_SPLITS
     from training.data.splits import BUILT_SPLITS, DEFAULT_SPLITS, FNC_SPLITS, OWN_HEADLINE_SPLITS
 
@@ -383,8 +384,9 @@ def _split_help() -> str:
     return (f"a named split to score instead of --data. stance: {'|'.join(FNC_SPLITS)} of FNC-1 (default "
             f"{DEFAULT_SPLITS['stance']}), or {'|'.join(OWN_HEADLINE_SPLITS)} (BBC News Summary articles of that "
             "split with their own headline, agree by construction: the product's default claim); "
-            f"event: {built} of the built split (default {DEFAULT_SPLITS['event']}), or "
-            f"{'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a corpus the event model never trains on; "
+            f"event: {built} of the built split (default {DEFAULT_SPLITS['event']}), "
+            f"{'|'.join(AUDIT_SPLITS)} (the test texts whose mapped label a blind re-reading confirms, or every test "
+            f"text against the blind label), or {'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a corpus the event model never trains on; "
             f"-clear leaves out the close calls); summary: {built} of the BBC News Summary split (default "
             f"{DEFAULT_SPLITS['summary']})")
 
@@ -566,6 +568,7 @@ def _bootstrap(args, report: dict, gold: list[str], predicted: list[str], labels
 
 def _evaluate_event_task(args, folder: Path, backend: str, rows):
     from model.heads import EventModel
+    from training.data.event_audit import AUDIT_SPLITS, audited_split
     from training.evaluate import evaluate_event
     from training.metrics import format_report
 
@@ -584,10 +587,15 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
         train = load_event_data(args, args.seed, 0.1)[0]["train"] if args.baselines else None
         source, whole = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)", "split"
     else:
+        split = args.split or "test"
         splits, source = load_event_data(args, args.seed, 0.1)
-        part = splits[args.split or "test"]
+        part = splits[split.split("-")[0]]
         texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
-        source += f", split {args.split or 'test'}"
+        if split in AUDIT_SPLITS:  # training/data/event_audit.py
+            texts, gold = audited_split(texts, gold, split)
+            source += f", split {split} ({len(texts)} texts; blind re-reading: training/data/event_audit.py)"
+        else:
+            source += f", split {split}"
         whole = "split"
         caveat = "; the built split lists its examples corpus by corpus and label by label, so a slice holds few of them"
     pairs, limit, source, note = _slice(args, list(zip(texts, gold)), "examples", whole, source, caveat)

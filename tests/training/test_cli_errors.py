@@ -93,7 +93,7 @@ def test_evaluate_data_folder_is_named_as_a_folder(tmp_path, capsys):
     assert f"{tmp_path} is a folder; give a table file here (.csv, .tsv" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("task, valid", [("event", "train, dev, test, outside-a"), ("summary", "train, dev, test")])
+@pytest.mark.parametrize("task, valid", [("event", "train, dev, test, test-agreed, test-blind, outside-a"), ("summary", "train, dev, test")])
 def test_unknown_evaluate_split_lists_the_valid_ones(task, valid, capsys):
     assert main(["evaluate", task, "--split", "bogus"]) == 2
     assert f"unknown {task} split 'bogus'; choose one of {valid}" in capsys.readouterr().err

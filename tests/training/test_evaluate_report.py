@@ -304,6 +304,28 @@ def test_bootstrap_with_baselines_reports_the_paired_lead_over_tfidf(tiny_models
     assert report["bootstrap"]["units"] == 12 and "macro_f1 minus tfidf_logreg" in out
 
 
+@pytest.mark.parametrize("split, n, scored_labels", [("test-agreed", 2, ["armed_conflict", "politics"]),
+                                                     ("test-blind", 3, ["armed_conflict", "politics", "politics"])])
+def test_audit_splits_score_the_confirmed_texts_or_the_blind_labels(split, n, scored_labels, tiny_models, tmp_path,
+                                                                    monkeypatch):
+    from training import cli
+    from training.data import event_audit
+
+    texts = ["Rebels shelled the town overnight.", "Parliament passed the budget law.", "Police arrested a minister."]
+    mapped = ["armed_conflict", "politics", "crime_justice"]
+    examples = [SimpleNamespace(text=t, label=y) for t, y in zip(texts, mapped)]
+    blind = {event_audit.text_key(t): {"label": y} for t, y in zip(texts, ["armed_conflict", "politics", "politics"])}
+    monkeypatch.setattr(cli, "require_event_corpus", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "load_event_data", lambda *a, **k: ({"train": examples * 2, "test": examples}, "stand-in"))
+    monkeypatch.setattr(event_audit, "load_audit", lambda: blind)
+    rows_path, report_path = tmp_path / "rows.jsonl", tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--split", split, "--threads", "1",
+                 "--predictions", str(rows_path), "--output", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["n"] == n and f"split {split} ({n} texts; blind re-reading" in report["data"]
+    assert [json.loads(line)["gold"] for line in rows_path.read_text().splitlines()] == scored_labels
+
+
 @pytest.mark.parametrize("task, extra, message", [
     ("stance", ["--bootstrap", "-1"], "--bootstrap must be 0 (none) or more resamples, got -1"),
     ("summary", ["--bootstrap", "10"], "--bootstrap is for stance and event"),

@@ -85,3 +85,44 @@ def test_outside_sets_are_the_documented_sample_all_labelled_in_the_taxonomy(sha
     assert 0 < len(clear) < len(examples)
     with pytest.raises(Exception, match="unknown outside split"):
         load_outside(shared_data, "outside-z")
+
+
+def test_the_blind_audit_labels_every_text_of_the_built_test_split_once(shared_data):
+    from training.data.event_audit import AUDIT_FILE, AUDIT_SEED, load_audit, text_key
+
+    audit = load_audit()
+    test = build_event_splits(shared_data, seed=AUDIT_SEED)["test"]
+    assert {text_key(e.text) for e in test} == set(audit)
+    assert len(AUDIT_FILE.read_text().splitlines()) == len(test)
+    assert all(row["label"] in EVENT_LABELS and isinstance(row["unclear"], bool) for row in audit.values())
+
+
+def test_audited_splits_keep_the_confirmed_texts_or_take_the_blind_labels():
+    from model.errors import InputError
+    from training.data.event_audit import audited_split, text_key
+
+    texts = ["Troops shelled the town.", "Parliament passed a law.", "Shares fell sharply."]
+    mapped = ["armed_conflict", "crime_justice", "economy"]
+    audit = {text_key(t): {"key": text_key(t), "label": label, "unclear": False}
+             for t, label in zip(texts, ["armed_conflict", "politics", "economy"])}
+    assert audited_split(texts, mapped, "test-agreed", audit) == ([texts[0], texts[2]], ["armed_conflict", "economy"])
+    assert audited_split(texts, mapped, "test-blind", audit) == (texts, ["armed_conflict", "politics", "economy"])
+    with pytest.raises(InputError, match="1 of the 4 test texts have no blind label"):
+        audited_split(texts + ["A text the audit never read."], mapped + ["other"], "test-agreed", audit)
+    with pytest.raises(InputError, match="unknown audit split 'test-maybe'"):
+        audited_split(texts, mapped, "test-maybe", audit)
+
+
+@pytest.mark.parametrize("lines, message", [
+    (['{"key": "a", "label": "war", "unclear": false}'], "label 'war' is outside the taxonomy"),
+    (['{"key": "a", "label": "other", "unclear": false}', '{"key": "a", "label": "economy", "unclear": true}'],
+     "line 2: key a occurs twice"),
+])
+def test_a_broken_audit_file_is_refused_with_its_line(tmp_path, lines, message):
+    from model.errors import InputError
+    from training.data.event_audit import load_audit
+
+    path = tmp_path / "audit.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=message):
+        load_audit(path)

@@ -14,8 +14,9 @@ DEFAULT_SPLITS = {"stance": "competition_test", "event": "test", "summary": "tes
 
 def evaluate_splits(task: str) -> tuple[str, ...]:
     """Every --split name `evaluate` accepts for ``task``."""
+    from training.data.event_audit import AUDIT_SPLITS
     from training.data.event_outside import OUTSIDE_SPLITS
 
     if task == "stance":
         return tuple(FNC_SPLITS) + tuple(OWN_HEADLINE_SPLITS)
-    return BUILT_SPLITS + (OUTSIDE_SPLITS if task == "event" else ())
+    return BUILT_SPLITS + (AUDIT_SPLITS + OUTSIDE_SPLITS if task == "event" else ())
