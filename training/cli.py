@@ -574,16 +574,17 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
 
     model = EventModel.load(folder)
     other = _compared_model(args, model.labels, EventModel.load)
-    caveat = ""
+    caveat, stories = "", None  # stories: the outside sets' FNC-1 story per body, which the bootstrap resamples
     if args.data:
         frame = _evaluation_frame(args, [args.text_column], model.labels)
         texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
         train, whole = None, "file"
     elif args.split and args.split.startswith("outside"):  # training/data/event_outside.py
-        from training.data.event_outside import load_outside
+        from training.data.event_outside import load_outside, outside_stories
 
         part = load_outside(default_data_dir(), args.split)
         texts, gold = [e.text for e in part], [e.label for e in part]
+        stories = outside_stories(default_data_dir(), args.split, part)
         train = load_event_data(args, args.seed, 0.1)[0]["train"] if args.baselines else None
         source, whole = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)", "split"
     else:
@@ -598,9 +599,10 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
             source += f", split {split}"
         whole = "split"
         caveat = "; the built split lists its examples corpus by corpus and label by label, so a slice holds few of them"
-    pairs, limit, source, note = _slice(args, list(zip(texts, gold)), "examples", whole, source, caveat)
+    kept, limit, source, note = _slice(args, list(range(len(texts))), "examples", whole, source, caveat)
     if note:
-        texts, gold = [t for t, _ in pairs], [g for _, g in pairs]
+        texts, gold = [texts[i] for i in kept], [gold[i] for i in kept]
+        stories = [stories[i] for i in kept] if stories else None
     report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
     baselines, guesses = "", {}
     if args.baselines and train is not None:
@@ -613,7 +615,8 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
     baselines += _compare(args, report, guesses, other,
                           lambda other, out: evaluate_event(other, texts, gold, backend, out))
     if args.bootstrap:
-        baselines += _bootstrap(args, report, list(gold), [r["predicted"] for r in rows], list(model.labels), guesses)
+        baselines += _bootstrap(args, report, list(gold), [r["predicted"] for r in rows], list(model.labels), guesses,
+                                stories, "FNC-1 stories" if stories else "")
     return report, f"event type on {source}", note, lambda head: format_report(report, head) + baselines
 
 

@@ -126,3 +126,33 @@ def test_a_broken_audit_file_is_refused_with_its_line(tmp_path, lines, message):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=message):
         load_audit(path)
+
+
+@pytest.mark.parametrize("split, fnc_split", [("outside-a", "competition_test"), ("outside-b-clear", "train")])
+def test_outside_bodies_are_grouped_by_their_fnc1_story(shared_data, split, fnc_split):
+    from collections import defaultdict
+
+    from training.data.event_outside import load_outside, outside_stories
+    from training.data.stance_data import load_fnc_split
+
+    examples = load_outside(shared_data, split)
+    stories = outside_stories(shared_data, split, examples)
+    assert len(stories) == len(examples) and 1 < len(set(stories)) < len(examples)
+    story_of = {e.id.split(":")[1]: s for e, s in zip(examples, stories)}
+    stories_per_claim = defaultdict(set)
+    for pair in load_fnc_split(shared_data / "fnc1", fnc_split).examples:
+        if pair.label != "unrelated" and pair.body_id in story_of:
+            stories_per_claim[pair.claim].add(story_of[pair.body_id])
+    assert stories_per_claim and all(len(s) == 1 for s in stories_per_claim.values())  # a claim's bodies: one story
+
+
+def test_outside_bootstrap_resamples_fnc1_stories(shared_data, tiny_models, tmp_path):
+    import json
+
+    from serve.cli import main
+
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--split", "outside-a", "--limit", "40",
+                 "--threads", "1", "--bootstrap", "20", "--output", str(report_path)]) == 0
+    boot = json.loads(report_path.read_text())["bootstrap"]
+    assert boot["resampled"] == "FNC-1 stories" and 1 < boot["units"] < 40

@@ -54,3 +54,16 @@ def load_outside(data_dir: Path, split: str) -> list[EventExample]:
         group = f"fnc1:{row['body_id']}"
         examples.append(EventExample(group, _clean(bodies[row["body_id"]]), row["label"], "fnc1-outside", group))
     return examples
+
+
+def outside_stories(data_dir: Path, split: str, examples: list[EventExample]) -> list[str]:
+    """The FNC-1 story of each of ``examples`` (bodies of ``split``): the group of claims and bodies that FNC-1's
+    related pairs link the body to (``stance_data.story_ids``), so a bootstrap draws a story's bodies together."""
+    from training.data.stance_data import load_fnc_split, story_ids
+
+    fnc_split = {"fnc1/competition_test_bodies.csv": "competition_test", "fnc1/train_bodies.csv": "train"}[
+        OUTSIDE_SETS[split.removesuffix("-clear")][1].as_posix()]
+    pairs = load_fnc_split(Path(data_dir) / "fnc1", fnc_split).examples
+    story_of = dict(zip((e.body_id for e in pairs), story_ids(pairs)))
+    return [story_of.get(e.id.split(":", 1)[1], e.id) for e in examples]
+
