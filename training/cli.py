@@ -247,10 +247,14 @@ def _spread_sentence(spread: dict) -> str:
         for label, s in spread.items()) + "."
 
 
-def load_event_data(args, seed: int, dev_fraction: float):
-    """Train/dev(/test) lists of LabeledText: the built corpus mix by default, or a user file split by seed."""
+def load_event_data(args, seed: int, dev_fraction: float, confirmed_only: bool = False):
+    """Train/dev(/test) lists of LabeledText: the built corpus mix by default, or a user file split by seed.
+    ``confirmed_only``: train and dev of the corpus mix keep only the texts a blind re-reading confirms."""
     from training.event import LabeledText, split_dev
 
+    if confirmed_only and args.data and Path(args.data).is_file():
+        raise InputError("confirmed_only keeps the corpus mix's texts that a blind re-reading confirms "
+                         "(training/data/event_audit.py); a file of your own has no such reading: leave it off")
     if args.data and Path(args.data).is_file():
         frame = checked_table(args, Path(args.data), [args.text_column], args.label_column)
         rows = [LabeledText(str(t), str(l)) for t, l in zip(frame[args.text_column], frame[args.label_column])]
@@ -262,13 +266,21 @@ def load_event_data(args, seed: int, dev_fraction: float):
     require_path(data_dir, "event data (a CSV/JSONL/Parquet file, or a folder in the corpus layout)")
     require_event_corpus(data_dir)
     splits = build_event_splits(data_dir, seed=seed)
+    source = f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})"
+    if confirmed_only:
+        from training.data.event_audit import confirmed
+
+        for name in ("train", "dev"):
+            rows = splits[name]
+            splits[name] = [rows[i] for i in confirmed([e.text for e in rows], [e.label for e in rows])]
+        source += (f"; train and dev: only the texts whose mapped label a blind re-reading confirms "
+                   f"(training/data/event_audit.py: {len(splits['train'])} and {len(splits['dev'])})")
     if getattr(args, "dry_run", False):
         from training.data.event_dataset import count_report
 
         print(count_report(splits))
         raise DryRunDone(0)
-    return ({k: [LabeledText(e.text, e.label) for e in v] for k, v in splits.items()},
-            f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})")
+    return {k: [LabeledText(e.text, e.label) for e in v] for k, v in splits.items()}, source
 
 
 def require_event_corpus(data_dir: Path) -> None:
@@ -288,7 +300,7 @@ def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
     from training.event import EventTrainConfig, train_event
 
     config = build_dataclass(EventTrainConfig, args, file_values, prefix="event_")
-    splits, source = load_event_data(args, loop.seed, config.dev_fraction)
+    splits, source = load_event_data(args, loop.seed, config.dev_fraction, config.confirmed_only)
     fingerprint = data_fingerprint(_data_files(args, default_data_dir()))
     _prepare_output(args, loop, config, fingerprint, {e.label for e in splits["train"]})
     started = time.time()
@@ -566,6 +578,13 @@ def _bootstrap(args, report: dict, gold: list[str], predicted: list[str], labels
     return "\n\n" + format_intervals(report["bootstrap"])
 
 
+def _confirmed_only(folder: Path) -> bool:
+    """Whether the event model in ``folder`` trained on confirmed labels only, so that the TF-IDF baseline of
+    --baselines trains on the same texts."""
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return bool(config.get("training", {}).get("train_config", {}).get("confirmed_only", False))
+
+
 def _evaluate_event_task(args, folder: Path, backend: str, rows):
     from model.heads import EventModel
     from training.data.event_audit import AUDIT_SPLITS, audited_split
@@ -585,11 +604,11 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
         part = load_outside(default_data_dir(), args.split)
         texts, gold = [e.text for e in part], [e.label for e in part]
         stories = outside_stories(default_data_dir(), args.split, part)
-        train = load_event_data(args, args.seed, 0.1)[0]["train"] if args.baselines else None
+        train = load_event_data(args, args.seed, 0.1, _confirmed_only(folder))[0]["train"] if args.baselines else None
         source, whole = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)", "split"
     else:
         split = args.split or "test"
-        splits, source = load_event_data(args, args.seed, 0.1)
+        splits, source = load_event_data(args, args.seed, 0.1, _confirmed_only(folder))  # test: never filtered
         part = splits[split.split("-")[0]]
         texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
         if split in AUDIT_SPLITS:  # training/data/event_audit.py

@@ -61,6 +61,8 @@ class EventTrainConfig:
         word evidence) that answers the articles it is sure of without the language model.
     gate_margin: the gate's threshold is the lowest of 0.30, 0.35, ..., 0.95 at which it changes none of the full
         model's dev answers, plus this margin for text unlike the training corpora.
+    confirmed_only: the built corpus mix only: train and dev keep only the texts whose mapped label a blind
+        re-reading gives too (training/data/event_audit.py), so no corpus's mapping convention decides a label.
     """
 
     reader: str = "frozen"
@@ -77,6 +79,7 @@ class EventTrainConfig:
     linear_c: float = 0.01
     gate: bool = True
     gate_margin: float = 0.1
+    confirmed_only: bool = False
     features: EventFeatures = field(default_factory=EventFeatures)
     lm: LMFeatureConfig = field(default_factory=LMFeatureConfig)
 

@@ -326,6 +326,33 @@ def test_audit_splits_score_the_confirmed_texts_or_the_blind_labels(split, n, sc
     assert [json.loads(line)["gold"] for line in rows_path.read_text().splitlines()] == scored_labels
 
 
+@pytest.mark.parametrize("confirmed_only", [False, True])
+def test_the_tfidf_baseline_trains_on_the_texts_the_model_trained_on(confirmed_only, tiny_models, tmp_path,
+                                                                     monkeypatch):
+    import shutil
+
+    from training import cli
+
+    folder = tmp_path / "event"
+    shutil.copytree(tiny_models["event"], folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.setdefault("training", {}).setdefault("train_config", {})["confirmed_only"] = confirmed_only
+    (folder / "config.json").write_text(json.dumps(config))
+    examples = [SimpleNamespace(text=f"Rebels shelled town {i}." if i % 2 else f"Parliament passed law {i}.",
+                                label="armed_conflict" if i % 2 else "politics") for i in range(4)]
+    asked = []
+
+    def stand_in(args, seed, dev_fraction, confirmed=False):
+        asked.append(confirmed)
+        return {"train": examples * 2, "test": examples}, "stand-in"
+
+    monkeypatch.setattr(cli, "require_event_corpus", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "load_event_data", stand_in)
+    assert main(["evaluate", "event", "--model", str(folder), "--split", "test", "--baselines", "--threads", "1",
+                 "--output", str(tmp_path / "r.json")]) == 0
+    assert asked == [confirmed_only]
+
+
 @pytest.mark.parametrize("task, extra, message", [
     ("stance", ["--bootstrap", "-1"], "--bootstrap must be 0 (none) or more resamples, got -1"),
     ("summary", ["--bootstrap", "10"], "--bootstrap is for stance and event"),

@@ -87,13 +87,14 @@ def test_outside_sets_are_the_documented_sample_all_labelled_in_the_taxonomy(sha
         load_outside(shared_data, "outside-z")
 
 
-def test_the_blind_audit_labels_every_text_of_the_built_test_split_once(shared_data):
+def test_the_blind_audit_labels_every_text_of_the_built_splits_once(shared_data):
     from training.data.event_audit import AUDIT_FILE, AUDIT_SEED, load_audit, text_key
 
     audit = load_audit()
-    test = build_event_splits(shared_data, seed=AUDIT_SEED)["test"]
-    assert {text_key(e.text) for e in test} == set(audit)
-    assert len(AUDIT_FILE.read_text().splitlines()) == len(test)
+    splits = build_event_splits(shared_data, seed=AUDIT_SEED)
+    assert {text_key(e.text): name for name, rows in splits.items() for e in rows} == {
+        key: row["split"] for key, row in audit.items()}
+    assert len(AUDIT_FILE.read_text().splitlines()) == sum(len(rows) for rows in splits.values())
     assert all(row["label"] in EVENT_LABELS and isinstance(row["unclear"], bool) for row in audit.values())
 
 
@@ -107,7 +108,7 @@ def test_audited_splits_keep_the_confirmed_texts_or_take_the_blind_labels():
              for t, label in zip(texts, ["armed_conflict", "politics", "economy"])}
     assert audited_split(texts, mapped, "test-agreed", audit) == ([texts[0], texts[2]], ["armed_conflict", "economy"])
     assert audited_split(texts, mapped, "test-blind", audit) == (texts, ["armed_conflict", "politics", "economy"])
-    with pytest.raises(InputError, match="1 of the 4 test texts have no blind label"):
+    with pytest.raises(InputError, match="1 of the 4 texts have no blind label"):
         audited_split(texts + ["A text the audit never read."], mapped + ["other"], "test-agreed", audit)
     with pytest.raises(InputError, match="unknown audit split 'test-maybe'"):
         audited_split(texts, mapped, "test-maybe", audit)
@@ -156,3 +157,25 @@ def test_outside_bootstrap_resamples_fnc1_stories(shared_data, tiny_models, tmp_
                  "--threads", "1", "--bootstrap", "20", "--output", str(report_path)]) == 0
     boot = json.loads(report_path.read_text())["bootstrap"]
     assert boot["resampled"] == "FNC-1 stories" and 1 < boot["units"] < 40
+
+
+def test_confirmed_only_trains_on_the_texts_the_blind_reading_confirms(shared_data, tmp_path):
+    from types import SimpleNamespace
+
+    from model.errors import InputError
+    from training.cli import load_event_data
+    from training.data.event_audit import load_audit, text_key
+
+    audit = load_audit()
+    args = SimpleNamespace(data=None, dry_run=False)
+    everything, _ = load_event_data(args, 13, 0.1)
+    kept, source = load_event_data(args, 13, 0.1, confirmed_only=True)
+    for name in ("train", "dev"):
+        expected = [e.text for e in everything[name] if audit[text_key(e.text)]["label"] == e.label]
+        assert [e.text for e in kept[name]] == expected and 0 < len(expected) < len(everything[name])
+    assert [e.text for e in kept["test"]] == [e.text for e in everything["test"]]  # the test split stays whole
+    assert "blind re-reading confirms" in source
+    table = tmp_path / "mine.csv"
+    table.write_text("text,label\nOne text.,a\nTwo texts.,b\n")
+    with pytest.raises(InputError, match="a file of your own has no such reading"):
+        load_event_data(SimpleNamespace(data=table, dry_run=False), 13, 0.1, confirmed_only=True)
