@@ -398,7 +398,8 @@ def _split_help() -> str:
             "split with their own headline, agree by construction: the product's default claim); "
             f"event: {built} of the built split (default {DEFAULT_SPLITS['event']}), "
             f"{'|'.join(AUDIT_SPLITS)} (the test texts whose mapped label a blind re-reading confirms, or every test "
-            f"text against the blind label), or {'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a corpus the event model never trains on; "
+            f"text against the blind label), or {'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a "
+            "corpus the event model never trains on; "
             f"-clear leaves out the close calls); summary: {built} of the BBC News Summary split (default "
             f"{DEFAULT_SPLITS['summary']})")
 
