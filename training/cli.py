@@ -268,11 +268,12 @@ def load_event_data(args, seed: int, dev_fraction: float, confirmed_only: bool =
     splits = build_event_splits(data_dir, seed=seed)
     source = f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})"
     if confirmed_only:
-        from training.data.event_audit import confirmed
+        from training.data.event_audit import confirmed, load_audit
 
+        audit = load_audit()  # read once for both splits
         for name in ("train", "dev"):
             rows = splits[name]
-            splits[name] = [rows[i] for i in confirmed([e.text for e in rows], [e.label for e in rows])]
+            splits[name] = [rows[i] for i in confirmed([e.text for e in rows], [e.label for e in rows], audit)]
         source += (f"; train and dev: only the texts whose mapped label a blind re-reading confirms "
                    f"(training/data/event_audit.py: {len(splits['train'])} and {len(splits['dev'])})")
     if getattr(args, "dry_run", False):
@@ -604,13 +605,14 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
 
         part = load_outside(default_data_dir(), args.split)
         texts, gold = [e.text for e in part], [e.label for e in part]
-        stories = outside_stories(default_data_dir(), args.split, part)
+        if args.bootstrap:  # only the bootstrap reads them: it resamples whole stories
+            stories = outside_stories(default_data_dir(), args.split, part)
         train = load_event_data(args, args.seed, 0.1, _confirmed_only(folder))[0]["train"] if args.baselines else None
         source, whole = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)", "split"
     else:
         split = args.split or "test"
         splits, source = load_event_data(args, args.seed, 0.1, _confirmed_only(folder))  # test: never filtered
-        part = splits[split.split("-")[0]]
+        part = splits["test" if split in AUDIT_SPLITS else split]
         texts, gold, train = [e.text for e in part], [e.label for e in part], splits["train"]
         if split in AUDIT_SPLITS:  # training/data/event_audit.py
             texts, gold = audited_split(texts, gold, split)

@@ -20,11 +20,12 @@ from pathlib import Path
 from model.errors import InputError
 from model.labels import EVENT_LABELS
 from training.data.event_corpora import EventExample, _clean
+from training.data.splits import FNC_SPLITS
 
 HERE = Path(__file__).parent
-OUTSIDE_SETS = {
-    "outside-a": (HERE / "event_outside_fnc1.jsonl", Path("fnc1") / "competition_test_bodies.csv"),
-    "outside-b": (HERE / "event_outside_fnc1_train.jsonl", Path("fnc1") / "train_bodies.csv"),
+OUTSIDE_SETS = {  # label file, and the FNC-1 split whose bodies it labels
+    "outside-a": (HERE / "event_outside_fnc1.jsonl", "competition_test"),
+    "outside-b": (HERE / "event_outside_fnc1_train.jsonl", "train"),
 }
 OUTSIDE_SPLITS = tuple(name + suffix for name in OUTSIDE_SETS for suffix in ("", "-clear"))
 
@@ -34,8 +35,8 @@ def load_outside(data_dir: Path, split: str) -> list[EventExample]:
     if split not in OUTSIDE_SPLITS:
         raise InputError(f"unknown outside split '{split}'; choose from {', '.join(OUTSIDE_SPLITS)}")
     clear_only = split.endswith("-clear")
-    labels_file, bodies_rel = OUTSIDE_SETS[split.removesuffix("-clear")]
-    bodies_path = Path(data_dir) / bodies_rel
+    labels_file, fnc_split = OUTSIDE_SETS[split.removesuffix("-clear")]
+    bodies_path = Path(data_dir) / "fnc1" / FNC_SPLITS[fnc_split][1]
     if not bodies_path.exists():
         raise InputError(f"the outside event test reads {bodies_path}, which does not exist")
     with bodies_path.open(encoding="utf-8", newline="") as handle:
@@ -61,9 +62,6 @@ def outside_stories(data_dir: Path, split: str, examples: list[EventExample]) ->
     related pairs link the body to (``stance_data.story_ids``), so a bootstrap draws a story's bodies together."""
     from training.data.stance_data import load_fnc_split, story_ids
 
-    fnc_split = {"fnc1/competition_test_bodies.csv": "competition_test", "fnc1/train_bodies.csv": "train"}[
-        OUTSIDE_SETS[split.removesuffix("-clear")][1].as_posix()]
-    pairs = load_fnc_split(Path(data_dir) / "fnc1", fnc_split).examples
+    pairs = load_fnc_split(Path(data_dir) / "fnc1", OUTSIDE_SETS[split.removesuffix("-clear")][1]).examples
     story_of = dict(zip((e.body_id for e in pairs), story_ids(pairs)))
     return [story_of.get(e.id.split(":", 1)[1], e.id) for e in examples]
-
