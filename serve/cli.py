@@ -11,7 +11,8 @@ for _key, _value in (("HF_HUB_OFFLINE", "1"), ("HF_DATASETS_OFFLINE", "1"), ("GR
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from training.cli import add_evaluate_parser, add_train_parser
+    from training.cli import add_train_parser
+    from training.evaluate_cli import add_evaluate_parser
 
     parser = argparse.ArgumentParser(prog="newslens", description="Stance, event type and summary for news articles.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

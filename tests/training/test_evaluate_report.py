@@ -78,9 +78,9 @@ def test_output_and_predictions_must_be_two_files(tiny_models, stance_csv, tmp_p
 
 def test_a_write_that_still_fails_is_one_error_line_and_the_other_file_is_kept(tiny_models, event_jsonl, tmp_path,
                                                                                monkeypatch, capsys):
-    import training.cli
+    import training.evaluate_cli
 
-    real = training.cli.atomic_write_text
+    real = training.evaluate_cli.atomic_write_text
     report, rows = tmp_path / "r.json", tmp_path / "rows.jsonl"
 
     def write(path, text):
@@ -88,7 +88,7 @@ def test_a_write_that_still_fails_is_one_error_line_and_the_other_file_is_kept(t
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         real(path, text)
 
-    monkeypatch.setattr(training.cli, "atomic_write_text", write)
+    monkeypatch.setattr(training.evaluate_cli, "atomic_write_text", write)
     assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl), "--threads", "1",
                  "--output", str(report), "--predictions", str(rows)]) == 2
     captured = capsys.readouterr()
@@ -284,7 +284,7 @@ def test_bootstrap_adds_story_intervals_to_the_stance_report(tiny_models, stance
 
 
 def test_bootstrap_with_baselines_reports_the_paired_lead_over_tfidf(tiny_models, tmp_path, monkeypatch, capsys):
-    from training import cli
+    from training import evaluate_cli as cli
 
     texts = [f"Rebels shelled town number {i} overnight." if i % 2 else f"Parliament passed budget law {i}."
              for i in range(12)]
@@ -308,7 +308,7 @@ def test_bootstrap_with_baselines_reports_the_paired_lead_over_tfidf(tiny_models
                                                      ("test-blind", 3, ["armed_conflict", "politics", "politics"])])
 def test_audit_splits_score_the_confirmed_texts_or_the_blind_labels(split, n, scored_labels, tiny_models, tmp_path,
                                                                     monkeypatch):
-    from training import cli
+    from training import evaluate_cli as cli
     from training.data import event_audit
 
     texts = ["Rebels shelled the town overnight.", "Parliament passed the budget law.", "Police arrested a minister."]
@@ -331,7 +331,7 @@ def test_the_tfidf_baseline_trains_on_the_texts_the_model_trained_on(confirmed_o
                                                                      monkeypatch):
     import shutil
 
-    from training import cli
+    from training import evaluate_cli as cli
 
     folder = tmp_path / "event"
     shutil.copytree(tiny_models["event"], folder)

@@ -163,7 +163,7 @@ def test_confirmed_only_trains_on_the_texts_the_blind_reading_confirms(shared_da
     from types import SimpleNamespace
 
     from model.errors import InputError
-    from training.cli import load_event_data
+    from training.cli_data import load_event_data
     from training.data.event_audit import load_audit, text_key
 
     audit = load_audit()

@@ -1,0 +1,158 @@
+"""What `newslens train` and `newslens evaluate` read: the task names, the column flags of a user file, and the
+loaders of each task's data (a user table, checked, or the task's corpus under ../shared/data)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from model.errors import InputError
+from training.paths import bbc_summary_file, default_data_dir, require_path
+
+TASKS = ("stance", "event", "summary")
+DEFAULT_MODELS = {"stance": "stance", "event": "event", "summary": "summary-extractive"}
+
+
+def add_column_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("columns of a user file")
+    group.add_argument("--claim-column", default="claim", help="stance: claim or headline column (default: claim)")
+    group.add_argument("--body-column", default="body", help="stance: article body column (default: body)")
+    group.add_argument("--text-column", default="text", help="event: text column (default: text)")
+    group.add_argument("--label-column", default="label", help="stance/event: label column (default: label)")
+    group.add_argument("--article-column", default="article", help="summary: article column (default: article)")
+    group.add_argument("--summary-column", default="summary", help="summary: reference column (default: summary)")
+
+
+def config_section(args) -> str:
+    """The --config table (and resolved_config.toml table) of the task's settings."""
+    return "abstractive" if args.task == "summary" and args.kind == "abstractive" else args.task
+
+
+def model_task(args) -> str:
+    """The task a model of this command holds: stance, event, summary-extractive or summary-abstractive."""
+    return "summary-abstractive" if args.task == "summary" and args.kind == "abstractive" else DEFAULT_MODELS[args.task]
+
+
+class DryRunDone(Exception):
+    """Raised after a --dry-run report has been printed."""
+
+
+def checked_table(args, path: Path, text_columns: list[str], label_column: str | None, known_labels=None):
+    """Read and validate a user table; print the report on --dry-run; raise on errors; drop duplicate rows."""
+    from training.data.tables import read_table
+    from training.data.validate import validate_table
+
+    frame = read_table(path)
+    report = validate_table(frame, str(path), text_columns, label_column, known_labels)
+    if getattr(args, "dry_run", False):
+        print(report.text())
+        raise DryRunDone(0 if report.ok else 2)  # 2, as when a real run refuses the same data
+    report.raise_if_errors()
+    if report.warnings:
+        print(report.text())
+    return frame.drop(index=frame.index[report.drop_rows]).reset_index(drop=True) if report.drop_rows else frame
+
+
+def load_stance_data(args, path: Path | None, split: str, validate: bool = False):
+    from training.data.splits import OWN_HEADLINE_SPLITS
+    from training.data.stance_data import load_fnc_split, load_stance_table, stance_data_from_frame
+
+    if split in OWN_HEADLINE_SPLITS:
+        from training.data.stance_own_headlines import own_headline_pairs
+
+        path = bbc_summary_file(path, "BBC News Summary data")
+        data = own_headline_pairs(path, None, 0, OWN_HEADLINE_SPLITS[split])
+        return data, (f"BBC News Summary {OWN_HEADLINE_SPLITS[split]} articles with their own headline ({path}; "
+                      "agree by construction, question headlines left out)")
+    path = Path(path) if path else default_data_dir() / "fnc1"
+    require_path(path, "stance data")
+    if path.is_dir():
+        data = load_fnc_split(path, split)
+        if getattr(args, "dry_run", False):
+            from collections import Counter
+
+            counts = Counter(e.label for e in data.examples)
+            print(f"FNC-1 {split} ({path}): {len(data.examples)} pairs, {len(data.bodies)} bodies; label counts: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            raise DryRunDone(0)
+        return data, f"FNC-1 {split} ({path})"
+    if validate:
+        frame = checked_table(args, path, [args.claim_column, args.body_column], args.label_column)
+        return stance_data_from_frame(frame, args.claim_column, args.body_column, args.label_column), str(path)
+    return load_stance_table(path, args.claim_column, args.body_column, args.label_column), str(path)
+
+
+def data_files(args, default: Path) -> list[Path]:
+    path = Path(args.data) if args.data else default
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def load_event_data(args, seed: int, dev_fraction: float, confirmed_only: bool = False):
+    """Train/dev(/test) lists of LabeledText: the built corpus mix by default, or a user file split by seed.
+    ``confirmed_only``: train and dev of the corpus mix keep only the texts a blind re-reading confirms."""
+    from training.event import LabeledText, split_dev
+
+    if confirmed_only and args.data and Path(args.data).is_file():
+        raise InputError("confirmed_only keeps the corpus mix's texts that a blind re-reading confirms "
+                         "(training/data/event_audit.py); a file of your own has no such reading: leave it off")
+    if args.data and Path(args.data).is_file():
+        frame = checked_table(args, Path(args.data), [args.text_column], args.label_column)
+        rows = [LabeledText(str(t), str(l)) for t, l in zip(frame[args.text_column], frame[args.label_column])]
+        train, dev = split_dev(rows, dev_fraction, seed)
+        return {"train": train, "dev": dev, "test": []}, str(args.data)
+    from training.data.event_dataset import build_event_splits
+
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    require_path(data_dir, "event data (a CSV/JSONL/Parquet file, or a folder in the corpus layout)")
+    require_event_corpus(data_dir)
+    splits = build_event_splits(data_dir, seed=seed)
+    source = f"mapped corpora under {data_dir} (training/data/event_dataset.py, seed {seed})"
+    if confirmed_only:
+        from training.data.event_audit import confirmed, load_audit
+
+        audit = load_audit()  # read once for both splits
+        for name in ("train", "dev"):
+            rows = splits[name]
+            splits[name] = [rows[i] for i in confirmed([e.text for e in rows], [e.label for e in rows], audit)]
+        source += (f"; train and dev: only the texts whose mapped label a blind re-reading confirms "
+                   f"(training/data/event_audit.py: {len(splits['train'])} and {len(splits['dev'])})")
+    if getattr(args, "dry_run", False):
+        from training.data.event_dataset import count_report
+
+        print(count_report(splits))
+        raise DryRunDone(0)
+    return {k: [LabeledText(e.text, e.label) for e in v] for k, v in splits.items()}, source
+
+
+def require_event_corpus(data_dir: Path) -> None:
+    """InputError naming the missing files when ``data_dir`` is not laid out like the event corpus."""
+    from training.data.event_corpora import CORPUS_FILES, missing_corpus_files
+
+    missing = missing_corpus_files(data_dir)
+    if missing:
+        expected = [name for names in CORPUS_FILES.values() for name in names]
+        gaps = "none of its files" if len(missing) == len(expected) else "missing " + ", ".join(missing)
+        raise InputError(f"{data_dir} is not laid out like the event corpus ({gaps}); the corpus folder holds "
+                         f"{', '.join(expected)}. Pass --data FILE with text and label columns to train on your own "
+                         "data, or set NEWSLENS_DATA to the data folder")
+
+
+def summary_user_file(args) -> bool:
+    """Whether --data names the user's own summary table (not the BBC corpus file)."""
+    return bool(args.data) and Path(args.data).is_file() and Path(args.data).name != "bbc_news_summary.jsonl"
+
+
+def load_summary_data(args, seed: int):
+    from training.data.summary_data import bbc_splits
+
+    if summary_user_file(args):
+        import random
+
+        from training.data.summary_data import summary_examples_from_frame
+
+        frame = checked_table(args, Path(args.data), [args.article_column, args.summary_column], None)
+        rows = summary_examples_from_frame(frame, args.article_column, args.summary_column)
+        random.Random(seed).shuffle(rows)
+        cut = max(1, int(len(rows) * 0.1))
+        return {"train": rows[cut:], "dev": rows[:cut], "test": []}, f"{args.data} (dev: 10%, seed {seed})"
+    path = bbc_summary_file(args.data, "summary data")
+    return bbc_splits(path, seed), f"BBC News Summary ({path}), 80/10/10 split by article, seed {seed}"
