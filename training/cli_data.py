@@ -49,11 +49,13 @@ def checked_table(args, path: Path, text_columns: list[str], label_column: str |
     report.raise_if_errors()
     if report.warnings:
         print(report.text())
+    if label_column:  # trained as validated and as `evaluate` reads them: ' war ' is the label 'war'
+        frame = frame.assign(**{label_column: [str(v).strip() for v in frame[label_column]]})
     return frame.drop(index=frame.index[report.drop_rows]).reset_index(drop=True) if report.drop_rows else frame
 
 
 def load_stance_data(args, path: Path | None, split: str, validate: bool = False):
-    from training.data.splits import OWN_HEADLINE_SPLITS
+    from training.data.splits import CONTRADICTION_SPLITS, OWN_HEADLINE_SPLITS
     from training.data.stance_data import load_fnc_split, load_stance_table, stance_data_from_frame
 
     if split in OWN_HEADLINE_SPLITS:
@@ -63,6 +65,13 @@ def load_stance_data(args, path: Path | None, split: str, validate: bool = False
         data = own_headline_pairs(path, None, 0, OWN_HEADLINE_SPLITS[split])
         return data, (f"BBC News Summary {OWN_HEADLINE_SPLITS[split]} articles with their own headline ({path}; "
                       "agree by construction, question headlines left out)")
+    if split in CONTRADICTION_SPLITS:
+        from training.data.stance_contradictions import CONTRADICTIONS_FILE, contradiction_pairs
+
+        path = bbc_summary_file(path, "BBC News Summary data")
+        data = contradiction_pairs(path, None, 0, CONTRADICTION_SPLITS[split])
+        return data, (f"BBC News Summary {CONTRADICTION_SPLITS[split]} articles, each with a claim it contradicts "
+                      f"({path}; claims from {CONTRADICTIONS_FILE.name}, disagree by construction)")
     path = Path(path) if path else default_data_dir() / "fnc1"
     require_path(path, "stance data")
     if path.is_dir():
@@ -89,7 +98,9 @@ def data_files(args, default: Path) -> list[Path]:
 def load_event_data(args, seed: int, dev_fraction: float, confirmed_only: bool = False):
     """Train/dev(/test) lists of LabeledText: the built corpus mix by default, or a user file split by seed.
     ``confirmed_only``: train and dev of the corpus mix keep only the texts a blind re-reading confirms."""
-    from training.event import LabeledText, split_dev
+    from collections import Counter
+
+    from training.event import DEV_MIN_PER_LABEL, LabeledText, split_dev
 
     if confirmed_only and args.data and Path(args.data).is_file():
         raise InputError("confirmed_only keeps the corpus mix's texts that a blind re-reading confirms "
@@ -98,6 +109,11 @@ def load_event_data(args, seed: int, dev_fraction: float, confirmed_only: bool =
         frame = checked_table(args, Path(args.data), [args.text_column], args.label_column)
         rows = [LabeledText(str(t), str(l)) for t, l in zip(frame[args.text_column], frame[args.label_column])]
         train, dev = split_dev(rows, dev_fraction, seed)
+        if not dev:
+            largest = max(Counter(row.label for row in rows).values())
+            raise InputError(f"{args.data}: no row can be held out for dev, which picks the checkpoint kept: a label "
+                             f"gives dev rows once it has {DEV_MIN_PER_LABEL} or more (the largest here has "
+                             f"{largest}); add rows")
         return {"train": train, "dev": dev, "test": []}, str(args.data)
     from training.data.event_dataset import build_event_splits
 

@@ -21,12 +21,14 @@ def _split_help() -> str:
     """--split's help, built from the names `evaluate` accepts (training/data/splits.py)."""
     from training.data.event_audit import AUDIT_SPLITS
     from training.data.event_outside import OUTSIDE_SPLITS
-    from training.data.splits import BUILT_SPLITS, DEFAULT_SPLITS, FNC_SPLITS, OWN_HEADLINE_SPLITS
+    from training.data.splits import BUILT_SPLITS, CONTRADICTION_SPLITS, DEFAULT_SPLITS, FNC_SPLITS, OWN_HEADLINE_SPLITS
 
     built = "|".join(BUILT_SPLITS)
     return (f"a named split to score instead of --data. stance: {'|'.join(FNC_SPLITS)} of FNC-1 (default "
             f"{DEFAULT_SPLITS['stance']}), or {'|'.join(OWN_HEADLINE_SPLITS)} (BBC News Summary articles of that "
-            "split with their own headline, agree by construction: the product's default claim); "
+            "split with their own headline, agree by construction: the product's default claim), or "
+            f"{'|'.join(CONTRADICTION_SPLITS)} (the same articles, each with a claim it contradicts: disagree by "
+            "construction); "
             f"event: {built} of the built split (default {DEFAULT_SPLITS['event']}), "
             f"{'|'.join(AUDIT_SPLITS)} (the test texts whose mapped label a blind re-reading confirms, or every test "
             f"text against the blind label), or {'|'.join(OUTSIDE_SPLITS)} (hand-labelled FNC-1 news bodies, a "

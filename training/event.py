@@ -108,6 +108,9 @@ class LabeledText:
     label: str
 
 
+DEV_MIN_PER_LABEL = 5  # a label with fewer rows than this keeps them all for training
+
+
 def split_dev(examples: Sequence[LabeledText], fraction: float, seed: int) -> tuple[list, list]:
     """Stratified train/dev split of a user file, fixed by ``seed``."""
     by_label: dict[str, list] = {}
@@ -118,7 +121,7 @@ def split_dev(examples: Sequence[LabeledText], fraction: float, seed: int) -> tu
     for label in sorted(by_label):
         group = by_label[label][:]
         rng.shuffle(group)
-        n_dev = int(round(len(group) * fraction)) if len(group) >= 5 else 0
+        n_dev = int(round(len(group) * fraction)) if len(group) >= DEV_MIN_PER_LABEL else 0
         dev += group[:n_dev]
         train += group[n_dev:]
     return train, dev

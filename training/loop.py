@@ -278,8 +278,9 @@ def train_loop(
         history.append({"step": step, "epoch": round(step / steps_per_epoch, 3), "dev": metric, "train_loss": train_loss})
         if main_process:
             tqdm.write(f"step {step}/{total}  epoch {step / steps_per_epoch:.2f}  train loss {train_loss or 0:.4f}  dev {metric:.4f}")
-        if metric > best:
-            best, best_step, bad_evals = metric, step, 0
+        if metric >= best:  # a tie keeps the later, longer-trained state; only a gain resets the patience
+            bad_evals = 0 if metric > best else bad_evals + 1
+            best, best_step = metric, step
             best_memory.clear()
             best_memory.update(_snapshot(module))
             if checkpointer:

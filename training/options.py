@@ -84,7 +84,12 @@ def build_dataclass(cls, args: argparse.Namespace, file_values: dict[str, Any] |
             flagged.add(f.name)
     try:
         return _from_values(cls, values)
-    except InputError:
+    except InputError as err:
+        table = section or prefix.rstrip("_")
+        if str(err).startswith(f"unknown setting(s) for {cls.__name__}:") and table:  # the table, not the class
+            known = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise InputError(str(err).replace(f"for {cls.__name__}", f"in [{table}]", 1)
+                             + f"; [{table}] knows {known}") from None
         raise
     except (TypeError, ValueError) as err:
         raise InputError(_named_as_typed(str(err), cls, prefix, section or prefix.rstrip("_"), flagged,
@@ -169,6 +174,9 @@ def check_share(config, *names: str) -> None:
             raise ValueError(f"{name} must be in [0, 1), got {value}")
 
 
+CONFIG_TABLES = ("loop", "stance", "event", "summary", "abstractive")  # one per config dataclass of `newslens train`
+
+
 def read_config_file(path: Path | None) -> dict[str, Any]:
     """A TOML (or YAML, if PyYAML is installed) config with one table per concern."""
     if path is None:
@@ -188,4 +196,8 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
         raise InputError(f"config file {path} cannot be parsed: {err}") from None
     if not isinstance(data, dict):
         raise InputError(f"config file {path} must hold tables of settings")
+    unknown = [key for key in data if key not in CONFIG_TABLES]
+    if unknown:  # a misspelt table or a setting outside any table would otherwise be ignored
+        raise InputError(f"config file {path}: unknown table(s) or top-level setting(s) {', '.join(unknown)}; "
+                         f"settings go in the tables {', '.join(f'[{t}]' for t in CONFIG_TABLES)}")
     return data

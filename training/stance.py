@@ -54,7 +54,10 @@ class StanceTrainConfig:
         the training side only, never dev. Empty: none.
     own_headlines: add this many news articles paired with their own headline as agree, the product's default claim
         (training/data/stance_own_headlines.py); training side only, never dev. 0: none.
-    own_headline_data: where they come from: a BBC News Summary style JSONL (title on the article's first line), of
+    contradictions: add this many news articles paired with a claim they contradict as disagree
+        (training/data/stance_contradictions.py: claims written for the BBC News Summary training split); training
+        side only, never dev. 0: none.
+    own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
         which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
         several comma-separated folders start from their average (a model soup, for runs on one dev split).
@@ -103,6 +106,7 @@ class StanceTrainConfig:
     dev_split: str = "story"
     extra_train: str = ""
     own_headlines: int = 0
+    contradictions: int = 0
     own_headline_data: str = ""
     init: str = "base"
     stack: bool = True
@@ -145,7 +149,7 @@ class StanceTrainConfig:
             raise ValueError("cache_frozen needs frozen_layers: only frozen layers can be cached")
         if self.dev_precision not in PRECISIONS:
             raise ValueError(f"dev_precision must be one of {', '.join(map(repr, PRECISIONS))}")
-        check_at_least(self, 0, "class_weight_power", "lora_rank", "own_headlines")
+        check_at_least(self, 0, "class_weight_power", "lora_rank", "own_headlines", "contradictions")
         check_at_least(self, 1, "max_train_samples")
         check_share(self, "attention_dropout")
 
@@ -164,6 +168,22 @@ def _with_own_headlines(config: StanceTrainConfig, train: StanceData, data: Stan
     own = own_headline_pairs(path, config.own_headlines, seed)
     tqdm.write(f"added {len(own.examples)} own-headline agree pairs from {path}")
     return merge_stance_data(train, own, "own:"), merge_stance_data(data, own, "own:")
+
+
+def _with_contradictions(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int):
+    """``train`` and ``data`` plus ``config.contradictions`` contradicted-article disagree pairs (training side only)."""
+    from model.errors import InputError
+    from training.data.stance_contradictions import CONTRADICTION_LABEL, contradiction_pairs
+    from training.data.stance_data import merge_stance_data
+    from training.paths import bbc_summary_file
+
+    if CONTRADICTION_LABEL not in labels:
+        raise InputError(f"contradicting-claim pairs are labelled '{CONTRADICTION_LABEL}', which the training data "
+                         f"lacks (its labels: {list(labels)})")
+    path = bbc_summary_file(config.own_headline_data, "contradicted-article data")
+    added = contradiction_pairs(path, config.contradictions, seed)
+    tqdm.write(f"added {len(added.examples)} contradicting-claim disagree pairs from {path}")
+    return merge_stance_data(train, added, "contra:"), merge_stance_data(data, added, "contra:")
 
 
 @dataclass
@@ -319,6 +339,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
     if config.own_headlines:
         train, data = _with_own_headlines(config, train, data, labels, loop.seed)
+    if config.contradictions:
+        train, data = _with_contradictions(config, train, data, labels, loop.seed)
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
@@ -474,6 +496,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "cache_frozen": config.cache_frozen,
                                              "dev_fraction": config.dev_fraction,
                                              "own_headlines": config.own_headlines,
+                                             "contradictions": config.contradictions,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,

@@ -37,7 +37,9 @@ def test_out_of_range_flags_are_refused(cats, tmp_path, capsys, flags, message):
     ("[event]\nhidden = -5\n", "[event] hidden must be at least 0, got -5"),
     ('[event.features]\nuse_body = "yes"\n', "[event.features] use_body must be true or false"),
     ("[event.features]\nbody = 1\n", "unknown setting(s) for EventFeatures: features.body"),
-    ("[loop]\nepocs = 3\n", "unknown setting(s) for LoopConfig: epocs"),
+    ("[loop]\nepocs = 3\n", "unknown setting(s) in [loop]: epocs; [loop] knows epochs, batch_size"),
+    ("[lopo]\nepochs = 1\n", "unknown table(s) or top-level setting(s) lopo; settings go in the tables [loop]"),
+    ("epochs = 1\n", "unknown table(s) or top-level setting(s) epochs"),
 ])
 def test_bad_config_file_values_are_named(cats, tmp_path, capsys, toml, message):
     config = tmp_path / "c.toml"
@@ -119,3 +121,36 @@ def test_evaluate_summary_leaves_out_empty_rows_and_names_a_whole_file(tiny_mode
     assert json.loads(report.read_text())["data"] == f"{data}, first 2 articles of the file"
     assert main([*common, "--limit", "-1"]) == 2
     assert "--limit must be 0 (score all) or more, got -1" in capsys.readouterr().err
+
+
+def test_an_event_file_too_small_for_a_dev_split_is_refused(tmp_path, capsys):
+    few = write_csv(tmp_path / "few.csv", [{"body": f"Story {i} about {t}.", "topic": t}
+                                           for t in ("war", "sport", "peace") for i in range(2)])
+    args = _train_event(few, tmp_path / "m")
+    assert main([a for a in args if a != "--dry-run"]) == 2
+    assert "no row can be held out for dev" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+
+
+def test_labels_are_trained_stripped_and_a_case_clash_is_named(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from training.cli_data import load_event_data
+
+    rows = [{"body": f"Story {i} about {t}.", "topic": t} for t in (" war ", "War", "sport") for i in range(6)]
+    path = write_csv(tmp_path / "odd.csv", rows)
+    args = SimpleNamespace(data=path, dry_run=False, text_column="body", label_column="topic")
+    splits, _ = load_event_data(args, 13, 0.2)
+    assert {e.label for e in splits["train"] + splits["dev"]} == {"war", "War", "sport"}
+    assert "labels 'War', 'war' differ only in case" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp / "taken.txt", "is a file, not a folder"),
+    (lambda tmp: tmp / "taken.txt" / "sub", "is a file, not a folder"),
+])
+def test_an_output_that_cannot_be_a_folder_is_named(cats, tmp_path, capsys, make, message):
+    (tmp_path / "taken.txt").write_text("x")
+    assert main(_train_event(cats, make(tmp_path))) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

@@ -96,3 +96,9 @@ def test_weight_average_survives_a_resume(tmp_path):
 def test_average_from_out_of_range_is_refused():
     with pytest.raises(ValueError, match="average_from must be in"):
         LoopConfig(average_from=1.0)
+
+
+def test_a_tie_on_dev_keeps_the_later_state_but_does_not_reset_patience():
+    result, module, snapshots = _averaging_run(lambda call: 1.0 if call <= 4 else 0.0)  # four tied evaluations
+    assert result.best_step == 8 and result.averaged == 0
+    assert torch.allclose(module.weight, snapshots[3])

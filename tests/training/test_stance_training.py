@@ -59,6 +59,17 @@ def test_evaluate_scores_articles_with_their_own_headline(trained, tmp_path, cap
     assert "own_headlines_test" in capsys.readouterr().err
 
 
+def test_evaluate_scores_articles_against_a_claim_they_contradict(trained, tmp_path):
+    _, out = trained
+    report_path = tmp_path / "contra.json"
+    assert main(["evaluate", "stance", "--model", str(out), "--split", "contradictions_dev", "--limit", "6",
+                 "--output", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    disagree = report["labels"].index("disagree")
+    assert report["n"] == 6 and sum(report["confusion_matrix"][disagree]) == 6  # every pair's gold label is disagree
+    assert "a claim it contradicts" in report["data"] and "contradictions_test" in _split_names()
+
+
 def _split_names() -> tuple[str, ...]:
     from training.data.splits import evaluate_splits
 

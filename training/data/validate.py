@@ -84,6 +84,12 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
                                      f"row(s) {_rows(rows)}")
         if len(counts) < 2:
             report.errors.append(f"at least two different labels are needed; found {sorted(counts)}")
+        by_case: dict[str, list[str]] = {}
+        for label in sorted(counts):
+            by_case.setdefault(label.casefold(), []).append(label)
+        for same in (names for names in by_case.values() if len(names) > 1):
+            report.warnings.append(f"labels {', '.join(map(repr, same))} differ only in case; they are "
+                                   "separate classes")
     keys = [tuple(str(frame[c].iloc[i]).strip() for c in text_columns) for i in range(len(frame))]
     first_seen: dict[tuple, int] = {}
     duplicates, conflicts = [], []
