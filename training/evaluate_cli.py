@@ -409,7 +409,9 @@ def _record(folder: Path, report: dict, text: str, args, backend: str) -> None:
     ran (what 'auto' chose)."""
     from datetime import datetime, timezone
 
-    name = "data" if args.data else (args.split or ("competition_test" if args.task == "stance" else "test"))
+    # a file's report is named by the file, so recording a second file keeps the first one's
+    name = f"data-{Path(args.data).stem}" if args.data else (
+        args.split or ("competition_test" if args.task == "stance" else "test"))
     suffix = "" if backend == "torch" else f"-{backend}"
     atomic_write_text(folder / f"evaluation-{name}{suffix}.json", json.dumps(report, indent=2) + "\n")
     card = folder / "README.md"
