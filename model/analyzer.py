@@ -119,11 +119,11 @@ def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticl
     # a claim given twice is judged once (the answer would be the same); the first order is kept
     claims = list(dict.fromkeys(normalize_text(c) for c in claims_given if c.strip()))
     if len(claims) > MAX_CLAIMS:
-        raise InputError(f"{what}: {len(claims)} claims given; at most {MAX_CLAIMS} per article")
-    for number, c in enumerate(claims, 1):
+        raise InputError(f"{what}: {len(claims)} different claims given; at most {MAX_CLAIMS} per article")
+    for c in claims:
         if len(c) > MAX_CLAIM_CHARS:
-            raise InputError(f"{what}: claim {number} is {len(c):,} characters; at most {MAX_CLAIM_CHARS:,} "
-                             f"(it starts {c[:40]!r})")
+            raise InputError(f"{what}: a claim of {len(c):,} characters, starting {c[:40]!r}; a claim may have at "
+                             f"most {MAX_CLAIM_CHARS:,} (a headline-like sentence, not a text)")
     if not claims and headline:
         claims = [headline]
     return PreparedArticle(headline, body, claims)

@@ -422,9 +422,16 @@ def _check_option_combinations(args: argparse.Namespace, single: bool) -> None:
                                             ("--chunk-size", args.chunk_size != DEFAULT_CHUNK_SIZE),
                                             ("--workers", args.workers != DEFAULT_WORKERS),
                                             ("--backend", args.backend != "local"),
-                                            ("--read-unrelated-pairs", args.read_unrelated_pairs)) if given]
+                                            ("--read-unrelated-pairs", args.read_unrelated_pairs),
+                                            ("--text-column", args.text_column != "article"),
+                                            ("--headline-column", args.headline_column),
+                                            ("--claims-column", args.claims_column),
+                                            ("--id-column", args.id_column)) if given]
         if ignored:
-            raise InputError(f"{', '.join(ignored)} apply to a table or a folder, not to one article")
+            verb = "applies" if len(ignored) == 1 else "apply"
+            raise InputError(f"{', '.join(ignored)} {verb} to a table or a folder, not to one article"
+                             + ("; give its headline with --headline and claims with --claim"
+                                if {"--headline-column", "--claims-column"} & set(ignored) else ""))
     elif args.headline or args.claim or args.json:
         raise InputError("--headline, --claim and --json are for one article (.txt or -); for a table name its "
                          "columns with --headline-column and --claims-column")

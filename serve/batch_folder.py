@@ -40,12 +40,15 @@ def folder_fingerprint(folder: Path, files: Sequence[Path] | None = None) -> str
     digest = hashlib.sha256()
     for path in article_files(folder) if files is None else files:
         stat = path.stat()
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        # surrogateescape: a file name that is not UTF-8 (latin-1 bytes, say) is hashed as its bytes
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode(
+            "utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
 def _read_row(row: int, path: Path, folder: Path) -> InputRow:
-    item = InputRow(row=row, id=path.relative_to(folder).as_posix())
+    name = path.relative_to(folder).as_posix()  # an id every output format can write, whatever the name's bytes
+    item = InputRow(row=row, id=name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     try:
         with path.open("rb") as handle:
             item.article = read_capped(handle, item.id)  # the analyzer decodes it and names a wrong encoding

@@ -8,6 +8,7 @@ import io
 import itertools
 import json
 import math
+import shlex
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,8 @@ def parse_claims(value: Any, what: str = "claims") -> list[str]:
     """Claims from a list, a JSON list string, or a string with claims separated by ' || '."""
     if _missing(value):
         return []
+    if isinstance(value, Mapping):  # iterating would read its keys as claims
+        raise InputError(f"{what} must be a list of strings or text, got an object")
     if not isinstance(value, (str, bytes)) and hasattr(value, "__iter__"):
         return [c for c in (_short_text(v, what) for v in value) if c]
     text = (_short_text(value, what) or "").strip()
@@ -195,7 +198,10 @@ def check_input(path: Path, columns: Columns) -> BatchInput:
             handle.seek(0)
             if suffix == ".jsonl":
                 present, has_row = _jsonl_head(handle)
-                if present:  # none when no line is a JSON object: each becomes an error row instead
+                if has_row and not present:  # binary data, a CSV or one pretty-printed object: not rows at all
+                    raise InputError(f"{path}: not a JSON Lines file: none of its first {JSONL_COLUMN_WINDOW:,} "
+                                     "lines is a JSON object (a .jsonl file holds one object per line)")
+                if present:
                     _require(path, columns, present)
             else:
                 has_row = _csv_head(path, handle, suffix, columns)
@@ -233,6 +239,9 @@ def _csv_head(path: Path, handle: BinaryIO, suffix: str, columns: Columns) -> bo
         if first is None:
             raise InputError(f"{path}: cannot read the CSV header (the file is empty)")
         present = first[1]
+        if any(ord(ch) < 32 and ch not in "\t\r\n" for name in present[:50] for ch in name):  # control bytes
+            raise InputError(f"{path}: its header is not text (binary data, or not UTF-8): is it really a "
+                             f"{suffix.lstrip('.').upper()} file?")
         repeated = sorted({name for name in columns.named() if present.count(name) > 1})
         if repeated:  # a record would silently keep only the last of them
             raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more than once; "
@@ -255,8 +264,8 @@ def _require(path: Path, columns: Columns, present: Sequence[str]) -> None:
         if columns.text in missing:
             guesses = [c for c in present if str(c).strip().lower() in TEXT_COLUMN_GUESSES]
             if guesses:
-                hint = (f" (the article text looks like column {guesses[0]!r}: pass --text-column {guesses[0]}, "
-                        "or set 'Text column' in the demo)")
+                hint = (f" (the article text looks like column {guesses[0]!r}: pass --text-column "
+                        f"{shlex.quote(str(guesses[0]))} to `newslens predict`, or set 'Text column' in the demo)")
         if len(present) == 1 and any(sep in str(present[0]) for sep in ";|\t"):
             hint += (f" (the header {present[0]!r} looks like one column holding several names: a CSV must be "
                      "separated by commas, or saved as .tsv with tabs)")
@@ -324,9 +333,14 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
     row = 0
     records = _csv_records(path, suffix)
     try:
-        _, header = next(records, (0, []))
-        for line, record in records:
-            if len(record) != len(header):
+        end, header = next(records, (0, []))
+        for (line, record), last in _flag_last(records):
+            start, end = end + 1, line  # the record's first and last line
+            if last and _ends_inside_quotes(path, suffix, start):
+                item = InputRow(row=row, id=_broken_record_id(record, header, columns, row), error=(
+                    f"line {start}: the file ends inside this record's quoted field (a quote never closed, or the "
+                    "file cut short), so its text may be incomplete; not analysed"))
+            elif len(record) != len(header):
                 item = InputRow(row=row, id=_broken_record_id(record, header, columns, row), error=(
                     f"line {line}: {len(record)} fields where the header has {len(header)} "
                     "(a quote left open, or an unquoted separator, upsets the rows around it)"))
@@ -342,6 +356,32 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
                          "rows before it were processed") from None
     if chunk:
         yield chunk
+
+
+def _flag_last(items: Iterator) -> Iterator[tuple[Any, bool]]:
+    """(item, whether it is the last one) for each item, reading one ahead."""
+    previous = sentinel = object()
+    for item in items:
+        if previous is not sentinel:
+            yield previous, False
+        previous = item
+    if previous is not sentinel:
+        yield previous, True
+
+
+def _ends_inside_quotes(path: Path, suffix: str, first_line: int) -> bool:
+    """Whether the CSV text from line ``first_line`` (1-based) to the end finishes inside a quoted field, which the
+    lenient reader would take as complete."""
+    with path.open("rb") as handle:
+        text = _csv_text(handle)
+        for _ in range(first_line - 1):
+            text.readline()
+        try:
+            for _ in csv.reader(text, delimiter="\t" if suffix == ".tsv" else ",", strict=True):
+                pass
+        except csv.Error as err:
+            return "unexpected end of data" in str(err)
+    return False
 
 
 def _broken_record_id(record: list[str], header: list[str], columns: Columns, row: int) -> str:

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from model.analyzer import SUMMARY_MODES, TASKS, Analyzer, ArticleInput, prepare_article
+from model.analyzer import (MAX_CLAIM_CHARS, MAX_CLAIMS, SUMMARY_MODES, TASKS, Analyzer, ArticleInput,
+                            prepare_article)
 from model.errors import InputError, NewsLensError
 from model.labels import STANCE_LABELS
+from model.text import MAX_ARTICLE_CHARS, decode_text
 from serve.batch import BatchConfig, run_batch
 from serve.batch_read import INPUT_SUFFIXES, Columns
 from serve.examples import STANCE_EXAMPLES, demo_examples, seed_article
@@ -334,8 +336,6 @@ def timings_markdown(result: dict) -> str:
     text = f"Total {result['total_ms']:.0f} ms ({', '.join(parts)})."
     if result.get("article_cached"):
         text += " The article was read in an earlier request, so its sentences came from the cache."
-    if not result.get("stances") and not (result.get("unavailable") or {}).get("stance"):
-        text += " No claim to judge: add a headline or claims for stance."
     reader = (result.get("event") or {}).get("reader")
     if reader:
         text += f" Event type: {EVENT_READERS.get(reader, reader)}."
@@ -344,21 +344,78 @@ def timings_markdown(result: dict) -> str:
     return text
 
 
+NO_CLAIM_NOTE = ("**No claim to judge.** The article's first line did not read as a headline and no claim was "
+                 "given: fill in *Headline* or *Extra claims* to see the stance. The evidence panel below lists the "
+                 "article's sentences.")
+
+
+def stance_note(result: dict) -> str:
+    """A line under the stance table when it is empty because there was no claim (not when stance is off)."""
+    if result.get("stances") or (result.get("unavailable") or {}).get("stance") or "sentences" not in result:
+        return ""
+    return NO_CLAIM_NOTE
+
+
 def render(result: dict, analyzer: Analyzer | None = None) -> tuple:
     """The result panels for one answer; with ``analyzer``, an answer without claims keeps the table's usual header."""
     table = stance_table(result)
     if analyzer is not None and not result.get("stances"):
         table = empty_stance_table(analyzer)
-    return (table, claim_choices(result), evidence_panel(result), event_scores(result), summary_markdown(result),
-            timings_markdown(result))
+    return (table, stance_note(result), claim_choices(result), evidence_panel(result), event_scores(result),
+            summary_markdown(result), timings_markdown(result))
 
 
 def cleared(analyzer: Analyzer) -> tuple:
     """What the result panels show before an answer: a headed, empty stance table and nothing else."""
-    return empty_stance_table(analyzer), claim_choices({}), evidence_panel(None), None, "", ""
+    return empty_stance_table(analyzer), "", claim_choices({}), evidence_panel(None), None, "", ""
 
 
 # ---------------------------------------------------------------- the page
+
+ARTICLE_FILE_SUFFIXES = (".txt", ".text", ".md")
+
+
+def article_from_file(path: str | None) -> str:
+    """The text of an uploaded article file for the Article box; gr.Error naming the file when it is not UTF-8
+    text or is longer than an article can be."""
+    import gradio as gr
+
+    if not path:
+        return gr.update()
+    name = Path(path).name
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_ARTICLE_CHARS * 4 + 1)  # UTF-8 takes at most 4 bytes a character
+        text = decode_text(data, f"'{name}'")
+        if len(text) > MAX_ARTICLE_CHARS:
+            raise InputError(f"'{name}' is longer than {MAX_ARTICLE_CHARS:,} characters; NewsLens reads one article "
+                             "at a time (use the Batch tab or `newslens predict` for files of many)")
+    except OSError as err:
+        raise gr.Error(f"cannot read '{name}': {err.strerror or err}", print_exception=False) from None
+    except InputError as err:
+        raise gr.Error(str(err), print_exception=False) from None
+    return text
+
+
+LABELS_HELP = """**Stance** of a claim toward the article (the FNC-1 convention):
+- **agree**: the article says the claim is true; **disagree**: the article says or shows it is false;
+  **discuss**: the article reports the claim without taking a side; **unrelated**: the article is about something else.
+- *related* is the probability that the claim is about the article at all; the other columns are each stance's
+  probability if it is. The model learned disagree mostly from articles debunking a rumour, so a claim that only
+  contradicts an article's facts is often read as agree.
+
+**Event type**: what the article's main event is (its headline and first paragraphs), one of nine:
+armed_conflict (organised violence), military_posture (military moves without fighting), diplomacy (relations
+between states), protest (collective public dissent and its policing), crime_justice (crime and the justice system),
+politics (domestic government and power), disaster (harm not caused on purpose), economy (money, trade and
+business), other (sport, culture, science, technology products, human interest). All nine scores are shown.
+
+**Summary**: extractive picks the article's key sentences; abstractive writes one sentence (a small model, so it
+mostly restates the headline and the lead) and is withheld for the extractive one when it names something the
+article does not.
+
+Every model was trained on English news: text in other languages gets answers, but not reliable ones."""
+
 
 def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Blocks:
     """The page: Analyze tab (inputs, examples, results) and Batch tab; the analyzer is shared, never reloaded."""
@@ -377,9 +434,13 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                     article = gr.Textbox(value=seed_article(), lines=14, max_lines=30, label="Article",
                                          info="The first line is taken as the headline when it reads as one.",
                                          elem_id="article")
+                    article_file = gr.File(label="...or load the article from a .txt or .md file", type="filepath",
+                                           file_types=list(ARTICLE_FILE_SUFFIXES), height=90,
+                                           elem_id="article-file")
                     headline = gr.Textbox(value="", label="Headline (optional)", elem_id="headline")
                     claims = gr.Textbox(value="", lines=3, label="Extra claims, one per line (optional)",
-                                        info="The headline is always the first claim.", elem_id="claims")
+                                        info=f"The headline is always the first claim; up to {MAX_CLAIMS} claims "
+                                             f"of at most {MAX_CLAIM_CHARS:,} characters each.", elem_id="claims")
                     summary_mode = gr.Radio(list(SUMMARY_MODES), value="extractive", label="Summary",
                                             info="abstractive: one sentence from a small generator (a few seconds; the first "
                                                  "request loads it); withheld for the extractive one when it "
@@ -390,6 +451,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                            value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
                                            column_widths=["32px", "184px", "100px", "90px", "88px", "90px", "86px"])
+                    no_claim = gr.Markdown(elem_id="stance-note")
                     evidence_claim = gr.Radio([], label="Show the evidence for claim", visible=False,
                                               elem_id="evidence-claim")
                     evidence = gr.HighlightedText(label="Evidence: the sentences the claim was judged on",
@@ -397,6 +459,8 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                     event = gr.Label(label="Event type", num_top_classes=9, elem_id="event-label")
                     summary = gr.Markdown(label="Summary", elem_id="summary")
                     timings = gr.Markdown(elem_id="timings")
+                    with gr.Accordion("What the labels mean", open=False):
+                        gr.Markdown(LABELS_HELP, elem_id="labels-help")
                     with gr.Accordion("Raw result (JSON, as the API returns it)", open=False):
                         raw = gr.JSON(elem_id="raw-json")
             inputs = [article, headline, claims, summary_mode]
@@ -405,12 +469,13 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                               "the stance named first (the model does not always read it that way)",
                         example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
                         + [f"written as {e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
-            outputs = [stances, evidence_claim, evidence, event, summary, timings]
+            outputs = [stances, no_claim, evidence_claim, evidence, event, summary, timings]
             # the last answer is cleared first, so a request that fails leaves no stale result on the page
             analyze_button.click(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
                                  api_visibility="private").then(
                 service.analyze, inputs, raw, api_name="analyze").success(lambda result: render(result, analyzer),
                                                                          raw, outputs, api_visibility="private")
+            article_file.upload(article_from_file, article_file, article, queue=False, api_visibility="private")
             evidence_claim.input(evidence_panel, [raw, evidence_claim], evidence, queue=False,
                                  api_visibility="private")
             # a clicked example replaces the inputs, so the answer about the previous text goes too
@@ -441,9 +506,12 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                 return service.run_batch_file(upload, text_column, headline_column, claims_column, id_column,
                                               tasks, mode, fmt, progress)
 
-            run_button.click(run_batch_tab, [upload, text_column, headline_column, claims_column, id_column, tasks,
-                                             batch_mode, output_format], [results, report],
-                             api_name="batch", concurrency_limit=1).success(
+            # the last run's file, report and preview are cleared first, so a failed run leaves none of them
+            run_button.click(lambda: (None, "", results_preview(None)), None, [results, report, preview],
+                             queue=False, api_visibility="private").then(
+                run_batch_tab, [upload, text_column, headline_column, claims_column, id_column, tasks,
+                                batch_mode, output_format], [results, report],
+                api_name="batch", concurrency_limit=1).success(
                 results_preview, results, preview, api_visibility="private")
     return demo
 

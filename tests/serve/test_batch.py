@@ -433,3 +433,60 @@ def test_files_skip_the_pair_classifier_on_unrelated_claims_unless_asked(tiny_mo
     one.write_text("Floods hit Lagos.\n\nHeavy rain flooded Lagos on Monday.", encoding="utf-8")
     assert main(["predict", str(one), "--read-unrelated-pairs", *model_flags(tiny_models)]) == 2
     assert "--read-unrelated-pairs" in capsys.readouterr().err
+
+
+def test_files_that_are_not_tables_at_all_are_refused_whole(tiny_models, tmp_path, capsys):
+    """Binary data named .csv, a CSV named .jsonl and one pretty-printed JSON object: no invented rows."""
+    from serve.cli import main
+
+    flags = model_flags(tiny_models)
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(1, 32)) * 40)
+    comma = tmp_path / "table.jsonl"
+    comma.write_text("id,article\n1,Floods hit Lagos.\n", encoding="utf-8")
+    pretty = tmp_path / "pretty.jsonl"
+    pretty.write_text(json.dumps({"article": GOOD}, indent=2) + "\n", encoding="utf-8")
+    for source, message in ((binary, "its header is not text"), (comma, "not a JSON Lines file"),
+                            (pretty, "not a JSON Lines file")):
+        assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), *flags]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_csv_cut_off_inside_a_quoted_field_flags_its_last_row(tiny_models, tmp_path, read_output):
+    from serve.cli import main
+
+    source = tmp_path / "cut.csv"
+    source.write_text('id,article\nr1,"Floods hit Lagos. Homes were lost."\nr2,"Rates rose. The bank also acqui',
+                      encoding="utf-8")
+    assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), "--id-column", "id", "--tasks",
+                 "summary", *model_flags(tiny_models)]) == 1
+    first, last = read_output(tmp_path / "out.jsonl")
+    assert first["id"] == "r1" and first["error"] is None
+    assert last["id"] == "r2" and "ends inside this record's quoted field" in last["error"]
+
+
+def test_claims_given_as_an_object_are_an_error_row(tiny_models, tmp_path, read_output):
+    from serve.cli import main
+
+    source = tmp_path / "claims.jsonl"
+    source.write_text(json.dumps({"article": GOOD, "claims": {"a": 1}}) + "\n" + json.dumps({"article": GOOD}) + "\n",
+                      encoding="utf-8")
+    assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), "--claims-column", "claims",
+                 *model_flags(tiny_models)]) == 1
+    bad, good = read_output(tmp_path / "out.jsonl")
+    assert "must be a list of strings or text, got an object" in bad["error"] and good["error"] is None
+
+
+def test_a_file_name_that_is_not_utf8_is_read_like_any_other(tiny_models, tmp_path, read_output):
+    from serve.cli import main
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "ok.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "caf\udce9.txt").write_text(GOOD, encoding="utf-8", errors="strict")  # latin-1 byte 0xe9 in the name
+    for suffix in ("csv", "jsonl"):
+        out = tmp_path / f"out.{suffix}"
+        assert main(["predict", str(folder), "-o", str(out), "--tasks", "summary", *model_flags(tiny_models)]) == 0
+        rows = read_output(out)
+        assert sorted(r["id"] for r in rows) == ["caf\ufffd.txt", "ok.txt"] and not any(r["error"] for r in rows)

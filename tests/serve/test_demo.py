@@ -65,7 +65,8 @@ def test_rendering_shows_every_part(tiny_analyzer, seed_text):
     from serve.demo import DemoConfig, DemoService, render
 
     result = DemoService(tiny_analyzer, DemoConfig()).analyze(seed_text, "", "Putin visits Syria", "extractive")
-    table, choices, highlights, event, summary, timings = render(result)
+    table, note, choices, highlights, event, summary, timings = render(result)
+    assert note == ""  # claims were judged
     assert list(table.columns[:4]) == ["#", "claim", "stance", "related (from 0.3)"]  # the tiny model's gate
     assert {f"{label} if related" for label in STANCE_LABELS if label != "unrelated"} <= set(table.columns)
     assert len(table) == 2  # headline and the extra claim
@@ -85,8 +86,9 @@ def test_an_answer_without_claims_keeps_the_stance_table_header(tiny_analyzer):
     result = DemoService(tiny_analyzer, DemoConfig()).analyze("Floods hit the city. Many homes were lost.", "", "",
                                                               "extractive")
     assert result["stances"] == []
-    table = render(result, tiny_analyzer)[0]
+    table, note = render(result, tiny_analyzer)[:2]
     assert table.empty and list(table.columns) == list(empty_stance_table(tiny_analyzer).columns)
+    assert "No claim to judge" in note  # said where the table is, not only in the timings line
 
 
 def test_timings_say_which_part_of_a_gated_event_model_answered():
@@ -284,3 +286,24 @@ def test_a_repeated_article_says_its_sentences_came_from_the_cache(tiny_analyzer
     assert (first["article_cached"], again["article_cached"]) == (False, True)
     assert "came from the cache" not in timings_markdown(first)
     assert "came from the cache" in timings_markdown(again)
+
+
+def test_an_article_file_fills_the_article_box_or_names_what_is_wrong(tmp_path, monkeypatch):
+    import gradio as gr
+
+    from serve import demo
+
+    good = tmp_path / "story.txt"
+    good.write_text("Floods hit Lagos\n\nHeavy rain flooded the city.", encoding="utf-8")
+    assert demo.article_from_file(str(good)).startswith("Floods hit Lagos")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\xe9 owners protest".encode("latin-1"))
+    with pytest.raises(gr.Error, match="'latin.txt' is not valid UTF-8"):
+        demo.article_from_file(str(latin))
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00\x00 data")
+    with pytest.raises(gr.Error, match="binary data"):
+        demo.article_from_file(str(binary))
+    monkeypatch.setattr(demo, "MAX_ARTICLE_CHARS", 10)
+    with pytest.raises(gr.Error, match="longer than 10 characters"):
+        demo.article_from_file(str(good))

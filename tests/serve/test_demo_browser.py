@@ -89,6 +89,21 @@ def test_choosing_an_example_clears_the_answer_about_the_previous_text(page):
     expect(page.locator("#timings")).not_to_contain_text("Total")
 
 
+def test_an_article_without_a_headline_says_there_is_no_claim(page):
+    from playwright.sync_api import expect
+
+    page.locator("#article textarea").fill("heavy rain flooded the city on monday, and many homes were lost in the "
+                                           "night as the river rose.")
+    page.locator("#claims textarea").fill("")  # the last test's example filled in a claim
+    page.locator("#analyze").click()
+    expect(page.locator("#stance-note")).to_contain_text("No claim to judge", timeout=30_000)
+    page.locator("#headline textarea").fill("Floods hit the city")
+    page.locator("#analyze").click()
+    expect(page.locator("#stance-table")).to_contain_text("Floods hit the city", timeout=30_000)
+    expect(page.locator("#stance-note")).not_to_contain_text("No claim to judge")
+    page.locator("#headline textarea").fill("")
+
+
 def test_empty_article_shows_an_error_in_the_page(page):
     from playwright.sync_api import expect
 
@@ -119,3 +134,10 @@ def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
     expect(preview).to_contain_text("article is empty")
     expect(page.locator("#batch-report")).to_contain_text("2 rows")
     page.screenshot(path=str(SCREENSHOT.with_name("demo-batch.png")), full_page=True)
+    # a run that fails leaves nothing of the last one: neither its report nor its preview
+    page.get_by_label("Text column").fill("body")
+    page.locator("#run-batch").click()
+    expect(page.get_by_text("missing column").first).to_be_visible()
+    expect(page.locator("#batch-report")).not_to_contain_text("2 rows")
+    expect(preview).not_to_contain_text("Floods hit Lagos")
+    page.get_by_label("Text column").fill("article")

@@ -105,14 +105,18 @@ def test_a_one_line_file_explains_why_there_is_no_claim(flags, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--resume"], "--resume apply to a table or a folder, not to one article"),
-    (["--chunk-size", "8"], "--chunk-size apply to a table or a folder"),
+    (["--resume"], "--resume applies to a table or a folder, not to one article"),
+    (["--chunk-size", "8"], "--chunk-size applies to a table or a folder"),
+    (["--resume", "--text-column", "body"], "--resume, --text-column apply to a table or a folder"),
+    (["--claims-column", "claims"], "give its headline with --headline and claims with --claim"),
+    (["--id-column", "id"], "--id-column applies to a table or a folder"),
+    (["--threads", "-2"], "--threads must be 1 or more"),
     (["--claim", " "], "--claim is empty"),
 ])
 def test_options_one_article_would_ignore_are_refused(args, message, flags, tmp_path, capsys):
     article = tmp_path / "article.txt"
     article.write_text(ARTICLE, encoding="utf-8")
-    assert main(["predict", str(article), *args, *flags]) == 2
+    assert main(["predict", str(article), *flags, *args]) == 2  # args last: the fixture sets --threads too
     assert message in capsys.readouterr().err
 
 
