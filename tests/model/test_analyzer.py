@@ -220,7 +220,7 @@ def test_a_claim_longer_than_the_pair_classifier_reads_is_cut_not_a_crash(tiny_a
     (lambda a, t: a.analyze(t, claims=b"x"), "claims must be a list of strings"),
     (lambda a, t: a.analyze(t, tasks=None), "tasks must be a list"),
     (lambda a, t: a.analyze_batch([t]), "expected an ArticleInput, got str"),
-    (lambda a, t: a.analyze(t, claims=["x" * 2500]), "claim 1 is 2,500 characters"),
+    (lambda a, t: a.analyze(t, claims=["x" * 2500]), "a claim of 2,500 characters"),
 ])
 def test_wrong_python_inputs_are_input_errors(tiny_analyzer, seed_text, call, message):
     from model.errors import InputError
