@@ -154,36 +154,29 @@ class StanceTrainConfig:
         check_share(self, "attention_dropout")
 
 
-def _with_own_headlines(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int):
-    """``train`` and ``data`` plus ``config.own_headlines`` own-headline agree pairs (training side only)."""
+def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int, kind: str):
+    """``train`` and ``data`` plus the BBC News Summary training pairs of ``kind`` (training side only):
+    'own' adds ``config.own_headlines`` articles with their own headline (agree), 'contra' adds
+    ``config.contradictions`` articles with a claim they contradict (disagree)."""
     from model.errors import InputError
     from training.data.stance_data import merge_stance_data
-    from training.data.stance_own_headlines import OWN_HEADLINE_LABEL, own_headline_pairs
     from training.paths import bbc_summary_file
 
-    if OWN_HEADLINE_LABEL not in labels:
-        raise InputError(f"own-headline pairs are labelled '{OWN_HEADLINE_LABEL}', which the training data lacks "
+    if kind == "own":
+        from training.data.stance_own_headlines import OWN_HEADLINE_LABEL as label, own_headline_pairs as pairs
+
+        count, what = config.own_headlines, "own-headline"
+    else:
+        from training.data.stance_contradictions import CONTRADICTION_LABEL as label, contradiction_pairs as pairs
+
+        count, what = config.contradictions, "contradicting-claim"
+    if label not in labels:
+        raise InputError(f"{what} pairs are labelled '{label}', which the training data lacks "
                          f"(its labels: {list(labels)})")
-    path = bbc_summary_file(config.own_headline_data, "own-headline data")
-    own = own_headline_pairs(path, config.own_headlines, seed)
-    tqdm.write(f"added {len(own.examples)} own-headline agree pairs from {path}")
-    return merge_stance_data(train, own, "own:"), merge_stance_data(data, own, "own:")
-
-
-def _with_contradictions(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int):
-    """``train`` and ``data`` plus ``config.contradictions`` contradicted-article disagree pairs (training side only)."""
-    from model.errors import InputError
-    from training.data.stance_contradictions import CONTRADICTION_LABEL, contradiction_pairs
-    from training.data.stance_data import merge_stance_data
-    from training.paths import bbc_summary_file
-
-    if CONTRADICTION_LABEL not in labels:
-        raise InputError(f"contradicting-claim pairs are labelled '{CONTRADICTION_LABEL}', which the training data "
-                         f"lacks (its labels: {list(labels)})")
-    path = bbc_summary_file(config.own_headline_data, "contradicted-article data")
-    added = contradiction_pairs(path, config.contradictions, seed)
-    tqdm.write(f"added {len(added.examples)} contradicting-claim disagree pairs from {path}")
-    return merge_stance_data(train, added, "contra:"), merge_stance_data(data, added, "contra:")
+    path = bbc_summary_file(config.own_headline_data, f"{what} data")
+    added = pairs(path, count, seed)
+    tqdm.write(f"added {len(added.examples)} {what} {label} pairs from {path}")
+    return merge_stance_data(train, added, f"{kind}:"), merge_stance_data(data, added, f"{kind}:")
 
 
 @dataclass
@@ -338,9 +331,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         data = merge_stance_data(data, extra)
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
     if config.own_headlines:
-        train, data = _with_own_headlines(config, train, data, labels, loop.seed)
+        train, data = _with_news_pairs(config, train, data, labels, loop.seed, "own")
     if config.contradictions:
-        train, data = _with_contradictions(config, train, data, labels, loop.seed)
+        train, data = _with_news_pairs(config, train, data, labels, loop.seed, "contra")
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
