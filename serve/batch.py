@@ -391,7 +391,8 @@ def add_predict_parser(sub) -> None:
                              "sentence (withheld for the extractive one when it names something the article does "
                              "not); none")
     table = parser.add_argument_group("a table or a folder (columns: tables only)")
-    table.add_argument("--text-column", default="article", help="column with the article text (default: article)")
+    table.add_argument("--text-column", default=Columns.text,
+                       help=f"column with the article text (default: {Columns.text})")
     table.add_argument("--headline-column", default=None, help="column with the headline (optional)")
     table.add_argument("--claims-column", default=None,
                        help="column with claims: a list, a JSON list, or claims separated by ' || ' (optional)")
@@ -423,7 +424,7 @@ def _check_option_combinations(args: argparse.Namespace, single: bool) -> None:
                                             ("--workers", args.workers != DEFAULT_WORKERS),
                                             ("--backend", args.backend != "local"),
                                             ("--read-unrelated-pairs", args.read_unrelated_pairs),
-                                            ("--text-column", args.text_column != "article"),
+                                            ("--text-column", args.text_column != Columns.text),
                                             ("--headline-column", args.headline_column),
                                             ("--claims-column", args.claims_column),
                                             ("--id-column", args.id_column)) if given]

@@ -278,18 +278,31 @@ def _csv_text(handle: BinaryIO) -> TextIO:
     return io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _read_csv_records(text: TextIO, suffix: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of every record, the header first; blank lines are not records. Quoted fields may
-    span lines."""
+def _read_csv_records(text: TextIO, suffix: str) -> Iterator[tuple[int, list[str], list[str]]]:
+    """(line number, fields, the text lines it was read from) of every record, the header first; blank lines are
+    not records. Quoted fields may span lines."""
     csv.field_size_limit(2**31 - 1)  # an article can be longer than the module's default field limit
-    records = csv.reader(text, delimiter="\t" if suffix == ".tsv" else ",")
-    for record in records:
+    taken: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            taken.append(line)
+            yield line
+
+    records = csv.reader(lines(), delimiter=_delimiter(suffix))
+    for record in records:  # the reader reads no further than the record it returns
+        read, taken[:] = taken[:], []
         if record:
-            yield records.line_num, record
+            yield records.line_num, record, read
 
 
-def _csv_records(path: Path, suffix: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of every record of a CSV or TSV file, the header first (see _read_csv_records)."""
+def _delimiter(suffix: str) -> str:
+    return "\t" if suffix == ".tsv" else ","
+
+
+def _csv_records(path: Path, suffix: str) -> Iterator[tuple[int, list[str], list[str]]]:
+    """(line number, fields, text lines) of every record of a CSV or TSV file, the header first (see
+    _read_csv_records)."""
     with path.open("rb") as handle:
         yield from _read_csv_records(_csv_text(handle), suffix)
 
@@ -333,10 +346,10 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
     row = 0
     records = _csv_records(path, suffix)
     try:
-        end, header = next(records, (0, []))
-        for (line, record), last in _flag_last(records):
+        end, header, _ = next(records, (0, [], []))
+        for (line, record, read), last in _flag_last(records):
             start, end = end + 1, line  # the record's first and last line
-            if last and _ends_inside_quotes(path, suffix, start):
+            if last and _ends_inside_quotes(read, suffix):
                 item = InputRow(row=row, id=_broken_record_id(record, header, columns, row), error=(
                     f"line {start}: the file ends inside this record's quoted field (a quote never closed, or the "
                     "file cut short), so its text may be incomplete; not analysed"))
@@ -369,18 +382,13 @@ def _flag_last(items: Iterator) -> Iterator[tuple[Any, bool]]:
         yield previous, True
 
 
-def _ends_inside_quotes(path: Path, suffix: str, first_line: int) -> bool:
-    """Whether the CSV text from line ``first_line`` (1-based) to the end finishes inside a quoted field, which the
-    lenient reader would take as complete."""
-    with path.open("rb") as handle:
-        text = _csv_text(handle)
-        for _ in range(first_line - 1):
-            text.readline()
-        try:
-            for _ in csv.reader(text, delimiter="\t" if suffix == ".tsv" else ",", strict=True):
-                pass
-        except csv.Error as err:
-            return "unexpected end of data" in str(err)
+def _ends_inside_quotes(lines: list[str], suffix: str) -> bool:
+    """Whether a record's text ``lines`` end inside a quoted field, which the lenient reader takes as complete."""
+    try:
+        for _ in csv.reader(lines, delimiter=_delimiter(suffix), strict=True):
+            pass
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
     return False
 
 

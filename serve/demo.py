@@ -28,7 +28,7 @@ from serve.batch import BatchConfig, run_batch
 from serve.batch_read import INPUT_SUFFIXES, Columns
 from serve.examples import STANCE_EXAMPLES, demo_examples, seed_article
 from serve.model_flags import add_model_flags, model_spec_from_args
-from serve.single import related_text, threshold_text
+from serve.single import read_capped, related_text, threshold_text
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -385,8 +385,7 @@ def article_from_file(path: str | None) -> str:
     name = Path(path).name
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_ARTICLE_CHARS * 4 + 1)  # UTF-8 takes at most 4 bytes a character
-        text = decode_text(data, f"'{name}'")
+            text = decode_text(read_capped(handle, f"'{name}'"), f"'{name}'")
         if len(text) > MAX_ARTICLE_CHARS:
             raise InputError(f"'{name}' is longer than {MAX_ARTICLE_CHARS:,} characters; NewsLens reads one article "
                              "at a time (use the Batch tab or `newslens predict` for files of many)")
