@@ -148,25 +148,34 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
     dev = card["dev_metrics"]
     card["dev_summary"] = {"macro_f1": dev["macro_f1"], "fnc_percent": dev.get("fnc_percent")}
     return _finish(args, "NewsLens stance model", card, {
-        "Data": f"{source}: {card['trained_on']['pairs']} training pairs{_added_pairs(config)}; "
+        "Data": f"{source}: {card['trained_on']['pairs']} training pairs{_added_pairs(config, card['trained_on'])}; "
                 f"{card['trained_on']['dev_pairs']} dev pairs "
                 + ("held out by story (no claim and no body on both sides)" if config.dev_split == "story"
                    else "held out by body") + f" (seed {card['trained_on']['split_seed']}). The test split was not used."
                 + _spread_sentence(card["trained_on"].get("dev_label_spread", {}))
                 + (" A linear stacker (pair classifier output, relatedness features, lexical hedging/refuting cues) "
-                   f"was fitted on the dev pairs: {card['stacker']}." if card.get("stacker") else ""),
+                   f"was fitted on the dev pairs{_stacker_news_words(card['trained_on'])}: {card['stacker']}."
+                   if card.get("stacker") else ""),
         "Model": _stance_model_sentence(config),
         "Dev metrics": f"macro-F1 {dev['macro_f1']:.4f}" + (f", FNC {dev['fnc_percent']:.2f}% of max" if "fnc_percent" in dev else ""),
     }, started, loop, config)
 
 
-def _added_pairs(config) -> str:
+def _added_pairs(config, trained_on: dict) -> str:
     """' (including ...)' naming the pairs that joined the training side only, for the model card."""
-    added = ([f"{config.own_headlines} own-headline agree pairs from the BBC News Summary training split"]
+    bbc = "from the BBC News Summary training split"
+    added = ([f"{trained_on.get('own_pairs', config.own_headlines)} own-headline agree pairs {bbc}"]
              if config.own_headlines else []) + (
-        [f"{config.contradictions} contradicting-claim disagree pairs from the BBC News Summary training split"]
+        [f"{trained_on.get('contra_pairs', config.contradictions)} contradicting-claim disagree pairs {bbc}"]
         if config.contradictions else []) + ([f"the pairs of {config.extra_train}"] if config.extra_train else [])
     return f" (including {' and '.join(added)}, training side only)" if added else ""
+
+
+def _stacker_news_words(trained_on: dict) -> str:
+    """' and on N news pairs ...' when the stacker also read held-out BBC pairs, for the model card."""
+    count = trained_on.get("stacker_news_pairs")
+    return (f" and on {count} pairs of BBC News Summary training articles held out from every training pair (own "
+            "headline, agree; contradicting claim, disagree)" if count else "")
 
 
 def _stance_model_sentence(config) -> str:

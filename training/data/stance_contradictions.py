@@ -47,10 +47,11 @@ def load_claims(path: Path | None = None) -> dict[str, dict]:
 
 
 def contradiction_pairs(path: Path, count: int | None, seed: int, split: str = "train",
-                        claims_path: Path | None = None) -> StanceData:
+                        claims_path: Path | None = None, exclude: frozenset[str] = frozenset()) -> StanceData:
     """Up to ``count`` (None: all) (contradicting claim, body) pairs labelled disagree for the articles of one split
-    of a BBC News Summary style file, drawn with ``seed``. A claim written for an article of another split is never
-    used, so the split's articles stay where the summary model keeps them."""
+    of a BBC News Summary style file, drawn with ``seed``; articles whose id is in ``exclude`` are left out. A claim
+    written for an article of another split is never used, so the split's articles stay where the summary model
+    keeps them."""
     if count is not None and count < 0:
         raise ValueError("count must be 0 or more")
     claims = load_claims(claims_path)
@@ -60,7 +61,7 @@ def contradiction_pairs(path: Path, count: int | None, seed: int, split: str = "
     examples, bodies = [], {}
     for article in splits[split]:
         written = claims.get(article.id)
-        if written is None or written["split"] != split or article.article in held_out:
+        if written is None or written["split"] != split or article.article in held_out or article.id in exclude:
             continue
         _, body = split_headline(clean_article(article.article, f"{path}: article {article.id}"))
         bodies[article.id] = body
@@ -71,3 +72,18 @@ def contradiction_pairs(path: Path, count: int | None, seed: int, split: str = "
     random.Random(seed).shuffle(examples)
     kept = examples[:count]
     return StanceData(kept, {e.body_id: bodies[e.body_id] for e in kept})
+
+
+def stacker_news_pairs(path: Path, count: int, seed: int) -> StanceData:
+    """``count`` training-split articles that have a contradicting claim, each as two pairs: its own headline
+    (agree, unless the headline is a question) and the claim it contradicts (disagree). Drawn in an order of their
+    own (not the training draw's), for the stacker to learn from pairs the pair classifier never trained on; the
+    caller leaves these articles out of the training pairs."""
+    from training.data.stance_own_headlines import own_headline_pairs
+
+    contra = contradiction_pairs(path, None, seed + 1)
+    contra.examples = contra.examples[:count]
+    ids = frozenset(e.body_id for e in contra.examples)
+    own = own_headline_pairs(path, None, seed)
+    examples = [e for e in own.examples if e.body_id in ids] + contra.examples
+    return StanceData(examples, {e.body_id: contra.bodies[e.body_id] for e in contra.examples})

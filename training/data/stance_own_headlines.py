@@ -19,14 +19,18 @@ from training.data.summary_data import bbc_splits
 OWN_HEADLINE_LABEL = "agree"
 
 
-def own_headline_pairs(path: Path, count: int | None, seed: int, split: str = "train") -> StanceData:
+def own_headline_pairs(path: Path, count: int | None, seed: int, split: str = "train",
+                       exclude: frozenset[str] = frozenset()) -> StanceData:
     """Up to ``count`` (None: all) (headline, body) pairs labelled agree from one split of a BBC News Summary style
-    file (JSONL with an ``article`` field whose first line is the title), drawn with ``seed``."""
+    file (JSONL with an ``article`` field whose first line is the title), drawn with ``seed``; articles whose id is
+    in ``exclude`` are left out."""
     if count is not None and count < 0:
         raise ValueError("count must be 0 or more")
     articles = bbc_splits(Path(path))[split]
     examples, bodies = [], {}
     for article in articles:
+        if article.id in exclude:
+            continue
         headline, body = split_headline(clean_article(article.article, f"{path}: article {article.id}"))
         if headline is None or headline.endswith("?"):
             continue
