@@ -60,7 +60,9 @@ class StanceTrainConfig:
     stack_news: hold this many BBC News Summary training articles (ones with a contradicting claim) out of the
         own-headline and contradiction training pairs, and fit the stacker on their pairs (own headline, agree;
         contradicting claim, disagree) beside the dev pairs, so it learns from news pairs the pair classifier
-        never trained on. Offsets, threshold and dev metrics still read dev only. Needs stack. 0: none.
+        never trained on. The stacker's C and offsets, the threshold and dev metrics still read dev only. Needs
+        stack. 0: none.
+    stack_news_weight: the weight of each of those pairs in the stacker's fit (a dev pair weighs 1).
     own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
         which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
@@ -112,6 +114,7 @@ class StanceTrainConfig:
     own_headlines: int = 0
     contradictions: int = 0
     stack_news: int = 0
+    stack_news_weight: float = 1.0
     own_headline_data: str = ""
     init: str = "base"
     stack: bool = True
@@ -157,7 +160,7 @@ class StanceTrainConfig:
         if self.dev_precision not in PRECISIONS:
             raise ValueError(f"dev_precision must be one of {', '.join(map(repr, PRECISIONS))}")
         check_at_least(self, 0, "class_weight_power", "lora_rank", "own_headlines", "contradictions",
-                       "stack_news")
+                       "stack_news", "stack_news_weight")
         check_at_least(self, 1, "max_train_samples")
         check_share(self, "attention_dropout")
 
@@ -188,8 +191,8 @@ def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceD
     return merge_stance_data(train, added, f"{kind}:"), merge_stance_data(data, added, f"{kind}:")
 
 
-def _stacker_news(config: StanceTrainConfig, dev: StanceData, data: StanceData, labels, seed: int):
-    """(dev plus the stacker's news pairs, data plus them, the ids of their articles), for ``config.stack_news``."""
+def _stacker_news(config: StanceTrainConfig, data: StanceData, labels, seed: int):
+    """(the stacker's news pairs, ``data`` plus them), their body ids prefixed 'stack:', for ``config.stack_news``."""
     from model.errors import InputError
     from training.data.stance_contradictions import stacker_news_pairs
     from training.data.stance_data import merge_stance_data
@@ -200,8 +203,7 @@ def _stacker_news(config: StanceTrainConfig, dev: StanceData, data: StanceData, 
         raise InputError(f"the stacker's news pairs are labelled agree and disagree; the training data lacks {missing}")
     news = stacker_news_pairs(bbc_summary_file(config.own_headline_data, "stacker news data"), config.stack_news, seed)
     tqdm.write(f"held out {len(news.bodies)} BBC training articles for the stacker: {len(news.examples)} pairs")
-    return (merge_stance_data(dev, news, "stack:"), merge_stance_data(data, news, "stack:"),
-            frozenset(news.bodies))
+    return merge_stance_data(StanceData([], {}), news, "stack:"), merge_stance_data(data, news, "stack:")
 
 
 @dataclass
@@ -355,10 +357,11 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         train = merge_stance_data(train, extra)
         data = merge_stance_data(data, extra)
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
-    stack_dev, held, news_counts = dev, frozenset(), {}
+    stack_news, held, news_counts = None, frozenset(), {}
     if config.stack_news:
-        stack_dev, data, held = _stacker_news(config, dev, data, labels, loop.seed)
-        news_counts["stacker_news_pairs"] = len(stack_dev.examples) - len(dev.examples)
+        stack_news, data = _stacker_news(config, data, labels, loop.seed)
+        held = frozenset(body[len("stack:"):] for body in stack_news.bodies)
+        news_counts["stacker_news_pairs"] = len(stack_news.examples)
     for kind, wanted in (("own", config.own_headlines), ("contra", config.contradictions)):
         if wanted:
             before = len(train.examples)
@@ -470,9 +473,12 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         from training.stance_stack import stack_model
 
         with dev_reader(pairs, config.dev_precision):
-            stacked = stack_model(model, stack_dev, views, claim_vecs, loop.seed, config.stack_folds)
+            stacked = stack_model(model, dev, views, claim_vecs, loop.seed, config.stack_folds, stack_news,
+                                  config.stack_news_weight)
         if stacked is not None:
-            stack_note = {"dev_pairs": stacked.n_pairs, "c": stacked.c, "folds_grouped_by": stacked.folds_grouped_by,
+            stack_note = {"dev_pairs": stacked.n_pairs, **({"news_pairs": stacked.extra_pairs, "news_weight":
+                                                             config.stack_news_weight} if stacked.extra_pairs else {}),
+                          "c": stacked.c, "folds_grouped_by": stacked.folds_grouped_by,
                           "fold_groups": stacked.groups,
                           "pair_classifier_macro_f1": round(stacked.pair_only_macro_f1, 4),
                           "stacked_out_of_fold_macro_f1": round(stacked.folds_macro_f1, 4)}
@@ -480,7 +486,9 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                 stack_note["mirror_averaged_macro_f1"] = round(stacked.mirror_macro_f1, 4)
             mirrored = ("" if stacked.mirror_macro_f1 is None
                         else f", {stacked.mirror_macro_f1:.4f} (both views averaged)")
-            tqdm.write(f"stacker on {stacked.n_pairs} dev pairs: related macro-F1 {stacked.pair_only_macro_f1:.4f} "
+            news = (f" (and {stacked.extra_pairs} news pairs at weight {config.stack_news_weight:g} in its fits)"
+                    if stacked.extra_pairs else "")
+            tqdm.write(f"stacker on {stacked.n_pairs} dev pairs{news}: related macro-F1 {stacked.pair_only_macro_f1:.4f} "
                        f"(pair classifier{mirrored}) -> {stacked.folds_macro_f1:.4f} (stacked, out of fold), "
                        f"C={stacked.c}, folds by {stacked.folds_grouped_by} ({stacked.groups} groups)")
     if lm_reader is not None and model.stacker is None:  # only the stacker reads the probe
@@ -522,6 +530,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "own_headlines": config.own_headlines,
                                              "contradictions": config.contradictions,
                                              "stack_news": config.stack_news,
+                                             "stack_news_weight": config.stack_news_weight,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,

