@@ -261,8 +261,11 @@ def stance_table(result: dict) -> pd.DataFrame:
 STANCE_COLOURS = {"agree": "#86efac", "disagree": "#fca5a5", "discuss": "#93c5fd", "unrelated": "#d4d4d8"}
 OTHER_COLOUR = "#fcd34d"
 GATED_OUT_NOTE = " (its closest sentences; the claim is not about the article)"
+CHOOSER_MAX_EM = 14
 # Gradio's highlighted text breaks lines inside words (word-break: break-all); evidence reads as prose instead.
-DEMO_CSS = "#evidence .textfield { word-break: normal; overflow-wrap: anywhere; }"
+# With dozens of claims the evidence chooser would push the evidence off the screen: it scrolls inside its own box.
+DEMO_CSS = ("#evidence .textfield { word-break: normal; overflow-wrap: anywhere; }\n"
+            f"#evidence-claim {{ max-height: {CHOOSER_MAX_EM}em; overflow-y: auto; }}")
 
 
 def _chosen_stance(result: dict, claim: int) -> dict | None:

@@ -76,6 +76,16 @@ def test_evidence_follows_the_claim_chosen_below_the_table(page):
     chooser.get_by_text("2: Russia will keep all its troops in Syria").click()
     expect(page.locator("#evidence")).to_contain_text("claim 2:")
     expect(page.locator("#evidence")).not_to_contain_text("claim 1:")
+    # forty claims: the chooser scrolls inside a box of its own instead of pushing the evidence down the page
+    page.locator("#claims textarea").fill("\n".join(f"Russia keeps {n} bases in Syria" for n in range(2, 42)))
+    page.locator("#analyze").click()
+    expect(chooser).to_contain_text("41: Russia keeps 41 bases in Syria", timeout=120_000)
+    limit = chooser.evaluate("e => parseFloat(getComputedStyle(e).maxHeight)")
+    assert 100 < limit < 400, limit  # the demo's CSS reached the chooser
+    assert chooser.bounding_box()["height"] <= limit + 4
+    assert chooser.evaluate("e => e.scrollHeight > e.clientHeight"), "forty claims fit without scrolling?"
+    chooser.get_by_text("41: Russia keeps 41 bases in Syria").click()
+    expect(page.locator("#evidence")).to_contain_text("claim 41:")
     page.locator("#claims textarea").fill("")
 
 
