@@ -67,13 +67,13 @@ def fit_stacker(feats: np.ndarray, gold: np.ndarray, groups: list[str], n_labels
 
     labels = list(range(n_labels))
     scored = np.ones(len(gold), dtype=bool) if scored is None else scored
-    weight = np.ones(len(gold)) if weight is None else weight
     splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
     best = (-1.0, grid[0], None)
     for c in grid:
         oof = np.zeros((len(gold), n_labels), dtype=np.float32)
         for tr, te in splitter.split(feats, gold, groups):
-            oof[te] = _fit(feats[tr], gold[tr], c, n_labels, seed, weight[tr]).logits(feats[te])
+            oof[te] = _fit(feats[tr], gold[tr], c, n_labels, seed, None if weight is None else weight[tr]).logits(
+                feats[te])
         score = classification_report(gold[scored].tolist(), oof[scored].argmax(1).tolist(), labels)["macro_f1"]
         if score > best[0]:
             best = (score, c, oof)
@@ -94,15 +94,15 @@ def stack_model(model: StanceModel, dev: StanceData, views, claim_vecs, seed: in
     ``extra_weight`` each, but C, the offsets and the scores returned read ``dev`` only."""
     both = dev if extra is None else StanceData(dev.examples + extra.examples, {})
     feats, gold, probs, mirrored, claims, stories = dev_stack_inputs(model, both, views, claim_vecs)
-    index = set(model.pairs.labels)
-    scored = np.array([True] * sum(e.label in index for e in dev.examples)
-                      + [False] * (len(gold) - sum(e.label in index for e in dev.examples)))
+    known = set(model.pairs.labels)
+    from_dev = sum(e.label in known for e in dev.examples)  # dev's rows come first
+    scored = np.arange(len(gold)) < from_dev
     if scored.sum() < MIN_STACK_PAIRS or len(set(claims)) < 5 or len(set(gold[scored].tolist())) < 2:
         return None
     by_story = folds == "story" and len(set(stories)) >= MIN_STORIES
     grouped_by, groups = ("story", stories) if by_story else ("claim", claims)
     n_labels = len(model.pairs.labels)
-    weight = np.where(scored, 1.0, extra_weight)
+    weight = None if extra is None else np.where(scored, 1.0, extra_weight)  # None: the shipped, unweighted fit
     stacker, score, c = fit_stacker(feats, gold, groups, n_labels, seed, weight=weight, scored=scored)
     macro = lambda p: classification_report(gold[scored].tolist(), p[scored].argmax(1).tolist(), list(range(n_labels)))["macro_f1"]  # noqa: E731
     model.stacker = stacker
