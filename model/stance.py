@@ -116,6 +116,8 @@ class StanceModel:
     they are averaged). It doubles the pair classifier's work and needs agree, disagree and discuss labels.
     lm_reader: a language model's probe over the same (claim, evidence) pairs, whose log-probabilities the stacker
     reads beside the pair classifier's (it needs a stacker; without one it is not used).
+    disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words fire
+    (model.stance_stacker.stack_features); needs a disagree label. Models saved before it read without.
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class StanceModel:
         mirror: bool = False,
         lm_reader: LMPairReader | None = None,
         sentence_model: str | None = None,
+        disagree_inputs: bool = False,
     ):
         """``sentence_model`` is the encoder whose sentence vectors the evidence choice and the gate read (the
         article views); None: the pair classifier's own base model, as in every model trained before the two could
@@ -136,7 +139,10 @@ class StanceModel:
             raise ValueError("a relatedness gate needs an unrelated label and vice versa")
         if mirror and flip_permutation(pairs.labels) is None:
             raise ValueError(f"mirror needs the labels agree, disagree and discuss; this model has {list(pairs.labels)}")
+        if disagree_inputs and "disagree" not in pairs.labels:
+            raise ValueError(f"disagree_inputs needs a disagree label; this model has {list(pairs.labels)}")
         self.mirror = mirror
+        self.disagree_inputs = disagree_inputs
         self.pairs = pairs
         self.gate = gate
         self.unrelated_label = unrelated_label
@@ -228,7 +234,9 @@ class StanceModel:
                 texts = evidence_texts(articles, evidence)
                 rows = np.flatnonzero(read)
                 lm[rows] = self.lm_reader.log_probabilities([claims[i] for i in rows], [texts[i] for i in rows])
-        return stack_features(probs.numpy(), related_feats, cues, None if mirrored is None else mirrored.numpy(), lm)
+        disagree = self.pairs.labels.index("disagree") if self.disagree_inputs else None
+        return stack_features(probs.numpy(), related_feats, cues, None if mirrored is None else mirrored.numpy(), lm,
+                              disagree)
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         tensors = {f"pairs.{k}": v for k, v in self.pairs.trained_state().items()}
@@ -250,6 +258,7 @@ class StanceModel:
             **({"lora": {"rank": self.pairs.lora_rank, "alpha": self.pairs.lora_alpha}} if self.pairs.lora_rank else {}),
             "evidence": asdict(self.evidence_settings),
             "mirror": self.mirror,
+            **({"disagree_inputs": True} if self.disagree_inputs else {}),
             **({"lm_pairs": asdict(self.lm_reader.config)} if self.lm_reader is not None else {}),
             **(extra_config or {}),
         }
@@ -272,4 +281,5 @@ class StanceModel:
         # the sentence encoder: named since pair models could differ from it; before, the training record's base model
         sentence_model = config.get("sentence_model") or config.get("training", {}).get("train_config", {}).get("base_model")
         return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker,
-                   mirror=bool(config.get("mirror", False)), lm_reader=lm_reader, sentence_model=sentence_model)
+                   mirror=bool(config.get("mirror", False)), lm_reader=lm_reader, sentence_model=sentence_model,
+                   disagree_inputs=bool(config.get("disagree_inputs", False)))

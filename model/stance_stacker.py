@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.stance_cues import CUE_FEATURES
+
 
 @dataclass
 class LinearStacker:
@@ -42,12 +44,22 @@ class LinearStacker:
         return cls(get("mean"), get("scale"), get("coef"), get("intercept"), get("offsets"))
 
 
+# refuting words in the body or in the evidence (model.stance_cues.CUE_FEATURES)
+REFUTE_CUES = (CUE_FEATURES.index("body_refute"), CUE_FEATURES.index("evidence_refute"))
+
+
 def stack_features(pair_probs: np.ndarray, relatedness: np.ndarray, cues: np.ndarray,
-                   mirrored: np.ndarray | None = None, lm_log_probs: np.ndarray | None = None) -> np.ndarray:
+                   mirrored: np.ndarray | None = None, lm_log_probs: np.ndarray | None = None,
+                   disagree: int | None = None) -> np.ndarray:
     """Rows of [log pair probabilities, relatedness features, cue features], then the log probabilities of the
     mirrored (refuted-claim) view when there is one, then the language-model probe's log probabilities when there
-    is one."""
+    is one. With ``disagree`` (its column in the pair probabilities), two more inputs last: the log probability of
+    disagree where no refuting word fires in body or evidence, and the same times their count, so the stacker can
+    weigh the pair classifier's disagree apart from FNC-1-style debunking (EXPERIMENTS.md, session 30)."""
     logs = lambda p: np.log(np.clip(p, 1e-6, 1.0))  # noqa: E731
     parts = [logs(pair_probs), relatedness, cues] + ([] if mirrored is None else [logs(mirrored)])
     parts += [] if lm_log_probs is None else [np.maximum(lm_log_probs, np.log(1e-6))]
+    if disagree is not None:
+        log_disagree, refuting = logs(pair_probs)[:, disagree], cues[:, list(REFUTE_CUES)].sum(1)
+        parts.append(np.stack([log_disagree * (refuting == 0), log_disagree * refuting], 1))
     return np.hstack(parts).astype(np.float32)

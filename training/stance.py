@@ -63,6 +63,8 @@ class StanceTrainConfig:
         never trained on. The stacker's C and offsets, the threshold and dev metrics still read dev only. Needs
         stack. 0: none.
     stack_news_weight: the weight of each of those pairs in the stacker's fit (a dev pair weighs 1).
+    stack_disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words
+        fire in body or evidence (model.stance_stacker.stack_features). Needs stack and a disagree label.
     own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
         which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
@@ -115,6 +117,7 @@ class StanceTrainConfig:
     contradictions: int = 0
     stack_news: int = 0
     stack_news_weight: float = 1.0
+    stack_disagree_inputs: bool = False
     own_headline_data: str = ""
     init: str = "base"
     stack: bool = True
@@ -151,6 +154,8 @@ class StanceTrainConfig:
             raise ValueError("frozen_layers must be 0 or more")
         if self.claim_bias < 0:
             raise ValueError("claim_bias must be 0 or more")
+        if self.stack_disagree_inputs and not self.stack:
+            raise ValueError("stack_disagree_inputs needs stack: the stacker is what reads them")
         if self.stack_news and not self.stack:
             raise ValueError("stack_news needs stack: the stacker is what reads those pairs")
         if self.lm_probe and not self.stack:
@@ -335,6 +340,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     labels = sorted({e.label for e in data.examples})
     unrelated = config.unrelated_label if config.unrelated_label in labels else None
     pair_labels = tuple(label for label in labels if label != unrelated)
+    if config.stack_disagree_inputs and "disagree" not in pair_labels:
+        from model.errors import InputError
+
+        raise InputError(f"--stance-stack-disagree-inputs needs a 'disagree' label; the data has {labels}")
     if unrelated is None and config.unrelated_label:
         tqdm.write(f"note: no '{config.unrelated_label}' label in the data, so no relatedness gate: the pair classifier "
                    "alone decides every label (--stance-unrelated-label names the label a gate would decide)")
@@ -467,7 +476,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                              if config.lm_probe and probe_items else (None, None))
     # Threshold tuning and dev report for the whole model.
     model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror, lm_reader=lm_reader,
-                        sentence_model=config.base_model)
+                        sentence_model=config.base_model, disagree_inputs=config.stack_disagree_inputs)
     stack_note = None
     if config.stack:
         from training.stance_stack import stack_model
@@ -531,6 +540,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "contradictions": config.contradictions,
                                              "stack_news": config.stack_news,
                                              "stack_news_weight": config.stack_news_weight,
+                                             "stack_disagree_inputs": config.stack_disagree_inputs,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,

