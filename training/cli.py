@@ -164,9 +164,9 @@ def _train_stance(args, loop: LoopConfig, file_values: dict | None) -> int:
 def _added_pairs(config, trained_on: dict) -> str:
     """' (including ...)' naming the pairs that joined the training side only, for the model card."""
     bbc = "from the BBC News Summary training split"
-    added = ([f"{trained_on.get('own_pairs', config.own_headlines)} own-headline agree pairs {bbc}"]
+    added = ([f"{trained_on['own_pairs']} own-headline agree pairs {bbc}"]
              if config.own_headlines else []) + (
-        [f"{trained_on.get('contra_pairs', config.contradictions)} contradicting-claim disagree pairs {bbc}"]
+        [f"{trained_on['contra_pairs']} contradicting-claim disagree pairs {bbc}"]
         if config.contradictions else []) + ([f"the pairs of {config.extra_train}"] if config.extra_train else [])
     return f" (including {' and '.join(added)}, training side only)" if added else ""
 

@@ -197,7 +197,8 @@ def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceD
 
 
 def _stacker_news(config: StanceTrainConfig, data: StanceData, labels, seed: int):
-    """(the stacker's news pairs, ``data`` plus them), their body ids prefixed 'stack:', for ``config.stack_news``."""
+    """(the stacker's news pairs with their body ids prefixed 'stack:', ``data`` plus them, the ids of their
+    articles), for ``config.stack_news``."""
     from model.errors import InputError
     from training.data.stance_contradictions import stacker_news_pairs
     from training.data.stance_data import merge_stance_data
@@ -208,7 +209,8 @@ def _stacker_news(config: StanceTrainConfig, data: StanceData, labels, seed: int
         raise InputError(f"the stacker's news pairs are labelled agree and disagree; the training data lacks {missing}")
     news = stacker_news_pairs(bbc_summary_file(config.own_headline_data, "stacker news data"), config.stack_news, seed)
     tqdm.write(f"held out {len(news.bodies)} BBC training articles for the stacker: {len(news.examples)} pairs")
-    return merge_stance_data(StanceData([], {}), news, "stack:"), merge_stance_data(data, news, "stack:")
+    return (merge_stance_data(StanceData([], {}), news, "stack:"), merge_stance_data(data, news, "stack:"),
+            frozenset(news.bodies))
 
 
 @dataclass
@@ -368,8 +370,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         tqdm.write(f"added {len(extra.examples)} extra training pairs from {config.extra_train}")
     stack_news, held, news_counts = None, frozenset(), {}
     if config.stack_news:
-        stack_news, data = _stacker_news(config, data, labels, loop.seed)
-        held = frozenset(body[len("stack:"):] for body in stack_news.bodies)
+        stack_news, data, held = _stacker_news(config, data, labels, loop.seed)
         news_counts["stacker_news_pairs"] = len(stack_news.examples)
     for kind, wanted in (("own", config.own_headlines), ("contra", config.contradictions)):
         if wanted:
