@@ -57,9 +57,10 @@ def stack_features(pair_probs: np.ndarray, relatedness: np.ndarray, cues: np.nda
     disagree where no refuting word fires in body or evidence, and the same times their count, so the stacker can
     weigh the pair classifier's disagree apart from FNC-1-style debunking (EXPERIMENTS.md, session 30)."""
     logs = lambda p: np.log(np.clip(p, 1e-6, 1.0))  # noqa: E731
-    parts = [logs(pair_probs), relatedness, cues] + ([] if mirrored is None else [logs(mirrored)])
+    log_pairs = logs(pair_probs)
+    parts = [log_pairs, relatedness, cues] + ([] if mirrored is None else [logs(mirrored)])
     parts += [] if lm_log_probs is None else [np.maximum(lm_log_probs, np.log(1e-6))]
     if disagree is not None:
-        log_disagree, refuting = logs(pair_probs)[:, disagree], cues[:, list(REFUTE_CUES)].sum(1)
+        log_disagree, refuting = log_pairs[:, disagree], cues[:, list(REFUTE_CUES)].sum(1)
         parts.append(np.stack([log_disagree * (refuting == 0), log_disagree * refuting], 1))
     return np.hstack(parts).astype(np.float32)
