@@ -57,7 +57,8 @@ def add_evaluate_parser(sub) -> None:
     parser.add_argument("--record", action="store_true",
                         help="also add the result to the model card (README.md) and evaluation-<split>.json in the model folder")
     parser.add_argument("--baselines", action="store_true",
-                        help="also train and score the TF-IDF baselines on the same training data")
+                        help="also train and score the TF-IDF baselines on the same training data (event with --data "
+                             "FILE: the built corpus mix's train split, for a model with the nine event types)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="stance/event: also report 95%% intervals from N resamples of the scored data (0: none; "
                              "1000 is usual): stance resamples whole stories, event single texts; with --baselines, "
@@ -219,6 +220,19 @@ def _confirmed_only(folder: Path) -> bool:
     return bool(config.get("training", {}).get("train_config", {}).get("confirmed_only", False))
 
 
+def _event_baseline_train(args, folder: Path, labels) -> list:
+    """The texts --baselines trains TF-IDF on when --data names a file: the built corpus mix's train split, which
+    the shipped event model trained on; a model with other labels trained on data this command cannot know."""
+    from model.labels import EVENT_LABELS
+
+    if set(labels) != set(EVENT_LABELS):
+        raise InputError(f"--baselines with --data trains the TF-IDF baseline on the built corpus mix, whose labels are "
+                         f"the nine event types; this model's labels are {', '.join(labels)}, so its training data is "
+                         f"not that mix: leave --baselines off")
+    built = argparse.Namespace(**{**vars(args), "data": None})
+    return load_event_data(built, args.seed, 0.1, _confirmed_only(folder))[0]["train"]
+
+
 def _evaluate_event_task(args, folder: Path, backend: str, rows):
     from model.heads import EventModel
     from training.data.event_audit import AUDIT_SPLITS, audited_split
@@ -231,7 +245,7 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
     if args.data:
         frame = _evaluation_frame(args, [args.text_column], model.labels)
         texts, gold, source = list(frame[args.text_column].astype(str)), list(frame[args.label_column].astype(str)), str(args.data)
-        train, whole = None, "file"
+        train, whole = _event_baseline_train(args, folder, model.labels) if args.baselines else None, "file"
     elif args.split and args.split.startswith("outside"):  # training/data/event_outside.py
         from training.data.event_outside import load_outside, outside_stories
 

@@ -353,6 +353,39 @@ def test_the_tfidf_baseline_trains_on_the_texts_the_model_trained_on(confirmed_o
     assert asked == [confirmed_only]
 
 
+def test_baselines_with_an_event_file_train_on_the_built_corpus_mix(tiny_models, tmp_path, monkeypatch):
+    from training import evaluate_cli as cli
+
+    examples = [SimpleNamespace(text=f"Rebels shelled town {i}." if i % 2 else f"Parliament passed law {i}.",
+                                label="armed_conflict" if i % 2 else "politics") for i in range(4)]
+    asked = []
+
+    def stand_in(args, seed, dev_fraction, confirmed=False):
+        asked.append(args.data)
+        return {"train": examples * 2, "test": []}, "stand-in"
+
+    monkeypatch.setattr(cli, "load_event_data", stand_in)
+    data = tmp_path / "snippets.jsonl"
+    data.write_text("".join(json.dumps({"text": e.text, "label": e.label}) + "\n" for e in examples))
+    report_path = tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(data), "--text-column",
+                 "text", "--baselines", "--threads", "1", "--output", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert asked == [None]  # the built mix, not the scored file
+    assert report["baselines"]["tfidf_logreg"]["n"] == 4 and report["n"] == 4
+
+
+def test_baselines_with_a_file_refuse_a_model_with_labels_of_its_own(tmp_path, capsys):
+    from tests.conftest import build_tiny_models
+
+    folder = build_tiny_models(tmp_path / "custom", event_labels=("red", "green", "blue"))["event"]
+    data = tmp_path / "colours.csv"
+    data.write_text("text,label\nthe sky is blue today,blue\ngrass grows green,green\n")
+    assert main(["evaluate", "event", "--model", str(folder), "--data", str(data), "--text-column", "text",
+                 "--baselines", "--threads", "1"]) == 2
+    assert "labels are red, green, blue, so its training data is not that mix" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("task, extra, message", [
     ("stance", ["--bootstrap", "-1"], "--bootstrap must be 0 (none) or more resamples, got -1"),
     ("summary", ["--bootstrap", "10"], "--bootstrap is for stance and event"),
