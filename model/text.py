@@ -198,6 +198,13 @@ def headline_and_lead(text: str, lead_sentences: int) -> tuple[str, str]:
     return headline or "", " ".join(split_sentences(body)[:lead_sentences])
 
 
+def opening_sentences(text: str, n: int) -> str:
+    """The first ``n`` body sentences of an article, its headline line left out: a snippet-length view of it
+    (the text itself when no sentence is found)."""
+    sentences = split_sentences(split_headline(text)[1])
+    return " ".join(sentences[:n]) if sentences else text
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A window of token positions ``[start, end)`` of a tokenised article."""

@@ -73,6 +73,10 @@ def add_evaluate_parser(sub) -> None:
                              "articles, in the order of the split or file (rows left out for empty cells not "
                              "counted). The table then says it scored a slice, whose scores are not comparable with "
                              "the whole split's")
+    parser.add_argument("--opening", type=int, default=0, metavar="N",
+                        help="event: score each text cut to its first N body sentences, headline left out (0: whole "
+                             "texts), to see how the model reads short news snippets; the baselines score the same "
+                             "cut texts and still train on whole ones")
     parser.add_argument("--zero-shot", action="store_true",
                         help="summary --kind abstractive: also score the base generator without the adapter")
     add_column_flags(parser)
@@ -102,6 +106,13 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
     if args.limit and getattr(args, "record", False):
         raise InputError("--record keeps a model's measured score in its folder; a --limit slice would replace it, "
                          "so record a whole split or file (or write the slice's report with --output)")
+    if args.opening < 0:
+        raise InputError(f"--opening must be 0 (whole texts) or more sentences, got {args.opening}")
+    if args.opening and args.task != "event":
+        raise InputError("--opening is for event")
+    if args.opening and getattr(args, "record", False):
+        raise InputError("--record keeps a model's measured score on whole texts in its folder; --opening scores "
+                         "cut ones, so write that report with --output instead")
     if args.predictions and args.task == "summary":
         raise InputError("--predictions is for stance and event; summary reports ROUGE only")
     if args.bootstrap < 0:
@@ -271,6 +282,11 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
     if note:
         texts, gold = [texts[i] for i in kept], [gold[i] for i in kept]
         stories = [stories[i] for i in kept] if stories else None
+    if args.opening:
+        from model.text import opening_sentences
+
+        texts = [opening_sentences(text, args.opening) for text in texts]
+        source += f", each text cut to its first {args.opening} body sentence(s) (--opening)"
     report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
     baselines, guesses = "", {}
     if args.baselines and train is not None:

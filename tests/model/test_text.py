@@ -110,3 +110,12 @@ def test_html_block_tags_become_paragraph_breaks_so_headings_stay_apart():
 
     text = clean_article("<h1>Floods in Millbrook</h1><p>Heavy rain flooded the town. <b>Many</b> homes were lost.</p>")
     assert split_sentences(text) == ["Floods in Millbrook", "Heavy rain flooded the town.", "Many homes were lost."]
+
+
+def test_opening_sentences_leaves_out_the_headline_and_keeps_the_first_sentences():
+    from model.text import opening_sentences
+
+    article = "Troops pull out of Syria\nPutin ordered the pull-out on Monday. He visited the base. Talks followed."
+    assert opening_sentences(article, 1) == "Putin ordered the pull-out on Monday."
+    assert opening_sentences(article, 2) == "Putin ordered the pull-out on Monday. He visited the base."
+    assert opening_sentences("One sentence only.", 3) == "One sentence only."

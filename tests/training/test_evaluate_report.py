@@ -146,6 +146,33 @@ def test_limit_with_record_is_refused_so_a_slice_never_replaces_a_recorded_score
     assert sorted(p.name for p in tiny_models["stance"].iterdir()) == recorded
 
 
+def test_opening_scores_each_event_text_cut_to_its_first_sentences(tiny_models, tmp_path):
+    data = tmp_path / "long.jsonl"
+    data.write_text("".join(json.dumps({"text": f"Rebel attack {i}\nRebels shelled town {i} overnight. Four died. "
+                                                f"Talks were called off.", "label": EVENT_LABELS[i % 2]}) + "\n"
+                            for i in range(4)))
+    rows_path, report_path = tmp_path / "rows.jsonl", tmp_path / "r.json"
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(data), "--text-column",
+                 "text", "--opening", "1", "--threads", "1", "--predictions", str(rows_path),
+                 "--output", str(report_path)]) == 0
+    texts = [json.loads(line)["text"] for line in rows_path.read_text().splitlines()]
+    assert texts == [f"Rebels shelled town {i} overnight." for i in range(4)]
+    assert "cut to its first 1 body sentence(s) (--opening)" in json.loads(report_path.read_text())["data"]
+
+
+@pytest.mark.parametrize("task, extra, message", [
+    ("event", ["--opening", "-1"], "--opening must be 0 (whole texts) or more sentences, got -1"),
+    ("stance", ["--opening", "2"], "--opening is for event"),
+    ("event", ["--opening", "2", "--record"], "--opening scores cut ones, so write that report with --output"),
+])
+def test_bad_opening_is_refused_before_any_model_loads(task, extra, message, tiny_models, stance_csv, event_jsonl,
+                                                        monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    data = event_jsonl if task == "event" else stance_csv
+    assert main(["evaluate", task, "--model", str(tiny_models[task]), "--data", str(data), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_limit_on_an_fnc1_split_warns_that_the_fnc_score_is_not_the_challenges(tiny_models, tmp_path, capsys):
     folder = tmp_path / "fnc1"
     folder.mkdir()
