@@ -93,6 +93,11 @@ class PreparedArticle:
     headline: str | None
     body: str
     claims: list[str]
+    # the headline came from the caller, not from the text's first line: a claim the article may not support
+    headline_given: bool = False
+    # the text's own title line when the caller gave a different headline: kept as the body's first line (evidence
+    # for the claims) but never picked for a summary, where it would run into the next sentence
+    title: str | None = None
 
     @property
     def text(self) -> str:
@@ -112,10 +117,12 @@ def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticl
     text = clean_article(item.article, what, MAX_ARTICLE_CHARS)
     # a headline is one line: line breaks inside it become spaces
     headline = " ".join(normalize_text(item.headline).split()) if item.headline and item.headline.strip() else None
-    body = text
+    body, title, given = text, None, headline is not None
     first, rest = split_headline(text)
     if first is not None and (headline is None or first == headline):
-        headline, body = first, rest
+        headline, body, given = first, rest, False
+    elif first is not None:
+        title = first
     # a claim given twice is judged once (the answer would be the same); the first order is kept
     claims = list(dict.fromkeys(normalize_text(c) for c in claims_given if c.strip()))
     if len(claims) > MAX_CLAIMS:
@@ -126,7 +133,7 @@ def prepare_article(item: ArticleInput, what: str = "article") -> PreparedArticl
                              f"most {MAX_CLAIM_CHARS:,} (a headline-like sentence, not a text)")
     if not claims and headline:
         claims = [headline]
-    return PreparedArticle(headline, body, claims)
+    return PreparedArticle(headline, body, claims, given, title)
 
 
 def _claim_list(claims, what: str) -> list[str]:
@@ -386,10 +393,11 @@ class Analyzer:
             else:
                 from model.abstractive import guard
 
-                text = ((article.headline + "\n\n") if article and article.headline else "") + (
-                    article.body if article else " ".join(view.sentences))
+                body = article.body if article else " ".join(view.sentences)
+                text = ((article.headline + "\n\n") if article and article.headline else "") + body
                 summary = generator.summarize([text])[0]
-                flagged = guard(summary, text)
+                # checked against the article's own words: a headline the caller gave is a claim, not evidence
+                flagged = guard(summary, body if article and article.headline_given else text)
                 if not flagged:
                     return SummaryResult(summary, "abstractive")
                 note = (f"abstractive summary withheld: {', '.join(flagged)} not found in the article "
@@ -397,5 +405,6 @@ class Analyzer:
         if self.scorer is None:
             return SummaryResult("", "none", flagged=flagged,
                                  note=note or self.unavailable.get("summary", "no summariser loaded"))
-        chosen = self.scorer.select(view, self.summary_budget)
+        title = [0] if article and article.title and view.sentences[:1] == [article.title] else []
+        chosen = self.scorer.select(view, self.summary_budget, skip=title)
         return SummaryResult(join_excerpt(view.sentences, chosen), "extractive", chosen, flagged=flagged, note=note)

@@ -199,8 +199,8 @@ class SentenceScorer:
             return np.zeros(0, dtype=np.float32)
         return self.head(torch.from_numpy(sentence_features(view))).squeeze(-1).numpy()
 
-    def select(self, view: ArticleView, budget: SummaryBudget) -> list[int]:
-        return pick_within_budget(self.scores(view), view.sentences, budget)
+    def select(self, view: ArticleView, budget: SummaryBudget, skip: Sequence[int] = ()) -> list[int]:
+        return pick_within_budget(self.scores(view), view.sentences, budget, skip)
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         config = {"task": "summary-extractive", "base_model": self.base_model,
@@ -216,12 +216,16 @@ class SentenceScorer:
         return cls(head, config["base_model"])
 
 
-def pick_within_budget(scores: Sequence[float], sentences: Sequence[str], budget: SummaryBudget) -> list[int]:
-    """Highest-scoring sentences while the sentence and word budgets allow, returned in article order."""
+def pick_within_budget(scores: Sequence[float], sentences: Sequence[str], budget: SummaryBudget,
+                       skip: Sequence[int] = ()) -> list[int]:
+    """Highest-scoring sentences while the sentence and word budgets allow, returned in article order; the
+    sentences numbered in ``skip`` are never picked."""
     chosen, words = [], 0
     for i in sorted(range(len(sentences)), key=lambda i: (-float(scores[i]), i)):
         if len(chosen) >= budget.sentences:
             break
+        if i in skip:
+            continue
         n = len(sentences[i].split())
         if chosen and words + n > budget.words:
             continue

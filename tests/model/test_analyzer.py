@@ -83,6 +83,30 @@ def test_guard_withholds_an_unfaithful_generation(tiny_analyzer, seed_text, monk
     assert summary.mode == "abstractive" and summary.flagged == [] and summary.text.startswith("Putin")
 
 
+def test_guard_checks_against_the_article_not_a_headline_the_caller_gave(tiny_analyzer, monkeypatch):
+    generator = tiny_analyzer.generator()
+    article = "Quake hits Nepal\n\nA quake hit Nepal on Friday, killing 30 people. Rescuers dug through the night."
+    monkeypatch.setattr(generator, "summarize", lambda texts: [texts[0].split("\n")[0] + ": a quake hit Nepal."])
+    summary = tiny_analyzer.analyze(article, headline="Quake kills 500 in Japan", summary_mode="abstractive").summary
+    assert summary.mode == "extractive" and {"500", "Japan"} <= set(summary.flagged)
+    # the article's own first line is its headline: its words are the article's
+    summary = tiny_analyzer.analyze(article, summary_mode="abstractive").summary
+    assert summary.mode == "abstractive" and summary.text == "Quake hits Nepal: a quake hit Nepal."
+
+
+def test_a_given_headline_leaves_the_articles_own_title_out_of_the_summary(tiny_analyzer):
+    from model.analyzer import ArticleInput, prepare_article
+
+    article = "Quake hits Nepal\n\nA quake hit Nepal on Friday. Rescuers dug through the night."
+    prepared = prepare_article(ArticleInput(article, "Nepal quake toll rises"))
+    assert (prepared.headline, prepared.title, prepared.headline_given) == ("Nepal quake toll rises", "Quake hits Nepal", True)
+    result = tiny_analyzer.analyze(article, headline="Nepal quake toll rises")
+    assert result.sentences[0] == "Quake hits Nepal"  # still evidence for the claims
+    assert 0 not in result.summary.sentence_indices and not result.summary.text.startswith("Quake hits Nepal")
+    same = prepare_article(ArticleInput(article, "Quake hits Nepal"))
+    assert (same.title, same.headline_given, same.body.startswith("A quake")) == (None, False, True)
+
+
 def test_event_only_request_reads_the_lead_and_agrees_with_the_full_pass(tiny_models, seed_text, tmp_path):
     from model.heads import EventFeatures, EventModel, MLPHead
     from model.labels import EVENT_LABELS
