@@ -396,6 +396,8 @@ def article_from_file(path: str | None) -> str:
         raise gr.Error(f"cannot read '{name}': {err.strerror or err}", print_exception=False) from None
     except InputError as err:
         raise gr.Error(str(err), print_exception=False) from None
+    if not text.strip():
+        raise gr.Error(f"'{name}' is empty: the Article box keeps its text", print_exception=False)
     return text
 
 
@@ -432,12 +434,13 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
         gr.Markdown(model_status(analyzer), elem_id="model-status")
         with gr.Tab("Analyze"):
             with gr.Row():
-                with gr.Column(scale=3):
+                # the results column needs about 700 px for the stance table: narrower, it goes below the inputs
+                with gr.Column(scale=3, min_width=320):
                     article = gr.Textbox(value=seed_article(), lines=14, max_lines=30, label="Article",
                                          info="The first line is taken as the headline when it reads as one.",
                                          elem_id="article")
                     article_file = gr.File(label="...or load the article from a .txt or .md file", type="filepath",
-                                           file_types=list(ARTICLE_FILE_SUFFIXES), height=90,
+                                           file_types=list(ARTICLE_FILE_SUFFIXES), height=120,
                                            elem_id="article-file")
                     headline = gr.Textbox(value="", label="Headline (optional)", elem_id="headline")
                     claims = gr.Textbox(value="", lines=3, label="Extra claims, one per line (optional)",
@@ -448,7 +451,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                                  "request loads it); withheld for the extractive one when it "
                                                  "names something the article does not.")
                     analyze_button = gr.Button("Analyze", variant="primary", elem_id="analyze")
-                with gr.Column(scale=4):
+                with gr.Column(scale=4, min_width=700):
                     stances = gr.Dataframe(label=stance_caption(analyzer), interactive=False,
                                            value=empty_stance_table(analyzer),
                                            elem_id="stance-table", wrap=True,
@@ -477,7 +480,20 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                  api_visibility="private").then(
                 service.analyze, inputs, raw, api_name="analyze").success(lambda result: render(result, analyzer),
                                                                          raw, outputs, api_visibility="private")
-            article_file.upload(article_from_file, article_file, article, queue=False, api_visibility="private")
+
+            def load_article_file(path):
+                """A loaded file replaces the article and clears the previous answer; a refused one leaves both as
+                they were and says why. Either way the file box empties, ready for another file."""
+                try:
+                    text = article_from_file(path)
+                except gr.Error as err:
+                    gr.Warning(err.message)
+                    return (gr.update(), None, gr.update(), *(gr.update() for _ in outputs))
+                return (text, None, None, *cleared(analyzer))
+
+            # queued, so that a refused file's message reaches the page
+            article_file.upload(load_article_file, article_file, [article, article_file, raw, *outputs],
+                                api_visibility="private")
             evidence_claim.input(evidence_panel, [raw, evidence_claim], evidence, queue=False,
                                  api_visibility="private")
             # a clicked example replaces the inputs, so the answer about the previous text goes too
@@ -497,7 +513,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                 batch_mode = gr.Radio(list(SUMMARY_MODES), value="extractive", label="Summary")
                 output_format = gr.Radio(list(BATCH_OUTPUT_FORMATS), value="csv", label="Results format")
             run_button = gr.Button("Run batch", variant="primary", elem_id="run-batch")
-            results = gr.File(label="Results", elem_id="batch-results")
+            results = gr.File(label="Results", interactive=False, elem_id="batch-results")
             report = gr.Markdown(elem_id="batch-report")
             preview = gr.Dataframe(results_preview(None), label=f"First {PREVIEW_ROWS} result rows (download the "
                                    "file above for all of them)", wrap=True, interactive=False, elem_id="batch-preview",

@@ -304,6 +304,10 @@ def test_an_article_file_fills_the_article_box_or_names_what_is_wrong(tmp_path, 
     binary.write_bytes(b"\x89PNG\x00\x00\x00 data")
     with pytest.raises(gr.Error, match="binary data"):
         demo.article_from_file(str(binary))
+    empty = tmp_path / "blank.txt"
+    empty.write_text(" \n\n", encoding="utf-8")
+    with pytest.raises(gr.Error, match="'blank.txt' is empty: the Article box keeps its text"):
+        demo.article_from_file(str(empty))
     monkeypatch.setattr(demo, "MAX_ARTICLE_CHARS", 10)
     with pytest.raises(gr.Error, match="longer than 10 characters"):
         demo.article_from_file(str(good))

@@ -127,6 +127,37 @@ def test_empty_article_shows_an_error_in_the_page(page):
     expect(page.locator("#evidence")).not_to_contain_text(re.compile(r"claim \d"))
 
 
+def test_an_article_file_is_loaded_or_refused_with_a_reason_and_the_layout_fits_800px(page, tmp_path):
+    from playwright.sync_api import expect
+
+    article = page.locator("#article textarea")
+    article.fill("Floods hit Lagos\n\nHeavy rain flooded the city on Monday. Homes were lost.")
+    page.locator("#analyze").click()
+    expect(page.locator("#stance-table")).to_contain_text("Floods hit Lagos", timeout=30_000)
+    latin = tmp_path / "cafe.txt"
+    latin.write_bytes("Caf\xe9 owners protest in Paris".encode("latin-1"))
+    page.locator("#article-file input[type=file]").set_input_files(str(latin))
+    expect(page.get_by_text("'cafe.txt' is not valid UTF-8").first).to_be_visible()
+    expect(article).to_have_value(re.compile("^Floods hit Lagos"))  # the typed text stays, and stays editable
+    expect(page.locator("#article .error")).to_have_count(0)
+    good = tmp_path / "quake.txt"
+    good.write_text("Quake hits Nepal\n\nA strong earthquake struck western Nepal on Friday.", encoding="utf-8")
+    page.locator("#article-file input[type=file]").set_input_files(str(good))  # the box emptied for the next file
+    expect(article).to_have_value(re.compile("^Quake hits Nepal"))
+    expect(page.locator("#stance-table")).not_to_contain_text("Floods hit Lagos")  # the old answer went with its text
+    # below about 1,160 px the results go under the inputs, so the stance table keeps its columns on screen
+    page.set_viewport_size({"width": 800, "height": 1000})
+    try:
+        page.locator("#analyze").click()
+        table = page.locator("#stance-table")
+        expect(table).to_contain_text("Quake hits Nepal", timeout=30_000)
+        overflowing = table.evaluate("e => Array.from(e.querySelectorAll('*')).filter(x => x.scrollWidth > "
+                                     "x.clientWidth + 2 && getComputedStyle(x).overflowX != 'visible').length")
+        assert overflowing == 0
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
     import json
 
