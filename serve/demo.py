@@ -476,29 +476,40 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                         + [f"written as {e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
             outputs = [stances, no_claim, evidence_claim, evidence, event, summary, timings]
             # the last answer is cleared first, so a request that fails leaves no stale result on the page
-            analyze_button.click(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
-                                 api_visibility="private").then(
-                service.analyze, inputs, raw, api_name="analyze").success(lambda result: render(result, analyzer),
-                                                                         raw, outputs, api_visibility="private")
+            # ``shown`` counts the texts the page has held: an example or a loaded file replaces the text and bumps
+            # it, so an answer still being computed for the old text is dropped when it arrives (a running request
+            # cannot be cancelled); ``asked`` is the count a request was made at
+            shown, asked = gr.State(0), gr.State(0)
 
-            def load_article_file(path):
+            def render_if_current(result: dict, asked_at: int, now: int) -> tuple:
+                if asked_at != now:
+                    return (None, *cleared(analyzer))
+                return (result, *render(result, analyzer))
+
+            request = analyze_button.click(lambda now: (None, *cleared(analyzer), now), shown,
+                                           [raw, *outputs, asked], queue=False, api_visibility="private").then(
+                service.analyze, inputs, raw, api_name="analyze")
+            request.success(render_if_current, [raw, asked, shown], [raw, *outputs], api_visibility="private")
+
+            def load_article_file(path, now: int):
                 """A loaded file replaces the article and clears the previous answer; a refused one leaves both as
                 they were and says why. Either way the file box empties, ready for another file."""
                 try:
                     text = article_from_file(path)
                 except gr.Error as err:
                     gr.Warning(err.message)
-                    return (gr.update(), None, gr.update(), *(gr.update() for _ in outputs))
-                return (text, None, None, *cleared(analyzer))
+                    return (gr.update(), None, gr.update(), *(gr.update() for _ in outputs), now)
+                return (text, None, None, *cleared(analyzer), now + 1)
 
             # queued, so that a refused file's message reaches the page
-            article_file.upload(load_article_file, article_file, [article, article_file, raw, *outputs],
+            article_file.upload(load_article_file, [article_file, shown], [article, article_file, raw, *outputs, shown],
                                 api_visibility="private")
             evidence_claim.input(evidence_panel, [raw, evidence_claim], evidence, queue=False,
                                  api_visibility="private")
-            # a clicked example replaces the inputs, so the answer about the previous text goes too
-            examples.load_input_event.then(lambda: (None, *cleared(analyzer)), None, [raw, *outputs], queue=False,
-                                           api_visibility="private")
+            # a clicked example replaces the inputs, so the answer about the previous text goes too, even one that
+            # is still being computed
+            examples.load_input_event.then(lambda now: (None, *cleared(analyzer), now + 1), shown,
+                                           [raw, *outputs, shown], queue=False, api_visibility="private")
         with gr.Tab("Batch"):
             gr.Markdown(f"Upload a CSV, TSV, JSONL or Parquet file (up to {config.max_upload_mb:g} MB) with one "
                         "article per row; every row gets one result row (bad rows get an `error`).")

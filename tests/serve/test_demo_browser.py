@@ -182,3 +182,40 @@ def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
     expect(page.locator("#batch-report")).not_to_contain_text("2 rows")
     expect(preview).not_to_contain_text("Floods hit Lagos")
     page.get_by_label("Text column").fill("article")
+
+
+def test_an_answer_still_computing_when_an_example_replaces_the_text_is_dropped(page, tiny_analyzer, seed_text):
+    """A request cannot be cancelled once it runs: its answer, arriving after an example replaced the text, must not
+    be shown beside the example (as it was)."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from serve.demo import DemoConfig, start_demo
+    from tests.serve.conftest import free_port
+
+    class SlowAnalyzer:
+        def __getattr__(self, name):
+            return getattr(tiny_analyzer, name)
+
+        def analyze(self, *args, **kwargs):
+            time.sleep(3)
+            return tiny_analyzer.analyze(*args, **kwargs)
+
+    demo, url = start_demo(SlowAnalyzer(), DemoConfig(port=free_port(), concurrency=4), block=False)
+    try:
+        slow = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})  # one Playwright per process
+        slow.set_default_timeout(60_000)
+        slow.goto(url, wait_until="domcontentloaded")
+        expect(slow.locator("#article textarea")).to_have_value(seed_text.strip())
+        slow.locator("#analyze").click()
+        slow.get_by_text("written as agree:").first.click()  # while the seed article is being read
+        expect(slow.locator("#article textarea")).to_have_value(re.compile("^City council approves"))
+        time.sleep(5)  # the seed's answer has arrived by now
+        expect(slow.locator("#stance-table")).not_to_contain_text("Putin orders pull-out")
+        expect(slow.locator("#timings")).not_to_contain_text("Total")
+        slow.locator("#analyze").click()  # the example's own answer still shows
+        expect(slow.locator("#stance-table")).to_contain_text("City council", timeout=30_000)
+        slow.close()
+    finally:
+        demo.close()
