@@ -47,6 +47,7 @@ from typing import Callable, ContextManager, Iterator, Sequence
 from model.analyzer import (SUMMARY_MODES, TASKS, Analysis, Analyzer, ArticleInput, check_task_names,
                             prepare_article)
 from model.errors import InputError
+from model.storage import check_writable
 from serve.batch_read import INPUT_HINT, INPUT_SUFFIXES, BatchInput, Columns, InputRow, check_input, suffix_of
 from serve.batch_write import MAX_EXAMPLE_ROWS, OUTPUT_FIELDS, OUTPUT_SUFFIXES, RunState, in_progress_path, open_writer
 from serve.model_flags import ModelSpec, add_model_flags, model_spec_from_args
@@ -255,8 +256,20 @@ def choose_tasks(requested: Sequence[str] | None,
     return tasks, {t: why for t, why in unavailable.items() if t in TASKS}
 
 
-def _fingerprint(config: BatchConfig, tasks: Sequence[str], source: BatchInput | None = None) -> dict:
-    """What a resumed run must find unchanged. ``source``: the checked input, whose folder listing is reused."""
+def _models_used(spec: ModelSpec, tasks: Sequence[str], summary_mode: str) -> dict:
+    """The models (shipped names, or folders as absolute paths) and runtime that answer ``tasks``."""
+    named = {"stance": spec.stance, "event": spec.event, "summary": spec.summary}
+    used = {task: name for task, name in named.items() if task in tasks}
+    if "summary" in tasks and summary_mode == "abstractive":
+        used["abstractive"] = spec.abstractive
+    used = {task: str(Path(name).resolve()) if name and Path(name).exists() else name for task, name in used.items()}
+    return {**used, "runtime": spec.runtime, "read_unrelated_pairs": spec.read_unrelated_pairs}
+
+
+def _fingerprint(config: BatchConfig, tasks: Sequence[str], source: BatchInput | None = None,
+                 model_spec: ModelSpec | None = None) -> dict:
+    """What a resumed run must find unchanged. ``source``: the checked input, whose folder listing is reused;
+    ``model_spec``: the models, so that a resumed file never mixes two models' answers."""
     if config.input.is_dir():
         from serve.batch_folder import folder_fingerprint
 
@@ -266,7 +279,8 @@ def _fingerprint(config: BatchConfig, tasks: Sequence[str], source: BatchInput |
         files = {"input_bytes": stat.st_size, "input_mtime_ns": stat.st_mtime_ns}
     return {"input": str(config.input.resolve()), **files,
             "columns": asdict(config.columns), "tasks": list(tasks), "summary_mode": config.summary_mode,
-            "output_fields": list(OUTPUT_FIELDS)}  # a version that writes other columns cannot append to this file
+            "output_fields": list(OUTPUT_FIELDS),  # a version that writes other columns cannot append to this file
+            **({"models": _models_used(model_spec, tasks, config.summary_mode)} if model_spec else {})}
 
 
 def _start_state(config: BatchConfig, fingerprint: dict) -> tuple[RunState, bool]:
@@ -303,7 +317,7 @@ def run_batch(config: BatchConfig, analyzer: Analyzer, *, model_spec: ModelSpec 
     else:
         runner = local_runner(analyzer, tasks, config.summary_mode, lock)
     source = check_input(config.input, config.columns)  # the one look at the input this run takes before reading
-    state, resumed = _start_state(config, _fingerprint(config, tasks, source))
+    state, resumed = _start_state(config, _fingerprint(config, tasks, source, model_spec))
     resumed_from = state.rows_done if resumed else 0
     # A run stopped after its final rename has nothing left to do but forget its state.
     finished = resumed and state.finishing and config.output.exists() and not in_progress_path(config.output).exists()
@@ -453,6 +467,8 @@ def predict_command(args: argparse.Namespace) -> int:
     check_tasks(args.tasks)  # the same rule for one article and for a batch, before anything is read
     single = is_single_article(args.input)
     _check_option_combinations(args, single)
+    if args.output is not None:
+        check_writable(args.output, "the results (-o)")
     if single:  # read and check everything the user gave before the models load
         if args.output is not None and args.output.suffix.lower() != ".json":
             raise InputError(f"{args.output}: one article's result is written as .json")

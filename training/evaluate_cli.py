@@ -123,6 +123,9 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
         raise InputError("--compare is for stance and event")
     if args.compare and not (Path(args.compare) / "config.json").exists():
         raise InputError(f"no {args.task} model to compare at {args.compare} (no config.json there)")
+    for given, what in ((args.output, "--output"), (args.predictions, "--predictions")):
+        if given and args.data and Path(args.data).resolve() == Path(given).resolve():
+            raise InputError(f"{what} names the --data file {args.data}, which it would overwrite; give another file")
     if args.output:
         check_writable(args.output, "the report (--output)")
     if args.predictions:

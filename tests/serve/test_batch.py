@@ -257,7 +257,56 @@ def test_a_run_written_with_other_output_columns_is_not_resumed(tiny_models, tmp
     RunState(fingerprint).save(output)
     (tmp_path / "out.jsonl.partial").write_text("", encoding="utf-8")
     assert main(["predict", str(source), "-o", str(output), "--resume", *model_flags(tiny_models)]) == 2
-    assert "output_fields differ" in capsys.readouterr().err
+    assert re.search(r"cannot resume: (\w+, )*output_fields(, \w+)* differ", capsys.readouterr().err)
+
+
+def test_a_resume_with_other_models_is_refused_so_no_file_mixes_two_models_answers(tiny_models, tmp_path, capsys):
+    import shutil
+    from dataclasses import replace
+
+    from serve.batch import BatchConfig, _fingerprint
+    from serve.batch_read import Columns
+    from serve.batch_write import RunState
+    from serve.cli import build_parser, main
+    from serve.model_flags import model_spec_from_args
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    flags = ["predict", str(source), "-o", str(output), *model_flags(tiny_models)]
+
+    def interrupted_run() -> None:  # the state a run with these flags leaves when it is killed before its first row
+        spec = replace(model_spec_from_args(build_parser().parse_args(flags)).for_tasks(None), read_unrelated_pairs=False)
+        config = BatchConfig(input=source, output=output, columns=Columns())
+        RunState(_fingerprint(config, ["stance", "event", "summary"], model_spec=spec)).save(output)
+        (tmp_path / "out.jsonl.partial").write_text("", encoding="utf-8")
+
+    interrupted_run()
+    other_event = shutil.copytree(tiny_models["event"], tmp_path / "another-event-model")
+    assert main([*flags, "--resume", "--event-model", str(other_event)]) == 2
+    assert "cannot resume: models differ" in capsys.readouterr().err
+    assert main([*flags, "--resume", "--read-unrelated-pairs"]) == 2  # another way to answer, too
+    assert "models differ" in capsys.readouterr().err
+    assert main([*flags, "--resume"]) == 0  # the same models carry on
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 1
+
+
+@pytest.mark.parametrize("single", [True, False])
+def test_an_output_that_cannot_be_written_is_refused_before_the_models_load(single, tiny_models, tmp_path, monkeypatch,
+                                                                           capsys):
+    from serve.cli import main
+    from serve.model_flags import ModelSpec
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the models loaded before -o was checked")
+
+    monkeypatch.setattr(ModelSpec, "load", refuse)
+    source = tmp_path / ("story.txt" if single else "in.jsonl")
+    source.write_text(GOOD if single else json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    blocked = tmp_path / "a-file" / ("result.json" if single else "out.jsonl")
+    blocked.parent.write_text("not a folder", encoding="utf-8")
+    assert main(["predict", str(source), "-o", str(blocked), *model_flags(tiny_models)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_resume_of_a_finished_run_is_refused_and_keeps_its_results(tiny_models, tmp_path, capsys):

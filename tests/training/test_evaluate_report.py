@@ -173,6 +173,16 @@ def test_bad_opening_is_refused_before_any_model_loads(task, extra, message, tin
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag", ["--output", "--predictions"])
+def test_a_report_that_would_overwrite_the_scored_file_is_refused(flag, tiny_models, event_jsonl, monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    before = event_jsonl.read_bytes()
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl),
+                 flag, str(event_jsonl)]) == 2
+    assert f"{flag} names the --data file" in capsys.readouterr().err
+    assert event_jsonl.read_bytes() == before
+
+
 def test_limit_on_an_fnc1_split_warns_that_the_fnc_score_is_not_the_challenges(tiny_models, tmp_path, capsys):
     folder = tmp_path / "fnc1"
     folder.mkdir()
