@@ -3,6 +3,7 @@ training/evaluate_cli.py, the data both read in training/cli_data.py)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -65,6 +66,9 @@ def run_train(args: argparse.Namespace) -> int:
     distributed.init_from_env()
     file_config = read_config_file(args.config)
     loop = build_dataclass(LoopConfig, args, file_config.get("loop"), section="loop")
+    # the loop settings the user chose (a flag or the config file), which task-specific defaults must not replace
+    args.loop_given = {f.name for f in dataclasses.fields(LoopConfig)
+                       if getattr(args, f.name, None) is not None or f.name in (file_config.get("loop") or {})}
     handler = {"stance": _train_stance, "event": _train_event, "summary": _train_summary}[args.task]
     try:
         return handler(args, loop, file_config.get(config_section(args)))
@@ -86,15 +90,11 @@ def _note_resume(output: Path) -> None:
 
 def _settings_tables(args, loop: LoopConfig, task_config) -> dict[str, dict]:
     """Every setting of the run, by config table."""
-    import dataclasses
-
     return {"loop": dataclasses.asdict(loop), config_section(args): dataclasses.asdict(task_config)}
 
 
 def _prepare_output(args, loop: LoopConfig, task_config, fingerprint: str, labels=None) -> None:
     """Refuse an --output folder whose model or checkpoints would mix with this run (training/run_record.py)."""
-    import dataclasses
-
     from training import distributed
     from training.run_record import RunRecord, flat_settings, prepare_output
 
@@ -199,10 +199,16 @@ def _spread_sentence(spread: dict) -> str:
 
 
 def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
-    from training.event import EventTrainConfig, train_event
+    from training.event import FROZEN_HEAD_LOOP, EventTrainConfig, train_event
 
     config = build_dataclass(EventTrainConfig, args, file_values, prefix="event_")
+    tuned = {k: v for k, v in FROZEN_HEAD_LOOP.items() if k not in getattr(args, "loop_given", set())}
+    if config.reader == "frozen" and tuned:
+        loop = dataclasses.replace(loop, **tuned)
     splits, source = load_event_data(args, loop.seed, config.dev_fraction, config.confirmed_only)
+    if config.reader == "frozen" and tuned:
+        print("newslens: the frozen event head trains with " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items())
+              + " (its own defaults; set them with --learning-rate / --epochs)", file=sys.stderr)
     fingerprint = data_fingerprint(data_files(args, default_data_dir()))
     _prepare_output(args, loop, config, fingerprint, {e.label for e in splits["train"]})
     started = time.time()

@@ -34,6 +34,11 @@ from training.options import check_at_least, check_share
 READERS = ("frozen", "fine-tune", "lm-linear")
 
 
+# The loop settings of the 'frozen' head when the user sets none (those of the shipped frozen head,
+# weights/event-fast): LoopConfig's defaults suit fine-tuning a transformer and leave a small head untrained.
+FROZEN_HEAD_LOOP = {"learning_rate": 1e-3, "epochs": 40.0}
+
+
 @dataclass
 class EventTrainConfig:
     """What the event trainer builds.

