@@ -478,6 +478,8 @@ def predict_command(args: argparse.Namespace) -> int:
         tasks, _ = choose_tasks(args.tasks, analyzer.unavailable)
         return predict_single(analyzer, raw, args.headline, args.claim, tasks, args.summary_mode,
                               args.output, args.json)
+    if not args.input.exists():
+        raise InputError(f"{args.input}: input file or folder not found")
     if not args.input.is_dir():  # an unsupported type says so before asking for -o
         suffix_of(args.input, INPUT_SUFFIXES, "input", INPUT_HINT)
     if args.output is None:

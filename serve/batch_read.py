@@ -123,8 +123,8 @@ def row_from_record(row: int, record: Mapping[str, Any], columns: Columns) -> In
                 raise InputError(f"'{columns.id}' (id) is empty")
             item.id = _printable_id(value)
             if "\n" in item.id:
-                raise InputError(f"'{columns.id}' (id) spans several lines: in a CSV, a quote left open earlier can "
-                                 "merge records and shift their fields")
+                raise InputError(f"'{columns.id}' (id) spans several lines; an id is one line (in a CSV, a quote "
+                                 "left open earlier can merge records and shift their fields)")
         if columns.text not in record or _missing(record[columns.text]):
             raise InputError(f"'{columns.text}' (article text) is missing")
         item.article = _raw_text(record[columns.text], "article")

@@ -83,8 +83,17 @@ def add_evaluate_parser(sub) -> None:
     parser.set_defaults(handler=run_evaluate)
 
 
+def shipped_or_folder(name: str | Path) -> Path:
+    """A model folder as given, or a shipped model's name (``stance-fast``, as `newslens predict` takes it)."""
+    path = Path(name)
+    shipped = SHIPPED_WEIGHTS / str(name)
+    if not path.exists() and len(path.parts) == 1 and (shipped / "config.json").exists():
+        return shipped
+    return path
+
+
 def _model_folder(args) -> Path:
-    path = Path(args.model) if args.model else SHIPPED_WEIGHTS / model_task(args)
+    path = shipped_or_folder(args.model) if args.model else SHIPPED_WEIGHTS / model_task(args)
     if not (path / "config.json").exists():
         raise InputError(f"no {args.task} model at {path}; train one with `newslens train {args.task} --output DIR`")
     return path
@@ -121,6 +130,11 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
         raise InputError("--bootstrap is for stance and event; summary reports ROUGE only")
     if args.compare and args.task == "summary":
         raise InputError("--compare is for stance and event")
+    if args.compare:
+        args.compare = shipped_or_folder(args.compare)
+    if args.data and args.split and Path(args.data).is_file():
+        raise InputError(f"--split names a split of the built data and --data the file {args.data} to score; "
+                         "give one of them")
     if args.compare and not (Path(args.compare) / "config.json").exists():
         raise InputError(f"no {args.task} model to compare at {args.compare} (no config.json there)")
     for given, what in ((args.output, "--output"), (args.predictions, "--predictions")):

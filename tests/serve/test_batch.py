@@ -309,6 +309,13 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_models_load(sing
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
+def test_a_missing_input_path_is_named_as_missing(tmp_path, capsys):
+    from serve.cli import main
+
+    assert main(["predict", str(tmp_path / "no-such-folder"), "-o", str(tmp_path / "out.csv")]) == 2
+    assert "no-such-folder: input file or folder not found" in capsys.readouterr().err
+
+
 def test_resume_of_a_finished_run_is_refused_and_keeps_its_results(tiny_models, tmp_path, capsys):
     from serve.cli import main
 

@@ -3,6 +3,7 @@ summary header, empty data files, --split names that match --help, and what the 
 import errno
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -181,6 +182,24 @@ def test_a_report_that_would_overwrite_the_scored_file_is_refused(flag, tiny_mod
                  flag, str(event_jsonl)]) == 2
     assert f"{flag} names the --data file" in capsys.readouterr().err
     assert event_jsonl.read_bytes() == before
+
+
+def test_a_split_and_a_data_file_together_are_refused(tiny_models, event_jsonl, monkeypatch, capsys):
+    _no_model_load(monkeypatch)
+    assert main(["evaluate", "event", "--model", str(tiny_models["event"]), "--data", str(event_jsonl),
+                 "--split", "dev"]) == 2
+    assert "--split names a split of the built data and --data the file" in capsys.readouterr().err
+
+
+def test_shipped_models_are_named_as_predict_names_them(tmp_path, monkeypatch):
+    from model.resolve import SHIPPED_WEIGHTS
+    from training.evaluate_cli import shipped_or_folder
+
+    assert shipped_or_folder("event-fast") == SHIPPED_WEIGHTS / "event-fast"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "event-fast").mkdir()  # a folder of that name here is what the user means
+    assert shipped_or_folder("event-fast") == Path("event-fast")
+    assert shipped_or_folder("runs/mine") == Path("runs/mine")
 
 
 def test_limit_on_an_fnc1_split_warns_that_the_fnc_score_is_not_the_challenges(tiny_models, tmp_path, capsys):
