@@ -454,6 +454,9 @@ def _check_option_combinations(args: argparse.Namespace, single: bool) -> None:
         raise InputError("--workers sets the Ray workers: give --backend ray too")
     if any(not claim.strip() for claim in args.claim):
         raise InputError("--claim is empty; give the claim's text")
+    if args.headline is not None and not args.headline.strip():
+        raise InputError("--headline is empty; give the headline's text, or leave it out to take the article's "
+                         "first line when it reads as a headline")
     if args.tasks is not None and "summary" in args.tasks and args.summary_mode == "none" and len(args.tasks) == 1:
         raise InputError("--tasks summary with --summary-mode none leaves nothing to do")
     if args.tasks is not None and "summary" not in args.tasks and args.summary_mode != "extractive":

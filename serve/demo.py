@@ -83,13 +83,16 @@ class DemoService:
         started = time.perf_counter()
         try:
             claim_list = self._claims(article, headline, claims)
+            asked = time.perf_counter()
             with self.model_lock:
+                waited = time.perf_counter() - asked  # behind another request, such as a batch run
                 analysis = self.analyzer.analyze(article or "", headline=headline or None, claims=claim_list,
                                                  summary_mode=summary_mode or "extractive")
         except NewsLensError as err:
             raise gr.Error(str(err), print_exception=False) from None
         result = analysis.to_dict()
         result["total_ms"] = 1000 * (time.perf_counter() - started)
+        result["waited_ms"] = 1000 * waited
         return result
 
     @staticmethod
@@ -334,9 +337,14 @@ EVENT_READERS = {"gate": "answered by the fast gate (MiniLM lead vector and word
                  "language model": "read by Gemma-3-270M's layer 9 as well, since the fast gate was unsure"}
 
 
+WAIT_NOTE_MS = 50  # a wait for another request is named in the timings from this long on
+
+
 def timings_markdown(result: dict) -> str:
     parts = [f"{name.replace('_', ' ')} {1000 * seconds:.0f} ms" for name, seconds in result["timings"].items()]
     text = f"Total {result['total_ms']:.0f} ms ({', '.join(parts)})."
+    if result.get("waited_ms", 0) >= WAIT_NOTE_MS:
+        text += f" {result['waited_ms']:.0f} ms of the total went to waiting for another request (a batch run) to finish."
     if result.get("article_cached"):
         text += " The article was read in an earlier request, so its sentences came from the cache."
     reader = (result.get("event") or {}).get("reader")

@@ -126,6 +126,8 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
         raise InputError("--predictions is for stance and event; summary reports ROUGE only")
     if args.bootstrap < 0:
         raise InputError(f"--bootstrap must be 0 (none) or more resamples, got {args.bootstrap}")
+    if args.baselines and args.task == "summary":
+        raise InputError("--baselines is for stance and event; summary always scores LEAD beside the model")
     if args.bootstrap and args.task == "summary":
         raise InputError("--bootstrap is for stance and event; summary reports ROUGE only")
     if args.compare and args.task == "summary":

@@ -309,6 +309,15 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_models_load(sing
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
+def test_an_empty_headline_is_refused_like_an_empty_claim(tmp_path, capsys):
+    from serve.cli import main
+
+    story = tmp_path / "story.txt"
+    story.write_text(GOOD, encoding="utf-8")
+    assert main(["predict", str(story), "--headline", " "]) == 2
+    assert "--headline is empty" in capsys.readouterr().err
+
+
 def test_a_missing_input_path_is_named_as_missing(tmp_path, capsys):
     from serve.cli import main
 

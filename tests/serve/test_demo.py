@@ -100,6 +100,24 @@ def test_timings_say_which_part_of_a_gated_event_model_answered():
     assert "Event type:" not in timings_markdown({**base, "event": {"label": "economy", "scores": {}, "reader": ""}})
 
 
+def test_timings_name_a_wait_behind_another_request(tiny_analyzer, seed_text):
+    import threading
+
+    from serve.demo import DemoConfig, DemoService, timings_markdown
+
+    base = {"timings": {"event": 0.01}, "total_ms": 3900.0, "waited_ms": 3600.0}
+    assert "3600 ms of the total went to waiting for another request" in timings_markdown(base)
+    assert "waiting" not in timings_markdown({**base, "waited_ms": 2.0})
+    import gradio  # noqa: F401  (imported by the first request otherwise, which took longer than the wait)
+
+    service = DemoService(tiny_analyzer, DemoConfig())
+    service.analyze(seed_text, "", "", "extractive")  # the first request's one-off costs, out of the way
+    service.model_lock.acquire()  # a batch run holds the models
+    threading.Timer(0.3, service.model_lock.release).start()
+    result = service.analyze(seed_text, "", "", "extractive")
+    assert result["waited_ms"] >= 250 and result["total_ms"] >= result["waited_ms"]
+
+
 def test_missing_models_are_named_on_the_page(tiny_models, tmp_path, monkeypatch):
     from model.analyzer import Analyzer
     from serve.demo import model_status

@@ -445,6 +445,7 @@ def test_baselines_with_a_file_refuse_a_model_with_labels_of_its_own(tmp_path, c
 @pytest.mark.parametrize("task, extra, message", [
     ("stance", ["--bootstrap", "-1"], "--bootstrap must be 0 (none) or more resamples, got -1"),
     ("summary", ["--bootstrap", "10"], "--bootstrap is for stance and event"),
+    ("summary", ["--baselines"], "--baselines is for stance and event; summary always scores LEAD"),
 ])
 def test_bad_bootstrap_is_refused_before_any_model_loads(task, extra, message, tiny_models, stance_csv, monkeypatch,
                                                          capsys):
