@@ -71,7 +71,7 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--abstractive-model", default="summary-abstractive", metavar="FOLDER",
                        help="generator adapter for --summary-mode abstractive, loaded on first use "
                             "(default: shipped weights/summary-abstractive)")
-    group.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    group.add_argument("--threads", type=int, default=None, help="torch threads (0 or default: all cores)")
     group.add_argument("--runtime", choices=BACKENDS, default="auto", help="run the encoders with " + BACKEND_HELP)
 
 

@@ -33,7 +33,7 @@ def add_train_parser(sub) -> None:
     parser.add_argument("--output", type=Path, required=True, help="folder for the trained model")
     parser.add_argument("--config", type=Path, help="TOML or YAML config file")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUTPUT/checkpoints")
-    parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
+    parser.add_argument("--threads", type=int, help="torch threads (0 or default: all cores, at most 8)")
     parser.add_argument("--dry-run", action="store_true",
                         help="check the data (columns, empty texts, rare or unknown labels, duplicates), print the "
                              "report and the class counts, and exit without training (status 0: ready to train; 2: "

@@ -50,7 +50,7 @@ def add_evaluate_parser(sub) -> None:
                         "the errors: gold, predicted, confidence, and the claim and body id (FNC-1's Body ID, or for a "
                         "table the body's number in order of first appearance) or the text's first 300 characters")
     parser.add_argument("--seed", type=int, default=13, help="seed of the built event/summary splits (default 13)")
-    parser.add_argument("--threads", type=int, help="torch threads (default: all cores, at most 8)")
+    parser.add_argument("--threads", type=int, help="torch threads (0 or default: all cores, at most 8)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch",
                         help="run the encoders with " + BACKEND_HELP + " (default here: torch, so scores are fp32's). "
                              "The table and the report name the backend that ran, e.g. what auto chose")
