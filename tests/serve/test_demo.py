@@ -108,7 +108,7 @@ def test_timings_name_a_wait_behind_another_request(tiny_analyzer, seed_text):
     base = {"timings": {"event": 0.01}, "total_ms": 3900.0, "waited_ms": 3600.0}
     assert "3600 ms of the total went to waiting for another request" in timings_markdown(base)
     assert "waiting" not in timings_markdown({**base, "waited_ms": 2.0})
-    import gradio  # noqa: F401  (imported by the first request otherwise, which took longer than the wait)
+    pytest.importorskip("gradio")  # imported by the first request otherwise, which took longer than the wait
 
     service = DemoService(tiny_analyzer, DemoConfig())
     service.analyze(seed_text, "", "", "extractive")  # the first request's one-off costs, out of the way
