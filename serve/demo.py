@@ -102,7 +102,16 @@ class DemoService:
         prepared = prepare_article(ArticleInput(article or "", headline or None))
         extras = [line.strip() for line in (extra_claims or "").splitlines() if line.strip()]
         first = [prepared.headline] if prepared.headline else []
-        return first + [claim for claim in extras if claim != prepared.headline]
+        claims = first + list(dict.fromkeys(claim for claim in extras if claim != prepared.headline))
+        # the page's own fields named, where the Analyzer's messages speak of claims in general
+        if first and len(first[0]) > MAX_CLAIM_CHARS:
+            raise InputError(f"the headline has {len(first[0]):,} characters; a headline is the first claim, of at "
+                             f"most {MAX_CLAIM_CHARS:,}")
+        if len(claims) > MAX_CLAIMS:
+            raise InputError(f"{len(claims) - len(first)} different extra claims"
+                             + (" and the headline" if first else "") + f" make {len(claims)} claims; at most "
+                             f"{MAX_CLAIMS} per article")
+        return claims
 
     def run_batch_file(self, upload: str | None, text_column: str, headline_column: str, claims_column: str,
                        id_column: str, tasks: list[str], summary_mode: str, output_format: str,
@@ -168,7 +177,7 @@ def _shortened(text: str, limit: int) -> str:
     cut = text[:limit - 3]
     if text[limit - 3] != " " and " " in cut:
         cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "..."
+    return cut.rstrip().rstrip(".") + "..."  # "stabilise...", not "stabilise...."
 
 
 def _preview_row(record: dict) -> dict:
@@ -536,7 +545,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
             report = gr.Markdown(elem_id="batch-report")
             preview = gr.Dataframe(results_preview(None), label=f"First {PREVIEW_ROWS} result rows (download the "
                                    "file above for all of them)", wrap=True, interactive=False, elem_id="batch-preview",
-                                   column_widths=["5%", "10%", "25%", "10%", "30%", "20%"])
+                                   column_widths=["56px", "120px", "240px", "130px", "300px", "200px"])
 
             def run_batch_tab(upload, text_column, headline_column, claims_column, id_column, tasks, mode, fmt,
                               progress=gr.Progress()):

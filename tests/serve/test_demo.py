@@ -118,6 +118,30 @@ def test_timings_name_a_wait_behind_another_request(tiny_analyzer, seed_text):
     assert result["waited_ms"] >= 250 and result["total_ms"] >= result["waited_ms"]
 
 
+def test_too_many_claims_or_a_too_long_headline_are_named_as_the_page_names_them(tiny_analyzer, seed_text):
+    import gradio as gr
+
+    from model.analyzer import MAX_CLAIM_CHARS, MAX_CLAIMS
+    from serve.demo import DemoConfig, DemoService
+
+    service = DemoService(tiny_analyzer, DemoConfig())
+    extras = "\n".join(f"Russia keeps {n} bases in Syria" for n in range(MAX_CLAIMS + 1))
+    with pytest.raises(gr.Error, match=f"{MAX_CLAIMS + 1} different extra claims and the headline make "
+                                       f"{MAX_CLAIMS + 2} claims; at most {MAX_CLAIMS}"):
+        service.analyze(seed_text, "", extras, "extractive")
+    with pytest.raises(gr.Error, match="the headline has 2,101 characters; a headline is the first claim"):
+        service.analyze(seed_text, "x" * (MAX_CLAIM_CHARS + 101), "", "extractive")
+    assert len(service.analyze(seed_text, "", "\n".join(extras.splitlines()[:MAX_CLAIMS - 1]),
+                               "extractive")["stances"]) == MAX_CLAIMS
+
+
+def test_a_shortened_preview_ends_in_one_ellipsis():
+    from serve.demo import _shortened
+
+    assert _shortened("The deficit is set to stabilise. Yet more follows here.", 38) == "The deficit is set to stabilise..."
+    assert _shortened("short", 38) == "short"
+
+
 def test_missing_models_are_named_on_the_page(tiny_models, tmp_path, monkeypatch):
     from model.analyzer import Analyzer
     from serve.demo import model_status
