@@ -393,11 +393,13 @@ class Analyzer:
             else:
                 from model.abstractive import guard
 
-                body = article.body if article else " ".join(view.sentences)
-                text = ((article.headline + "\n\n") if article and article.headline else "") + body
+                # the article's own words only: a headline the caller gave may be a claim the article does not
+                # support, and the generator would restate it (it learned to open with the title)
+                text = article.body if article else " ".join(view.sentences)
+                if article and article.headline and not article.headline_given:
+                    text = article.headline + "\n\n" + text
                 summary = generator.summarize([text])[0]
-                # checked against the article's own words: a headline the caller gave is a claim, not evidence
-                flagged = guard(summary, body if article and article.headline_given else text)
+                flagged = guard(summary, text)
                 if not flagged:
                     return SummaryResult(summary, "abstractive")
                 note = (f"abstractive summary withheld: {', '.join(flagged)} not found in the article "

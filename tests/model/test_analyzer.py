@@ -83,15 +83,22 @@ def test_guard_withholds_an_unfaithful_generation(tiny_analyzer, seed_text, monk
     assert summary.mode == "abstractive" and summary.flagged == [] and summary.text.startswith("Putin")
 
 
-def test_guard_checks_against_the_article_not_a_headline_the_caller_gave(tiny_analyzer, monkeypatch):
+def test_the_generator_reads_the_article_not_a_headline_the_caller_gave(tiny_analyzer, monkeypatch):
     generator = tiny_analyzer.generator()
     article = "Quake hits Nepal\n\nA quake hit Nepal on Friday, killing 30 people. Rescuers dug through the night."
-    monkeypatch.setattr(generator, "summarize", lambda texts: [texts[0].split("\n")[0] + ": a quake hit Nepal."])
+    read = []
+
+    def echo_title(texts):  # the adapter opens its sentence with the title it reads
+        read.extend(texts)
+        return [texts[0].split("\n")[0] + ": a quake hit Nepal."]
+
+    monkeypatch.setattr(generator, "summarize", echo_title)
+    summary = tiny_analyzer.analyze(article, headline="Quake kills 500 in Japan", summary_mode="abstractive").summary
+    assert "Japan" not in read[-1] and read[-1].startswith("Quake hits Nepal\n")
+    assert summary.mode == "abstractive" and summary.text == "Quake hits Nepal: a quake hit Nepal."
+    monkeypatch.setattr(generator, "summarize", lambda texts: ["Quake kills 500 in Japan."])
     summary = tiny_analyzer.analyze(article, headline="Quake kills 500 in Japan", summary_mode="abstractive").summary
     assert summary.mode == "extractive" and {"500", "Japan"} <= set(summary.flagged)
-    # the article's own first line is its headline: its words are the article's
-    summary = tiny_analyzer.analyze(article, summary_mode="abstractive").summary
-    assert summary.mode == "abstractive" and summary.text == "Quake hits Nepal: a quake hit Nepal."
 
 
 def test_a_given_headline_leaves_the_articles_own_title_out_of_the_summary(tiny_analyzer):
