@@ -276,7 +276,11 @@ GATED_OUT_NOTE = " (its closest sentences; the claim is not about the article)"
 CHOOSER_MAX_EM = 14
 # Gradio's highlighted text breaks lines inside words (word-break: break-all); evidence reads as prose instead.
 # With dozens of claims the evidence chooser would push the evidence off the screen: it scrolls inside its own box.
-DEMO_CSS = ("#evidence .textfield { word-break: normal; overflow-wrap: anywhere; }\n"
+EVIDENCE_MAX_EM = 60
+# A long article's evidence panel (every sentence, the judged ones tagged) scrolls in a box of its own too, instead of
+# making the page tens of thousands of pixels tall with the event type and summary at its bottom.
+DEMO_CSS = ("#evidence .textfield { word-break: normal; overflow-wrap: anywhere; "
+            f"max-height: {EVIDENCE_MAX_EM}em; overflow-y: auto; }}\n"
             f"#evidence-claim {{ max-height: {CHOOSER_MAX_EM}em; overflow-y: auto; }}")
 
 

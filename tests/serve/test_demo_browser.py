@@ -158,6 +158,21 @@ def test_an_article_file_is_loaded_or_refused_with_a_reason_and_the_layout_fits_
         page.set_viewport_size({"width": 1400, "height": 1000})
 
 
+def test_a_long_articles_evidence_scrolls_in_its_own_box(page):
+    from playwright.sync_api import expect
+
+    sentences = " ".join(f"Officials in town {n} reported more rain on Monday." for n in range(400))
+    page.locator("#article textarea").fill("Floods hit the region\n\n" + sentences)
+    page.locator("#analyze").click()
+    expect(page.locator("#timings")).to_contain_text("Total", timeout=60_000)
+    box = page.locator("#evidence .textfield").first
+    limit = box.evaluate("e => parseFloat(getComputedStyle(e).maxHeight)")
+    assert 300 < limit < 2000, limit  # the demo's CSS reached the panel
+    assert box.bounding_box()["height"] <= limit + 4
+    assert box.evaluate("e => e.scrollHeight > e.clientHeight")
+    assert page.evaluate("document.documentElement.scrollHeight") < 6000  # event type and summary stay in reach
+
+
 def test_batch_upload_shows_a_preview_of_the_results(page, tmp_path):
     import json
 
