@@ -351,7 +351,8 @@ def test_a_quote_left_open_in_a_csv_gives_error_rows_not_shifted_data(tmp_path):
     rows = [r for chunk in read_chunks(source, Columns(id="id", claims="claims"), chunk_size=2) for r in chunk]
     assert [r.id for r in rows] == ["r0", "r1", "r3"]  # r1's open quote runs into r2: one record, flagged
     assert rows[0].error is None and rows[2].error is None and rows[2].article == "Storm hits the coast"
-    assert "line 4: 4 fields where the header has 3" in rows[1].error and rows[1].article is None
+    assert "lines 3-4: 4 fields where the header has 3" in rows[1].error and rows[1].article is None
+    assert "merges every record on these lines into this one" in rows[1].error
 
 
 @pytest.mark.parametrize("name, content, message", [
