@@ -167,7 +167,7 @@ def check_task_names(tasks: Sequence[str]) -> None:
         raise InputError(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
 
 
-def _task_folder(spec: str | Path) -> Path:
+def task_folder(spec: str | Path) -> Path:
     """``spec`` as a path, or the shipped folder of that name when no such path exists."""
     path = Path(spec)
     if not path.exists() and not path.is_absolute() and (SHIPPED_WEIGHTS / str(spec)).exists():
@@ -180,7 +180,7 @@ def _load_optional(kind, spec: str | Path | None, default_name: str, task: str, 
     if spec is None:
         unavailable[task] = "switched off"
         return None
-    path = _task_folder(spec)
+    path = task_folder(spec)
     if not path.exists():
         if str(spec) == default_name:
             unavailable[task] = f"no {task} weights shipped in {SHIPPED_WEIGHTS / default_name}"
@@ -368,7 +368,7 @@ class Analyzer:
         with self._generator_lock:
             if self._generator is None and "abstractive" not in self.unavailable:
                 spec = self.abstractive_spec
-                path = _task_folder(spec) if spec is not None else None
+                path = task_folder(spec) if spec is not None else None
                 if path is None or not path.exists():
                     self.unavailable["abstractive"] = (
                         "abstractive summariser switched off" if spec is None

@@ -83,17 +83,10 @@ def add_evaluate_parser(sub) -> None:
     parser.set_defaults(handler=run_evaluate)
 
 
-def shipped_or_folder(name: str | Path) -> Path:
-    """A model folder as given, or a shipped model's name (``stance-fast``, as `newslens predict` takes it)."""
-    path = Path(name)
-    shipped = SHIPPED_WEIGHTS / str(name)
-    if not path.exists() and len(path.parts) == 1 and (shipped / "config.json").exists():
-        return shipped
-    return path
-
-
 def _model_folder(args) -> Path:
-    path = shipped_or_folder(args.model) if args.model else SHIPPED_WEIGHTS / model_task(args)
+    from model.analyzer import task_folder  # a folder, or a shipped name (stance-fast), as predict takes them
+
+    path = task_folder(args.model) if args.model else SHIPPED_WEIGHTS / model_task(args)
     if not (path / "config.json").exists():
         raise InputError(f"no {args.task} model at {path}; train one with `newslens train {args.task} --output DIR`")
     return path
@@ -133,7 +126,9 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
     if args.compare and args.task == "summary":
         raise InputError("--compare is for stance and event")
     if args.compare:
-        args.compare = shipped_or_folder(args.compare)
+        from model.analyzer import task_folder
+
+        args.compare = task_folder(args.compare)
     if args.data and args.split and Path(args.data).is_file():
         raise InputError(f"--split names a split of the built data and --data the file {args.data} to score; "
                          "give one of them")
@@ -251,12 +246,13 @@ def _confirmed_only(folder: Path) -> bool:
 
 
 def _event_baseline_train(args, folder: Path, labels) -> list:
-    """The texts --baselines trains TF-IDF on when --data names a file: the built corpus mix's train split, which
-    the shipped event model trained on; a model with other labels trained on data this command cannot know."""
+    """The texts --baselines trains TF-IDF on for a --data file or an outside split: the built corpus mix's train
+    split, which the shipped event model trained on; a model with other labels trained on data this command cannot
+    know."""
     from model.labels import EVENT_LABELS
 
     if set(labels) != set(EVENT_LABELS):
-        raise InputError(f"--baselines with --data trains the TF-IDF baseline on the built corpus mix, whose labels are "
+        raise InputError(f"--baselines trains the TF-IDF baseline on the built corpus mix, whose labels are "
                          f"the nine event types; this model's labels are {', '.join(labels)}, so its training data is "
                          f"not that mix: leave --baselines off")
     built = argparse.Namespace(**{**vars(args), "data": None})
@@ -283,7 +279,7 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
         texts, gold = [e.text for e in part], [e.label for e in part]
         if args.bootstrap:  # only the bootstrap reads them: it resamples whole stories
             stories = outside_stories(default_data_dir(), args.split, part)
-        train = load_event_data(args, args.seed, 0.1, _confirmed_only(folder))[0]["train"] if args.baselines else None
+        train = _event_baseline_train(args, folder, model.labels) if args.baselines else None
         source, whole = f"FNC-1 bodies labelled by hand, split {args.split} (training/data/event_outside.py)", "split"
     else:
         split = args.split or "test"

@@ -193,13 +193,13 @@ def test_a_split_and_a_data_file_together_are_refused(tiny_models, event_jsonl, 
 
 def test_shipped_models_are_named_as_predict_names_them(tmp_path, monkeypatch):
     from model.resolve import SHIPPED_WEIGHTS
-    from training.evaluate_cli import shipped_or_folder
+    from model.analyzer import task_folder
 
-    assert shipped_or_folder("event-fast") == SHIPPED_WEIGHTS / "event-fast"
+    assert task_folder("event-fast") == SHIPPED_WEIGHTS / "event-fast"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "event-fast").mkdir()  # a folder of that name here is what the user means
-    assert shipped_or_folder("event-fast") == Path("event-fast")
-    assert shipped_or_folder("runs/mine") == Path("runs/mine")
+    assert task_folder("event-fast") == Path("event-fast")
+    assert task_folder("runs/mine") == Path("runs/mine")
 
 
 def test_limit_on_an_fnc1_split_warns_that_the_fnc_score_is_not_the_challenges(tiny_models, tmp_path, capsys):
