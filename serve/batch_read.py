@@ -354,9 +354,9 @@ def _csv_chunks(path: Path, columns: Columns, chunk_size: int, suffix: str) -> I
                     f"line {start}: the file ends inside this record's quoted field (a quote never closed, or the "
                     "file cut short), so its text may be incomplete; not analysed"))
             elif len(record) != len(header):
-                where = f"line {line}" if start == line else f"lines {start}-{line}"
-                merged = ("; a quote left open merges every record on these lines into this one, so none of them "
-                          "is analysed" if start != line else "")
+                where, merged = (f"line {line}", "") if start == line else (
+                    f"lines {start}-{line}",
+                    "; a quote left open merges every record on these lines into this one, so none of them is analysed")
                 item = InputRow(row=row, id=_broken_record_id(record, header, columns, row), error=(
                     f"{where}: {len(record)} fields where the header has {len(header)} "
                     f"(a quote left open, or an unquoted separator, upsets the rows around it{merged})"))

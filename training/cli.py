@@ -202,11 +202,11 @@ def _train_event(args, loop: LoopConfig, file_values: dict | None) -> int:
     from training.event import FROZEN_HEAD_LOOP, EventTrainConfig, train_event
 
     config = build_dataclass(EventTrainConfig, args, file_values, prefix="event_")
-    tuned = {k: v for k, v in FROZEN_HEAD_LOOP.items() if k not in getattr(args, "loop_given", set())}
-    if config.reader == "frozen" and tuned:
-        loop = dataclasses.replace(loop, **tuned)
+    tuned = ({k: v for k, v in FROZEN_HEAD_LOOP.items() if k not in getattr(args, "loop_given", set())}
+             if config.reader == "frozen" else {})
+    loop = dataclasses.replace(loop, **tuned)
     splits, source = load_event_data(args, loop.seed, config.dev_fraction, config.confirmed_only)
-    if config.reader == "frozen" and tuned:
+    if tuned:
         print("newslens: the frozen event head trains with " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items())
               + " (its own defaults; set them with --learning-rate / --epochs)", file=sys.stderr)
     fingerprint = data_fingerprint(data_files(args, default_data_dir()))
