@@ -205,6 +205,17 @@ def opening_sentences(text: str, n: int) -> str:
     return " ".join(sentences[:n]) if sentences else text
 
 
+def article_chunks(text: str, sentences: int, limit: int = 12) -> list[str]:
+    """A long article as up to ``limit`` texts to read one by one: the article itself first (a model that reads the
+    headline and opening reads it as usual), then windows of ``sentences`` body sentences from the one after the
+    first ``sentences`` on, without the headline."""
+    if sentences < 1 or limit < 1:
+        raise ValueError("sentences and limit must be at least 1")
+    body = split_sentences(split_headline(text)[1])
+    rest = [" ".join(body[i : i + sentences]) for i in range(sentences, len(body), sentences)]
+    return [text] + rest[: limit - 1]
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A window of token positions ``[start, end)`` of a tokenised article."""

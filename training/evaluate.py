@@ -11,7 +11,7 @@ from model.article import read_articles
 from model.backends import fast_encoder, resolve_backend
 from model.encoder import EncoderConfig, SentenceEncoder
 from model.event_lm import EventLMModel
-from model.heads import EventModel, SentenceScorer, SummaryBudget
+from model.heads import EventModel, EventPrediction, SentenceScorer, SummaryBudget
 from model.stance import StanceModel
 from training.data.stance_data import StanceData, check_stance_labels
 from training.metrics import classification_report, rouge_scores, stance_report
@@ -53,9 +53,11 @@ def evaluate_stance(model: StanceModel, data: StanceData, where: str = "data", b
 
 
 def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str], backend: str = "torch",
-                   rows: list | None = None) -> dict:
+                   rows: list | None = None, chunks: int = 0) -> dict:
     """Accuracy, macro-F1, per-class F1 and confusion of ``model`` on ``texts``. With ``rows``, one dict per text
-    (its opening, gold, predicted, confidence, reader) is appended to it."""
+    (its opening, gold, predicted, confidence, reader) is appended to it. With ``chunks`` N, each text is read as
+    model.text.article_chunks (the text, then windows of N body sentences) and labelled by the mean of the chunks'
+    probabilities, instead of from its headline and opening."""
     unknown = sorted(set(gold) - set(model.labels))
     if unknown:
         from model.errors import InputError
@@ -64,13 +66,13 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
     started = time.time()
     if isinstance(model, EventLMModel):  # its language model runs on the same backend as the encoder
         model.load_lm(resolve_backend(backend))
+    encoder = None
     if not model.reads_vectors:  # a fine-tuned event model reads the text through its own encoder
-        views = None
         model.classifier.encoder = fast_encoder(model.classifier.encoder, backend)
     else:
         encoder = sentence_encoder(model.base_model, backend)
-        views = read_articles(list(texts), encoder, None if model.features.use_body else model.features.lead_sentences)
-    predictions = model.predict(views, list(texts))
+    predictions = (_chunk_predictions(model, texts, encoder, chunks) if chunks
+                   else model.predict(_event_views(model, texts, encoder), list(texts)))
     predicted = [p.label for p in predictions]
     if rows is not None:
         rows += [{"text": " ".join(t.split())[:300], "gold": g, "predicted": p.label,
@@ -79,6 +81,28 @@ def evaluate_event(model: EventModel, texts: Sequence[str], gold: Sequence[str],
     report = classification_report(list(gold), predicted, list(model.labels))
     report["seconds"] = round(time.time() - started, 1)
     return report
+
+
+def _event_views(model, texts: Sequence[str], encoder: SentenceEncoder | None):
+    """The article pass an event model reads (None for a fine-tuned one, which reads the texts itself)."""
+    if encoder is None:
+        return None
+    return read_articles(list(texts), encoder, None if model.features.use_body else model.features.lead_sentences)
+
+
+def _chunk_predictions(model, texts: Sequence[str], encoder, sentences: int) -> list[EventPrediction]:
+    """One prediction per text: the mean of the probabilities ``model`` gives each of its article_chunks."""
+    from model.text import article_chunks
+
+    pieces = [article_chunks(text, sentences) for text in texts]
+    flat = [piece for chunks in pieces for piece in chunks]
+    read = iter(model.predict(_event_views(model, flat, encoder), flat))
+    out = []
+    for chunks in pieces:
+        parts = [next(read) for _ in chunks]
+        mean = {label: float(np.mean([p.scores[label] for p in parts])) for label in model.labels}
+        out.append(EventPrediction(max(mean, key=mean.get), mean, f"mean of {len(parts)} chunks"))
+    return out
 
 
 def evaluate_extractive(scorer: SentenceScorer, articles: Sequence[str], references: Sequence[str],

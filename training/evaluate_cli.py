@@ -77,6 +77,11 @@ def add_evaluate_parser(sub) -> None:
                         help="event: score each text cut to its first N body sentences, headline left out (0: whole "
                              "texts), to see how the model reads short news snippets; the baselines score the same "
                              "cut texts and still train on whole ones")
+    parser.add_argument("--chunks", type=int, default=0, metavar="N",
+                        help="event: read each text as chunks (the text as the model reads it, then windows of N body "
+                             "sentences after its first N, up to 12 in all) and label it by the mean of the chunks' "
+                             "probabilities, instead of from its headline and opening (0: off): the other way to read "
+                             "a long article")
     parser.add_argument("--zero-shot", action="store_true",
                         help="summary --kind abstractive: also score the base generator without the adapter")
     add_column_flags(parser)
@@ -115,6 +120,15 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
     if args.opening and getattr(args, "record", False):
         raise InputError("--record keeps a model's measured score on whole texts in its folder; --opening scores "
                          "cut ones, so write that report with --output instead")
+    if args.chunks < 0:
+        raise InputError(f"--chunks must be 0 (off) or more sentences per chunk, got {args.chunks}")
+    if args.chunks and args.task != "event":
+        raise InputError("--chunks is for event")
+    if args.chunks and args.opening:
+        raise InputError("--chunks reads whole texts in chunks and --opening cuts them to a snippet: give one of them")
+    if args.chunks and getattr(args, "record", False):
+        raise InputError("--record keeps a model's measured score as it reads articles in its folder; --chunks scores "
+                         "another reading, so write that report with --output instead")
     if args.predictions and args.task == "summary":
         raise InputError("--predictions is for stance and event; summary reports ROUGE only")
     if args.bootstrap < 0:
@@ -302,7 +316,10 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
 
         texts = [opening_sentences(text, args.opening) for text in texts]
         source += f", each text cut to its first {args.opening} body sentence(s) (--opening)"
-    report = {"model": str(folder), "data": source, **limit, **evaluate_event(model, texts, gold, backend, rows)}
+    if args.chunks:
+        source += f", each text read as chunks of {args.chunks} body sentences, their probabilities averaged (--chunks)"
+    report = {"model": str(folder), "data": source, **limit,
+              **evaluate_event(model, texts, gold, backend, rows, args.chunks)}
     baselines, guesses = "", {}
     if args.baselines and train is not None:
         from training.baselines import tfidf_event_baseline
@@ -312,7 +329,7 @@ def _evaluate_event_task(args, folder: Path, backend: str, rows):
                                                                     predictions=guesses["tfidf_logreg"])}
         baselines = "\n\n" + format_report(report["baselines"]["tfidf_logreg"], "baseline TF-IDF + logistic regression")
     baselines += _compare(args, report, guesses, other,
-                          lambda other, out: evaluate_event(other, texts, gold, backend, out))
+                          lambda other, out: evaluate_event(other, texts, gold, backend, out, args.chunks))
     if args.bootstrap:
         baselines += _bootstrap(args, report, list(gold), [r["predicted"] for r in rows], list(model.labels), guesses,
                                 stories, "FNC-1 stories" if stories else "")

@@ -119,3 +119,16 @@ def test_opening_sentences_leaves_out_the_headline_and_keeps_the_first_sentences
     assert opening_sentences(article, 1) == "Putin ordered the pull-out on Monday."
     assert opening_sentences(article, 2) == "Putin ordered the pull-out on Monday. He visited the base."
     assert opening_sentences("One sentence only.", 3) == "One sentence only."
+
+
+def test_article_chunks_are_the_article_then_windows_of_body_sentences_after_its_opening():
+    from model.text import article_chunks
+
+    body = " ".join(f"Sentence {i} ends here." for i in range(1, 9))
+    article = f"Troops leave Syria\n\n{body}"
+    assert article_chunks(article, 3) == [article, "Sentence 4 ends here. Sentence 5 ends here. Sentence 6 ends here.",
+                                          "Sentence 7 ends here. Sentence 8 ends here."]
+    assert article_chunks(article, 3, limit=2) == article_chunks(article, 3)[:2]
+    assert article_chunks("Short. Text.", 3) == ["Short. Text."]
+    with pytest.raises(ValueError, match="at least 1"):
+        article_chunks(article, 0)

@@ -161,7 +161,38 @@ def test_opening_scores_each_event_text_cut_to_its_first_sentences(tiny_models, 
     assert "cut to its first 1 body sentence(s) (--opening)" in json.loads(report_path.read_text())["data"]
 
 
+def test_chunks_label_each_event_text_by_the_mean_of_its_chunks(tiny_models, tmp_path):
+    from model.heads import EventModel
+    from training.evaluate import evaluate_event
+
+    texts = [f"Rebel attack {i}\nRebels shelled town {i} overnight. Four died. Talks were called off. The army "
+             f"moved in. Aid groups left. Roads were shut. Markets closed." for i in range(3)]
+    gold = [EVENT_LABELS[i % 2] for i in range(3)]
+    model = EventModel.load(tiny_models["event"])
+    rows: list = []
+    report = evaluate_event(model, texts, gold, rows=rows, chunks=3)
+    # each text is itself, then body sentences 4-6, then 7: three chunks, whose probabilities are averaged
+    whole, chunk_2, chunk_3 = (model.predict(*_event_inputs(model, [t])) for t in
+                               [texts[0], "The army moved in. Aid groups left. Roads were shut.", "Markets closed."])
+    expected = {label: (whole[0].scores[label] + chunk_2[0].scores[label] + chunk_3[0].scores[label]) / 3
+                for label in model.labels}
+    assert rows[0]["confidence"] == pytest.approx(max(expected.values()), abs=1e-4)
+    assert rows[0]["predicted"] == max(expected, key=expected.get) and rows[0]["reader"] == "mean of 3 chunks"
+    assert report["n"] == 3
+
+
+def _event_inputs(model, texts):
+    from model.article import read_articles
+    from training.evaluate import sentence_encoder
+
+    return read_articles(texts, sentence_encoder(model.base_model, "torch"), model.features.lead_sentences), texts
+
+
 @pytest.mark.parametrize("task, extra, message", [
+    ("event", ["--chunks", "-1"], "--chunks must be 0 (off) or more sentences per chunk, got -1"),
+    ("stance", ["--chunks", "3"], "--chunks is for event"),
+    ("event", ["--chunks", "3", "--opening", "1"], "--chunks reads whole texts in chunks and --opening cuts them"),
+    ("event", ["--chunks", "3", "--record"], "--chunks scores another reading, so write that report with --output"),
     ("event", ["--opening", "-1"], "--opening must be 0 (whole texts) or more sentences, got -1"),
     ("stance", ["--opening", "2"], "--opening is for event"),
     ("event", ["--opening", "2", "--record"], "--opening scores cut ones, so write that report with --output"),
