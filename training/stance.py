@@ -349,6 +349,14 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     labels = sorted({e.label for e in data.examples})
     unrelated = config.unrelated_label if config.unrelated_label in labels else None
     pair_labels = tuple(label for label in labels if label != unrelated)
+    if len(pair_labels) < 2:
+        from model.errors import InputError
+
+        if unrelated is None:
+            raise InputError(f"the data has only the label {labels}: a stance model needs at least two")
+        raise InputError(f"the data has the labels {labels}: besides '{unrelated}', which the relatedness gate decides, "
+                         f"the pair classifier needs at least two labels to choose between. To let one classifier "
+                         f"decide all of them without a gate, pass --stance-unrelated-label ''")
     if config.stack_disagree_inputs and "disagree" not in pair_labels:
         from model.errors import InputError
 
@@ -523,9 +531,16 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         guesses = [pr.label if pr.label != unrelated else max(pair_labels, key=lambda l: pr.probabilities[l])
                    for pr in dev_pred]
         share = float(np.mean([e.label == unrelated for e in train.examples]))
-        gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share,
-                                        config.gate_objective)
-        dev_pred = dev_predictions()
+        dev_unrelated = sum(e.label == unrelated for e in dev.examples)
+        if 0 < dev_unrelated < len(dev.examples):
+            gate.threshold = tune_threshold(gate, dev_feats, [e.label for e in dev.examples], guesses, unrelated, share,
+                                            config.gate_objective)
+            dev_pred = dev_predictions()
+        else:  # every threshold scores the same on such a dev split, and the lowest would pass nearly every pair
+            gate.threshold = 0.5
+            tqdm.write(f"warning: the {len(dev.examples)} dev pairs hold {'no' if not dev_unrelated else 'only'} "
+                       f"'{unrelated}' pairs, so the gate's threshold cannot be tuned and stays at 0.5; add more "
+                       "stories or a larger --stance-dev-fraction")
     post_training.close()
     if lm_reader is not None:
         lm_reader.cache = None

