@@ -44,3 +44,23 @@ def test_json_lines_in_a_json_file_get_a_hint_and_real_tables_still_read(tmp_pat
     with pytest.raises(InputError) as err:
         read_table(broken)
     assert ".jsonl" not in str(err.value)
+
+
+def test_a_record_with_more_fields_than_the_header_is_refused_not_shifted(tmp_path):
+    # pandas took each record's first field as a row name: the texts lost what came before their comma
+    path = tmp_path / "commas.csv"
+    path.write_text("body,type\nShares rose, markets cheered,business\nThe striker scored, fans celebrated,sport\n"
+                    "\"Quoted, so fine\",tech\n")
+    with pytest.raises(InputError, match=r"2 record\(s\) have more fields than the header's 2: line 2 \(3\), line 3 "
+                                         r"\(3\)\. A text holding a comma must be quoted"):
+        read_table(path, ["body", "type"])
+    path.write_text("body,type\n\"Shares rose, markets cheered\",business\n\"Two\nlines\",sport\n")
+    assert read_table(path, ["body", "type"]).to_dict("records") == [
+        {"body": "Shares rose, markets cheered", "type": "business"}, {"body": "Two\nlines", "type": "sport"}]
+
+
+def test_a_header_that_names_a_column_twice_is_refused(tmp_path):
+    path = tmp_path / "twice.tsv"
+    path.write_text("body\ttype\ttype\nA text\twar\tpeace\n")
+    with pytest.raises(InputError, match=r"the header names column\(s\) 'type' more than once"):
+        read_table(path, ["body", "type"])

@@ -25,8 +25,9 @@ def read_table(path: str | Path, columns: Sequence[str] = ()) -> pd.DataFrame:
         raise InputError(f"{path} is empty (no rows)")
     try:
         if suffix in (".csv", ".tsv"):
+            check_csv_shape(path, "\t" if suffix == ".tsv" else ",")
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False,
-                                encoding="utf-8")
+                                encoding="utf-8", index_col=False)
         elif suffix in (".jsonl", ".json"):
             frame = pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
         elif suffix == ".parquet":
@@ -45,6 +46,29 @@ def read_table(path: str | Path, columns: Sequence[str] = ()) -> pd.DataFrame:
         raise InputError(f"{path} is empty (no rows)")
     require_columns(frame, columns, str(path))
     return frame
+
+
+def check_csv_shape(path: Path, sep: str, shown: int = 5) -> None:
+    """InputError when the header names a column twice, or a record has more fields than the header: pandas would
+    keep one of the twins, or take a record's first field as a row name and shift the rest (a text with an unquoted
+    comma would lose what comes before it)."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        header = next(reader, [])
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise InputError(f"{path}: the header names column(s) {', '.join(map(repr, repeated))} more than once; "
+                             "rename them so each column has its own name")
+        long = [(reader.line_num, len(record)) for record in reader if len(record) > len(header)]
+    if long:
+        lines = ", ".join(f"line {line} ({n})" for line, n in long[:shown]) + (
+            f" and {len(long) - shown} more" if len(long) > shown else "")
+        name = "tab" if sep == "\t" else "comma"
+        raise InputError(f"{path}: {len(long)} record(s) have more fields than the header's {len(header)}: {lines}. "
+                         f"A text holding a {name} must be quoted (\"...\"), or its words would be split across "
+                         "columns")
 
 
 def is_blank(path: Path, chunk: int = 1 << 16) -> bool:
