@@ -156,6 +156,14 @@ def default_threads(threads: int | None = None) -> int:
     return threads or min(os.cpu_count() or 1, 8)
 
 
+def check_threads(threads: int | None) -> None:
+    """InputError for a negative thread count, worded for the commands' --threads."""
+    if threads is not None and threads < 0:
+        from model.errors import InputError
+
+        raise InputError(f"--threads must be 1 or more (0 or none: all cores, at most 8), got {threads}")
+
+
 def configure_threads(threads: int | None = None) -> int:
     """Use ``threads`` torch threads (default_threads); returns the number set."""
     threads = default_threads(threads)

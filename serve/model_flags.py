@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Sequence
 
 from model.backends import BACKEND_HELP, BACKENDS
-from model.errors import InputError
 
 OFF = "none"
 
@@ -76,8 +75,9 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
-    if args.threads is not None and args.threads < 0:
-        raise InputError(f"--threads must be 1 or more (0 or none: all cores), got {args.threads}")
+    from model.encoder import check_threads
+
+    check_threads(args.threads)
     # Shipped names stay bare so the Analyzer can tell "not shipped yet" (a note) from "wrong path" (an error).
     def pick(value: str, shipped: str) -> str | None:
         return shipped if value == shipped else _folder_or_off(value)

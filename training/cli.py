@@ -54,12 +54,13 @@ def add_train_parser(sub) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from model.encoder import configure_threads
+    from model.encoder import check_threads, configure_threads
     from model.storage import check_writable
 
     from training import distributed
     from training.allocator import keep_freed_memory
 
+    check_threads(args.threads)
     check_writable(Path(args.output) / "config.json", "the model (--output)")  # before the data is read
     configure_threads(args.threads)
     keep_freed_memory()

@@ -100,13 +100,13 @@ def _model_folder(args) -> Path:
 def _check_evaluate_args(args: argparse.Namespace) -> None:
     """Refuse an unknown --split, a negative --limit or --threads, --limit with --record, an --output or --predictions
     that cannot be written and an event corpus folder with files missing, before any model is loaded."""
+    from model.encoder import check_threads
     from model.storage import check_writable
     from training.data.splits import evaluate_splits
 
     if args.limit < 0:
         raise InputError(f"--limit must be 0 (score all) or more, got {args.limit}")
-    if args.threads is not None and args.threads < 0:
-        raise InputError(f"--threads must be 1 or more (0 or none: all cores, at most 8), got {args.threads}")
+    check_threads(args.threads)
     if args.split and args.split not in evaluate_splits(args.task):
         raise InputError(f"unknown {args.task} split '{args.split}'; choose one of "
                          f"{', '.join(evaluate_splits(args.task))}")

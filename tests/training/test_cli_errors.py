@@ -25,6 +25,7 @@ def _train_event(cats, out, *flags) -> list[str]:
     (["--event-dev-fraction", "1.5"], "--event-dev-fraction must be in (0, 0.5), got 1.5"),
     (["--event-dev-fraction", "0"], "--event-dev-fraction must be in (0, 0.5), got 0.0"),
     (["--patience", "-1"], "--patience must be at least 0, got -1"),
+    (["--threads", "-1"], "--threads must be 1 or more (0 or none: all cores, at most 8), got -1"),
 ])
 def test_out_of_range_flags_are_refused(cats, tmp_path, capsys, flags, message):
     assert main(_train_event(cats, tmp_path / "m", *flags)) == 2
