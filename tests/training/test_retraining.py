@@ -219,3 +219,17 @@ def test_init_from_a_trained_model_continues_from_its_weights(event_csv, tmp_pat
     a, b = EventModel.load(first).head.state_dict(), EventModel.load(second).head.state_dict()
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
     assert main(["train", "event", "--output", str(tmp_path / "x"), "--event-init", str(tmp_path / "nothing"), *common]) == 2
+
+
+def test_a_null_label_and_empty_texts_are_reported_once_each(tmp_path, capsys):
+    rows = [{"text": f"Story {i} about markets.", "label": "business"} for i in range(3)]
+    rows += [{"text": f"Match {i} report.", "label": "sport"} for i in range(3)]
+    rows += [{"text": "A story without its label.", "label": None}, {"text": "", "label": "sport"},
+             {"text": "  ", "label": "sport"}]
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["train", "event", "--data", str(data), "--output", str(tmp_path / "m"), "--dry-run"]) == 2
+    out = capsys.readouterr().out
+    assert "column 'label' is empty in 1 row(s): 7" in out and "column 'text' is empty in 2 row(s): 8, 9" in out
+    assert "nan" not in out and "None" not in out  # no label of that name counted or called rare
+    assert "duplicate" not in out  # the second empty text is an error already, not a repeat

@@ -62,12 +62,14 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
     if len(frame) == 0:
         report.errors.append("the table has no rows")
         return report
+    empty_in: dict[str, set[int]] = {}
     for column in wanted:
         empty = _empty_rows(frame[column])
+        empty_in[column] = set(empty)
         if empty:
             report.errors.append(f"column '{column}' is empty in {len(empty)} row(s): {_rows(empty)}")
-    if label_column:
-        labels = [str(v).strip() for v in frame[label_column]]
+    if label_column:  # an empty cell (a JSON null too) is no label, not the label 'nan' or 'None'
+        labels = ["" if i in empty_in[label_column] else str(v).strip() for i, v in enumerate(frame[label_column])]
         counts = Counter(label for label in labels if label)
         report.label_counts = dict(counts)
         if known_labels is not None:
@@ -93,7 +95,10 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
     keys = [tuple(str(frame[c].iloc[i]).strip() for c in text_columns) for i in range(len(frame))]
     first_seen: dict[tuple, int] = {}
     duplicates, conflicts = [], []
+    empty_text = set().union(*(empty_in[c] for c in text_columns))
     for i, key in enumerate(keys):
+        if i in empty_text:  # already an error above, not a repeat of another row
+            continue
         if key in first_seen:
             j = first_seen[key]
             if label_column and str(frame[label_column].iloc[i]).strip() != str(frame[label_column].iloc[j]).strip():
