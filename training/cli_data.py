@@ -36,13 +36,19 @@ class DryRunDone(Exception):
     """Raised after a --dry-run report has been printed."""
 
 
-def checked_table(args, path: Path, text_columns: list[str], label_column: str | None, known_labels=None):
-    """Read and validate a user table; print the report on --dry-run; raise on errors; drop duplicate rows."""
+def checked_table(args, path: Path, text_columns: list[str], label_column: str | None, known_labels=None,
+                  check=None):
+    """Read and validate a user table; print the report on --dry-run; raise on errors; drop duplicate rows.
+    ``check(frame)``, run when the table has no other error, returns one more error (a str) or None."""
     from training.data.tables import read_table
     from training.data.validate import validate_table
 
     frame = read_table(path)
     report = validate_table(frame, str(path), text_columns, label_column, known_labels)
+    if check is not None and report.ok:
+        problem = check(frame.drop(index=frame.index[report.drop_rows]) if report.drop_rows else frame)
+        if problem:
+            report.errors.append(problem)
     if getattr(args, "dry_run", False):
         print(report.text())
         raise DryRunDone(0 if report.ok else 2)  # 2, as when a real run refuses the same data
@@ -105,15 +111,22 @@ def load_event_data(args, seed: int, dev_fraction: float, confirmed_only: bool =
     if confirmed_only and args.data and Path(args.data).is_file():
         raise InputError("confirmed_only keeps the corpus mix's texts that a blind re-reading confirms "
                          "(training/data/event_audit.py); a file of your own has no such reading: leave it off")
+    def labelled(frame) -> list[LabeledText]:
+        return [LabeledText(str(t), str(l).strip()) for t, l in zip(frame[args.text_column], frame[args.label_column])]
+
+    def no_dev(frame) -> str | None:
+        rows = labelled(frame)
+        if split_dev(rows, dev_fraction, seed)[1]:
+            return None
+        need = max(DEV_MIN_PER_LABEL, next(n for n in range(1, 10**6) if round(n * dev_fraction) >= 1))
+        largest = max(Counter(row.label for row in rows).values())
+        return (f"no row can be held out for dev, which picks the checkpoint kept: a label gives dev rows once it has "
+                f"{need} or more ({DEV_MIN_PER_LABEL} at least, and enough that the dev fraction {dev_fraction:g} of "
+                f"them makes one row; the largest here has {largest}); add rows or raise the dev fraction")
+
     if args.data and Path(args.data).is_file():
-        frame = checked_table(args, Path(args.data), [args.text_column], args.label_column)
-        rows = [LabeledText(str(t), str(l)) for t, l in zip(frame[args.text_column], frame[args.label_column])]
-        train, dev = split_dev(rows, dev_fraction, seed)
-        if not dev:
-            largest = max(Counter(row.label for row in rows).values())
-            raise InputError(f"{args.data}: no row can be held out for dev, which picks the checkpoint kept: a label "
-                             f"gives dev rows once it has {DEV_MIN_PER_LABEL} or more (the largest here has "
-                             f"{largest}); add rows")
+        frame = checked_table(args, Path(args.data), [args.text_column], args.label_column, check=no_dev)
+        train, dev = split_dev(labelled(frame), dev_fraction, seed)
         return {"train": train, "dev": dev, "test": []}, str(args.data)
     from training.data.event_dataset import build_event_splits
 

@@ -131,6 +131,16 @@ def test_an_event_file_too_small_for_a_dev_split_is_refused(tmp_path, capsys):
     assert main([a for a in args if a != "--dry-run"]) == 2
     assert "no row can be held out for dev" in capsys.readouterr().err
     assert not (tmp_path / "m" / "model.safetensors").exists()
+    assert main(args) == 2  # --dry-run finds it too
+    assert "a label gives dev rows once it has 6 or more" in capsys.readouterr().out  # 5 x 0.1 rounds to 0
+    # 14 rows of a label give none at a dev fraction of 0.01: the message says how many would
+    many = write_csv(tmp_path / "many.csv", [{"body": f"Story {i} about {t}.", "topic": t}
+                                             for t in ("war", "sport") for i in range(14)])
+    assert main(_train_event(many, tmp_path / "m", "--event-dev-fraction", "0.01")) == 2
+    out = capsys.readouterr().out
+    assert "once it has 51 or more (5 at least, and enough that the dev fraction 0.01 of them makes one row; the " \
+           "largest here has 14)" in out
+    assert main(_train_event(many, tmp_path / "m", "--event-dev-fraction", "0.1")) == 0
 
 
 def test_labels_are_trained_stripped_and_a_case_clash_is_named(tmp_path, capsys):
