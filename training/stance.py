@@ -342,6 +342,9 @@ def fit_lm_probe(items: list[PairItem], config: LMPairConfig, n_labels: int) -> 
     return reader, {"train_pairs": len(items), "seconds": round(time.time() - started, 1), "kept": True}
 
 
+MIN_DEV_PAIRS = 5  # fewer, and the dev split's choices and scores are noise ("macro-F1 1.0" on one pair)
+
+
 def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop: LoopConfig,
                  resume: bool = False, extra_card: dict | None = None) -> dict:
     """Train on ``data`` (dev carved from it by body), save the best model to ``output``; returns dev metrics."""
@@ -393,6 +396,12 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             train, data = _with_news_pairs(config, train, data, labels, loop.seed, kind, held)
             news_counts[f"{kind}_pairs"] = len(train.examples) - before
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
+    if len(dev.examples) < MIN_DEV_PAIRS:
+        from model.errors import InputError
+
+        raise InputError(f"the dev split holds {len(dev.examples)} pair(s) (--stance-dev-fraction "
+                         f"{config.dev_fraction:g} of the stories); it picks the checkpoint, offsets and threshold, and "
+                         f"scores the run, so it needs at least {MIN_DEV_PAIRS}: raise the dev fraction or add pairs")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
         if spread["largest_story_share"] >= 0.5:

