@@ -97,8 +97,11 @@ def _settings_tables(args, loop: LoopConfig, task_config) -> dict[str, dict]:
 def _prepare_output(args, loop: LoopConfig, task_config, fingerprint: str, labels=None) -> None:
     """Refuse an --output folder whose model or checkpoints would mix with this run (training/run_record.py)."""
     from training import distributed
+    from training.init import init_folders
     from training.run_record import RunRecord, flat_settings, prepare_output
 
+    if getattr(task_config, "init", "base") != "base":  # a wrong --init is named before training starts
+        init_folders(task_config.init, model_task(args))
     try:  # a folder that cannot be made (under /proc, say) is named here, not by a traceback
         Path(args.output).mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -9,10 +9,15 @@ from model.errors import ModelNotFoundError
 from model.resolve import SHIPPED_WEIGHTS
 
 
+# the flag that sets a task's init, by its shipped folder's name
+INIT_FLAGS = {"stance": "--stance-init", "event": "--event-init", "summary-extractive": "--summary-init",
+              "summary-abstractive": "--abstractive-init"}
+
+
 def init_folder(spec: str, shipped_name: str) -> Path:
     folder = SHIPPED_WEIGHTS / shipped_name if spec == "shipped" else Path(spec)
     if not (folder / "config.json").exists():
-        raise ModelNotFoundError(f"--init: no model at {folder}")
+        raise ModelNotFoundError(f"{INIT_FLAGS.get(shipped_name, '--init')}: no model at {folder}")
     return folder
 
 
@@ -20,7 +25,7 @@ def init_folders(spec: str, shipped_name: str) -> list[Path]:
     """One folder per comma-separated entry of ``spec`` (each 'shipped' or a model folder)."""
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     if not parts:
-        raise ModelNotFoundError("--init is empty")
+        raise ModelNotFoundError(f"{INIT_FLAGS.get(shipped_name, '--init')} is empty")
     return [init_folder(p, shipped_name) for p in parts]
 
 

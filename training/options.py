@@ -184,6 +184,9 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"config file {path} not found")
+    if path.suffix.lower() == ".json":
+        raise InputError(f"config file {path}: write the settings as TOML (.toml) or YAML (.yaml), not JSON; "
+                         "weights/*/resolved_config.toml shows the layout")
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix.lower() in (".yaml", ".yml"):

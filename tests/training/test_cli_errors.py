@@ -165,3 +165,24 @@ def test_an_output_that_cannot_be_a_folder_is_named(cats, tmp_path, capsys, make
     assert main(_train_event(cats, make(tmp_path))) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_missing_init_model_is_named_by_its_flag_before_training(cats, tmp_path, capsys, monkeypatch):
+    import training.event as event_training
+
+    monkeypatch.setattr(event_training, "train_event", lambda *a, **k: pytest.fail("training started"))
+    args = [a for a in _train_event(cats, tmp_path / "m", "--event-init", str(tmp_path / "nowhere")) if a != "--dry-run"]
+    assert main(args) != 0
+    assert f"--event-init: no model at {tmp_path / 'nowhere'}" in capsys.readouterr().err
+
+
+def test_one_column_named_for_texts_and_labels_and_a_json_config_are_refused(cats, tmp_path, capsys):
+    args = ["train", "event", "--data", str(cats), "--text-column", "body", "--label-column", "body", "--output",
+            str(tmp_path / "m"), "--dry-run"]
+    assert main(args) == 2
+    out = capsys.readouterr().out
+    assert "the label column and a text column are both 'body'" in out and "Story number" not in out
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"loop": {"epochs": 1}}))
+    assert main(_train_event(cats, tmp_path / "m", "--config", str(config))) == 2
+    assert "write the settings as TOML (.toml) or YAML (.yaml), not JSON" in capsys.readouterr().err

@@ -55,6 +55,10 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
     """Missing columns, empty texts, unknown or too-rare labels (errors) and duplicate rows (warnings)."""
     report = ValidationReport(source, len(frame))
     wanted = list(text_columns) + ([label_column] if label_column else [])
+    if label_column and label_column in text_columns:
+        report.errors.append(f"the label column and a text column are both '{label_column}'; name the column that "
+                             "holds the labels (--label-column) and the one that holds the texts apart")
+        return report
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         report.errors.append(f"missing column(s) {', '.join(map(repr, missing))}; present: {', '.join(map(repr, frame.columns))}")
