@@ -103,3 +103,13 @@ def test_stance_baselines_hand_back_the_predictions_their_reports_score():
     for name, predicted in guesses.items():
         assert len(predicted) == len(gold)
         assert reports[name] == stance_report(gold, predicted, LABELS)
+
+
+def test_a_label_neither_in_the_data_nor_predicted_gets_no_f1_interval():
+    from training.bootstrap import BootstrapConfig, bootstrap_intervals
+
+    gold, predicted = ["war", "war", "sport", "sport"], ["war", "sport", "sport", "sport"]
+    report = bootstrap_intervals(gold, predicted, ["war", "sport", "tech"], baselines={"b": ["war"] * 4},
+                                 config=BootstrapConfig(resamples=50))
+    assert "f1_tech" not in report["scores"] and "f1_tech" not in report["differences"]["b"]
+    assert {"f1_war", "f1_sport", "macro_f1"} <= set(report["scores"])
