@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from model.labels import check_labels
-from model.lexical import LexicalClassifier, log_softmax
+from model.lexical import VOCABULARY_FILE, LexicalClassifier, log_softmax
 from model.stance import ArticleView
 from model.storage import load_checkpoint, require_task, save_checkpoint
 
@@ -88,6 +88,8 @@ def save_event_checkpoint(folder: Path, tensors: dict, config: dict, lexical: Le
         config["lexical"] = {"blend": blend, "ngram_max": lexical.ngram_max, "lead_sentences": lexical.lead_sentences}
         tensors.update({k: torch.from_numpy(v) for k, v in lexical.tensors().items()})
         lexical.save_vocabulary(folder)
+    else:  # a model saved over one with word evidence must not leave its vocabulary beside it
+        (Path(folder) / VOCABULARY_FILE).unlink(missing_ok=True)
     save_checkpoint(folder, tensors, config)
 
 

@@ -57,6 +57,9 @@ def test_event_model_blends_head_and_words_and_round_trips(tiny_models, seed_tex
     view = ArticleView(["a"], np.zeros((1, base.head.in_dim // 2), np.float32), [1])
     with pytest.raises(ValueError, match="pass the article texts"):
         loaded.predict([view])
+    # saved again over that folder without word evidence: the old vocabulary does not stay beside it
+    base.save(tmp_path / "event")
+    assert not (tmp_path / "event" / "vocabulary.json").exists() and EventModel.load(tmp_path / "event").lexical is None
 
 
 def test_lead_view_reads_only_the_headline_and_opening_and_round_trips(tiny_models, tmp_path):
