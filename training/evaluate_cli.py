@@ -81,7 +81,7 @@ def add_evaluate_parser(sub) -> None:
                         help="event: read each text as chunks (the text as the model reads it, then windows of N body "
                              "sentences after its first N, up to 12 in all) and label it by the mean of the chunks' "
                              "probabilities, instead of from its headline and opening (0: off): the other way to read "
-                             "a long article")
+                             "a long article; the baselines read the whole texts")
     parser.add_argument("--zero-shot", action="store_true",
                         help="summary --kind abstractive: also score the base generator without the adapter")
     add_column_flags(parser)
