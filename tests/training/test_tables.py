@@ -55,6 +55,10 @@ def test_a_record_with_more_fields_than_the_header_is_refused_not_shifted(tmp_pa
                                          r"\(3\)\. A text holding a comma must be quoted"):
         read_table(path, ["body", "type"])
     path.write_text("body,type\n\"Shares rose, markets cheered\",business\n\"Two\nlines\",sport\n")
+    long_text = "word " * 60_000  # over the csv module's default field limit of 131,072 characters
+    path.write_text(f"body,type\n\"{long_text}\",business\n")
+    assert read_table(path, ["body", "type"])["body"][0] == long_text
+    path.write_text("body,type\n\"Shares rose, markets cheered\",business\n\"Two\nlines\",sport\n")
     assert read_table(path, ["body", "type"]).to_dict("records") == [
         {"body": "Shares rose, markets cheered", "type": "business"}, {"body": "Two\nlines", "type": "sport"}]
 

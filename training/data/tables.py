@@ -54,6 +54,7 @@ def check_csv_shape(path: Path, sep: str, shown: int = 5) -> None:
     comma would lose what comes before it)."""
     import csv
 
+    csv.field_size_limit(2**31 - 1)  # an article can be longer than the module's default field limit
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)
         header = next(reader, [])
