@@ -400,7 +400,7 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         from model.errors import InputError
 
         raise InputError(f"the dev split holds {len(dev.examples)} pair(s) (--stance-dev-fraction "
-                         f"{config.dev_fraction:g} of the stories); it picks the checkpoint, offsets and threshold, and "
+                         f"{config.dev_fraction:g} of the {'stories' if config.dev_split == 'story' else 'bodies'}); it picks the checkpoint, offsets and threshold, and "
                          f"scores the run, so it needs at least {MIN_DEV_PAIRS}: raise the dev fraction or add pairs")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
