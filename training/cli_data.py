@@ -188,4 +188,9 @@ def load_summary_data(args, seed: int):
         return {"train": rows[cut:], "dev": rows[:cut], "test": []}, (
             f"{args.data} (dev: {cut} of its {len(rows)} articles, seed {seed})")
     path = bbc_summary_file(args.data, "summary data")
-    return bbc_splits(path, seed), f"BBC News Summary ({path}), 80/10/10 split by article, seed {seed}"
+    splits = bbc_splits(path, seed)
+    if getattr(args, "dry_run", False):
+        print(f"BBC News Summary ({path}): " + ", ".join(f"{name} {len(rows)} articles" for name, rows in splits.items())
+              + f" (80/10/10 by article, seed {seed}); no errors")
+        raise DryRunDone(0)
+    return splits, f"BBC News Summary ({path}), 80/10/10 split by article, seed {seed}"

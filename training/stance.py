@@ -20,7 +20,7 @@ from model.relatedness import RelatednessGate, relatedness_features
 from model.resolve import BASE_ENCODER
 from model.stance import ArticleView, EvidenceSettings, StanceModel, classifier_pairs, pick_evidence
 from model.stance_stacker import DISAGREE_SPLITS
-from training.data.stance_data import StanceData, label_spread, split_by_body, split_by_story
+from training.data.stance_data import StanceData, label_spread, split_by_body, split_by_story, story_ids
 from training import distributed
 from training.loop import PRECISIONS, LoopConfig, config_dict, train_loop
 from training.metrics import classification_report, fnc_score
@@ -396,6 +396,15 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             train, data = _with_news_pairs(config, train, data, labels, loop.seed, kind, held)
             news_counts[f"{kind}_pairs"] = len(train.examples) - before
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
+    if not train.examples:
+        from model.errors import InputError
+
+        stories = len(set(story_ids(dev.examples, config.unrelated_label)))
+        raise InputError(f"the dev split took all {len(dev.examples)} pairs, leaving none to train on" + (
+            f": they form {stories} {'story' if stories == 1 else 'stories'} (claims and bodies that related pairs "
+            "join), and a story is never split between train and dev. Add pairs with other claims and bodies, or "
+            "pass --stance-dev-split body to split by body only" if config.dev_split == "story" else
+            ": add pairs with more bodies"))
     if len(dev.examples) < MIN_DEV_PAIRS:
         from model.errors import InputError
 

