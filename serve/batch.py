@@ -262,8 +262,25 @@ def _models_used(spec: ModelSpec, tasks: Sequence[str], summary_mode: str) -> di
     used = {task: name for task, name in named.items() if task in tasks}
     if "summary" in tasks and summary_mode == "abstractive":
         used["abstractive"] = spec.abstractive
-    used = {task: str(Path(name).resolve()) if name and Path(name).exists() else name for task, name in used.items()}
+    used = {task: _model_identity(name) for task, name in used.items()}
     return {**used, "runtime": spec.runtime, "read_unrelated_pairs": spec.read_unrelated_pairs}
+
+
+def _model_identity(name: str | None) -> str | None:
+    """A model folder as an absolute path (a shipped name stays bare) with a hash of its config.json, which a
+    retraining into the same folder rewrites (labels, training record): a resumed run must not mix two models."""
+    import hashlib
+
+    from model.analyzer import task_folder
+
+    if not name:
+        return name
+    folder = task_folder(name)
+    config = folder / "config.json"
+    shown = str(Path(name).resolve()) if Path(name).exists() else name
+    if not config.is_file():
+        return shown
+    return f"{shown} (config sha256 {hashlib.sha256(config.read_bytes()).hexdigest()[:16]})"
 
 
 def _fingerprint(config: BatchConfig, tasks: Sequence[str], source: BatchInput | None = None,

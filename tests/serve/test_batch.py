@@ -287,6 +287,16 @@ def test_a_resume_with_other_models_is_refused_so_no_file_mixes_two_models_answe
     assert "cannot resume: models differ" in capsys.readouterr().err
     assert main([*flags, "--resume", "--read-unrelated-pairs"]) == 2  # another way to answer, too
     assert "models differ" in capsys.readouterr().err
+    # the same folder retrained meanwhile (its config rewritten: labels, training record) is another model too
+    retrained = shutil.copytree(tiny_models["event"], tmp_path / "retrained-event")
+    flags = [*flags, "--event-model", str(retrained)]
+    interrupted_run()
+    saved = (retrained / "config.json").read_bytes()
+    config = json.loads(saved)
+    (retrained / "config.json").write_text(json.dumps({**config, "training": {"note": "trained again"}}))
+    assert main([*flags, "--resume"]) == 2
+    assert "cannot resume: models differ" in capsys.readouterr().err
+    (retrained / "config.json").write_bytes(saved)
     assert main([*flags, "--resume"]) == 0  # the same models carry on
     assert len(output.read_text(encoding="utf-8").splitlines()) == 1
 
