@@ -223,9 +223,10 @@ def stance_caption(analyzer: Analyzer) -> str:
     """What the stance table's numbers are, for the loaded model (with or without a relatedness gate)."""
     model = analyzer.stance
     if model is not None and model.gate is not None:
+        first = model.pairs.labels[0]
         return ("Stance per claim. related: the probability that the claim is about the article (below the "
-                "threshold in the header, the claim is unrelated). 'agree if related' and the others: each stance's "
-                "probability when the claim is about the article")
+                f"threshold in the header, the claim is {model.unrelated_label}). '{first} if related' and the "
+                "others: each stance's probability when the claim is about the article")
     return "Stance per claim, with each stance's probability"
 
 
@@ -422,24 +423,56 @@ def article_from_file(path: str | None) -> str:
     return text
 
 
-LABELS_HELP = """**Stance** of a claim toward the article (the FNC-1 convention):
+STANCE_HELP = """**Stance** of a claim toward the article (the FNC-1 convention):
 - **agree**: the article says the claim is true; **disagree**: the article says or shows it is false;
   **discuss**: the article reports the claim without taking a side; **unrelated**: the article is about something else.
 - *related* is the probability that the claim is about the article at all; the other columns are each stance's
   probability if it is. The model learned disagree mostly from articles debunking a rumour, so a claim that only
-  contradicts an article's facts is often read as agree.
+  contradicts an article's facts is often read as agree."""
 
-**Event type**: what the article's main event is (its headline and first paragraphs), one of nine:
+EVENT_HELP = """**Event type**: what the article's main event is (its headline and first paragraphs), one of nine:
 armed_conflict (organised violence), military_posture (military moves without fighting), diplomacy (relations
 between states), protest (collective public dissent and its policing), crime_justice (crime and the justice system),
 politics (domestic government and power), disaster (harm not caused on purpose), economy (money, trade and
-business), other (sport, culture, science, technology products, human interest). All nine scores are shown.
+business), other (sport, culture, science, technology products, human interest). All nine scores are shown."""
 
-**Summary**: extractive picks the article's key sentences; abstractive writes one sentence (a small model, so it
+SUMMARY_HELP = """**Summary**: extractive picks the article's key sentences; abstractive writes one sentence (a small model, so it
 mostly restates the headline and the lead) and is withheld for the extractive one when it names something the
-article does not.
+article does not."""
 
-Every model was trained on English news: text in other languages gets answers, but not reliable ones."""
+LANGUAGE_HELP = "Every shipped model was trained on English news: text in other languages gets answers, but not reliable ones."
+
+OWN_LABELS = "a model trained on other data, whose labels mean what they meant there"
+
+
+def labels_help(analyzer: Analyzer) -> str:
+    """"What the labels mean" for the loaded models: the taxonomy's definitions for models with the shipped label
+    sets, the model's own labels (listed) for one trained on other data, nothing for a task switched off."""
+    from model.labels import EVENT_LABELS
+
+    parts = []
+    stance = analyzer.stance
+    if stance is not None and set(stance.labels) == set(STANCE_LABELS) and stance.unrelated_label == "unrelated":
+        parts.append(STANCE_HELP)
+    elif stance is not None:
+        listed = ", ".join(f"**{label}**" for label in stance.pairs.labels)
+        if stance.gate is not None:
+            parts.append(f"**Stance** of a claim toward the article, from {OWN_LABELS}: {listed}, or "
+                         f"**{stance.unrelated_label}** when the claim is not about the article. *related* is the "
+                         "probability that it is about the article at all; the other columns are each label's "
+                         "probability if it is.")
+        else:
+            parts.append(f"**Stance** of a claim toward the article, from {OWN_LABELS}: {listed}; each column is "
+                         "that label's probability.")
+    event = analyzer.event
+    if event is not None and set(event.labels) == set(EVENT_LABELS):
+        parts.append(EVENT_HELP)
+    elif event is not None:
+        parts.append(f"**Event type** of the article, from {OWN_LABELS}: "
+                     + ", ".join(event.labels) + f". All {len(event.labels)} scores are shown.")
+    if "summary" not in analyzer.unavailable:
+        parts.append(SUMMARY_HELP)
+    return "\n\n".join(parts + [LANGUAGE_HELP])
 
 
 def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Blocks:
@@ -482,19 +515,22 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                                               elem_id="evidence-claim")
                     evidence = gr.HighlightedText(label="Evidence: the sentences the claim was judged on",
                                                   show_legend=True, combine_adjacent=False, elem_id="evidence")
-                    event = gr.Label(label="Event type", num_top_classes=9, elem_id="event-label")
+                    event = gr.Label(label="Event type", elem_id="event-label",
+                                     num_top_classes=len(analyzer.event.labels) if analyzer.event else 9)
                     summary = gr.Markdown(label="Summary", elem_id="summary")
                     timings = gr.Markdown(elem_id="timings")
                     with gr.Accordion("What the labels mean", open=False):
-                        gr.Markdown(LABELS_HELP, elem_id="labels-help")
+                        gr.Markdown(labels_help(analyzer), elem_id="labels-help")
                     with gr.Accordion("Raw result (JSON, as the API returns it)", open=False):
                         raw = gr.JSON(elem_id="raw-json")
             inputs = [article, headline, claims, summary_mode]
+            own_stance = analyzer.stance is not None and set(analyzer.stance.labels) != set(STANCE_LABELS)
+            fnc = " (FNC-1)" if own_stance else ""  # the examples were written for the shipped labels
             examples = gr.Examples(demo_examples(), inputs=inputs, preload=False,
                         label="Examples: the seed, then short invented articles, each written so that its claim has "
                               "the stance named first (the model does not always read it that way)",
                         example_labels=["Seed: Putin orders pull-out of Russian troops from Syria"]
-                        + [f"written as {e.stance}: {e.claims}" for e in STANCE_EXAMPLES])
+                        + [f"written as {e.stance}{fnc}: {e.claims}" for e in STANCE_EXAMPLES])
             outputs = [stances, no_claim, evidence_claim, evidence, event, summary, timings]
             # the last answer is cleared first, so a request that fails leaves no stale result on the page
             # ``shown`` counts the texts the page has held: an example or a loaded file replaces the text and bumps

@@ -353,3 +353,26 @@ def test_an_article_file_fills_the_article_box_or_names_what_is_wrong(tmp_path, 
     monkeypatch.setattr(demo, "MAX_ARTICLE_CHARS", 10)
     with pytest.raises(gr.Error, match="longer than 10 characters"):
         demo.article_from_file(str(good))
+
+
+def test_what_the_labels_mean_follows_the_loaded_models(tiny_analyzer):
+    from types import SimpleNamespace
+
+    from serve.demo import EVENT_HELP, STANCE_HELP, labels_help, stance_caption
+
+    shipped = labels_help(tiny_analyzer)  # the tiny models carry the shipped label sets
+    assert STANCE_HELP in shipped and EVENT_HELP in shipped and "**Summary**" in shipped
+    gate = SimpleNamespace(threshold=0.5)
+    own_stance = SimpleNamespace(labels=("supports", "refutes", "none"), pairs=SimpleNamespace(labels=("supports",
+                                 "refutes")), unrelated_label="none", gate=gate)
+    own_event = SimpleNamespace(labels=("sport", "business", "tech"))
+    custom = SimpleNamespace(stance=own_stance, event=own_event, unavailable={"summary": "switched off"})
+    text = labels_help(custom)
+    assert "FNC-1" not in text and "armed_conflict" not in text and "**Summary**" not in text
+    assert "**supports**, **refutes**, or **none** when the claim is not about the article" in text
+    assert "sport, business, tech. All 3 scores are shown." in text
+    assert "'supports if related'" in stance_caption(custom) and "the claim is none" in stance_caption(custom)
+    no_gate = SimpleNamespace(stance=SimpleNamespace(labels=("pro", "contra"), pairs=SimpleNamespace(labels=("pro",
+                              "contra")), unrelated_label=None, gate=None), event=None, unavailable={})
+    assert "**pro**, **contra**; each column is that label's probability" in labels_help(no_gate)
+    assert "*related*" not in labels_help(no_gate) and "Event type" not in labels_help(no_gate)
