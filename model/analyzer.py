@@ -167,6 +167,23 @@ def check_task_names(tasks: Sequence[str]) -> None:
         raise InputError(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
 
 
+def mixed_encoders_message(bases: dict[str, str | None]) -> str:
+    """Why task models on different base encoders cannot load together, and for each encoder which tasks to switch
+    off to keep its models (flags of predict and demo, keywords of Analyzer)."""
+    loaded = {task: base for task, base in bases.items() if base is not None}
+    ways = []
+    for base in sorted(set(loaded.values())):
+        keep = [task for task, b in loaded.items() if b == base]
+        drop = [task for task in loaded if task not in keep]
+        ways.append(f"to keep {', '.join(keep)} ({base}), switch off {', '.join(drop)}: "
+                    + " ".join(f"--{task}-model none" for task in drop) + " in predict and demo, "
+                    + ", ".join(f"{task}=None" for task in drop) + " in Analyzer")
+    return ("task models were trained on different base encoders ("
+            + ", ".join(f"{task}: {base}" for task, base in loaded.items())
+            + "), and they share one encoder pass over the article; " + "; or ".join(ways)
+            + " (predict's --tasks also picks the tasks to load)")
+
+
 def task_folder(spec: str | Path) -> Path:
     """``spec`` as a path, or the shipped folder of that name when no such path exists."""
     path = Path(spec)
@@ -226,11 +243,7 @@ class Analyzer:
                  "summary": self.scorer.base_model if self.scorer is not None else None}
         bases = {base for base in named.values() if base is not None}
         if len(bases) > 1:  # they share one encoder pass over the article
-            raise ModelNotFoundError(
-                "task models were trained on different base encoders ("
-                + ", ".join(f"{task}: {base}" for task, base in named.items() if base is not None)
-                + "); load only models on one encoder (switch the others off, e.g. --stance-model none, or name the "
-                  "tasks to run with --tasks)")
+            raise ModelNotFoundError(mixed_encoders_message(named))
         self.encoder = SentenceEncoder(EncoderConfig(name=bases.pop() if bases else BASE_ENCODER))
         self.summary_budget = summary_budget or SummaryBudget()
         self.abstractive_spec = abstractive

