@@ -402,7 +402,7 @@ class Analyzer:
         if mode == "abstractive":
             generator = self.generator()
             if generator is None:
-                note = self.unavailable["abstractive"] + "; extractive summary shown"
+                note = self.unavailable["abstractive"]
             else:
                 from model.abstractive import guard
 
@@ -416,10 +416,12 @@ class Analyzer:
                 if not flagged:
                     return SummaryResult(summary, "abstractive")
                 note = (f"abstractive summary withheld: {', '.join(flagged)} not found in the article "
-                        f"(it read: {summary!r}); extractive summary shown")
-        if self.scorer is None:
-            return SummaryResult("", "none", flagged=flagged,
-                                 note=note or self.unavailable.get("summary", "no summariser loaded"))
+                        f"(it read: {summary!r})")
+        if self.scorer is None:  # nothing to fall back on
+            return SummaryResult("", "none", flagged=flagged, note=(
+                f"{note}; no extractive summariser is loaded to fall back on" if note
+                else self.unavailable.get("summary", "no summariser loaded")))
+        note = f"{note}; extractive summary shown" if note else ""
         title = [0] if article and article.title and view.sentences[:1] == [article.title] else []
         chosen = self.scorer.select(view, self.summary_budget, skip=title)
         return SummaryResult(join_excerpt(view.sentences, chosen), "extractive", chosen, flagged=flagged, note=note)

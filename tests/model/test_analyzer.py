@@ -69,6 +69,12 @@ def test_abstractive_mode_falls_back_with_a_note_when_no_generator_is_shipped(ti
                         abstractive=tmp_path / "no-adapter-here")
     summary = analyzer.analyze(seed_text, summary_mode="abstractive").summary
     assert summary.mode == "extractive" and summary.text and "no abstractive summariser" in summary.note
+    assert summary.note.endswith("; extractive summary shown")
+    # with no extractive summariser either, the note does not promise one
+    neither = Analyzer(stance=None, event=None, summary=None, threads=1, abstractive=None)
+    summary = neither.analyze(seed_text, summary_mode="abstractive", tasks=("summary",)).summary
+    assert summary.mode == "none" and not summary.text
+    assert summary.note == ("abstractive summariser switched off; no extractive summariser is loaded to fall back on")
 
 
 def test_guard_withholds_an_unfaithful_generation(tiny_analyzer, seed_text, monkeypatch):
