@@ -166,10 +166,13 @@ def test_a_long_articles_evidence_scrolls_in_its_own_box(page):
     page.locator("#analyze").click()
     expect(page.locator("#timings")).to_contain_text("Total", timeout=60_000)
     box = page.locator("#evidence .textfield").first
+    expect(box).to_contain_text("Officials in town 399", timeout=30_000)  # 400 sentences can render after the rest
+    # it scrolls inside its box (waited for: under load the page lays the long panel out a moment later)
+    page.wait_for_function("() => { const e = document.querySelector('#evidence .textfield'); "
+                           "return e && e.scrollHeight > e.clientHeight; }", timeout=30_000)
     limit = box.evaluate("e => parseFloat(getComputedStyle(e).maxHeight)")
     assert 300 < limit < 2000, limit  # the demo's CSS reached the panel
     assert box.bounding_box()["height"] <= limit + 4
-    assert box.evaluate("e => e.scrollHeight > e.clientHeight")
     assert page.evaluate("document.documentElement.scrollHeight") < 6000  # event type and summary stay in reach
 
 
