@@ -66,7 +66,7 @@ class StanceTrainConfig:
     stack_news_weight: the weight of each of those pairs in the stacker's fit (a dev pair weighs 1).
     stack_disagree_inputs: the stacker also reads the pair classifier's disagree split by whether refuting words
         fire (model.stance_stacker.stack_features). Needs stack and a disagree label.
-    stack_disagree_split: where those inputs look for refuting words: 'article' (the rates in body and evidence, as
+    stack_disagree_split: where the split disagree inputs look for refuting words: 'article' (the rates in body and evidence, as
         in the shipped model; one such word in a long article then reads almost like certain disagree) or 'evidence'
         (whether the evidence sentences hold one; EXPERIMENTS.md, session 33).
     own_headline_data: where they (and the contradicted articles) come from: a BBC News Summary style JSONL (title on the article's first line), of
