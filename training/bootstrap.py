@@ -55,10 +55,14 @@ def resample_weights(n_groups: int, config: BootstrapConfig) -> Iterator[np.ndar
 
 
 def _scores(matrix: np.ndarray, labels: Sequence[str], fnc: bool) -> dict[str, float]:
+    """The scores of one (resampled) confusion matrix; a label's F1 is NaN (undefined, left out of its interval) when
+    the sample neither holds nor predicts it, as in a resample that draws none of the stories it occurs in."""
+    seen = (matrix.sum(0) + matrix.sum(1)) > 0
     matrix = matrix.tolist()
     scores = scores_from_confusion(matrix, labels)
     out = {"macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"],
-           **{f"f1_{label}": m["f1"] for label, m in scores["per_class"].items()}}
+           **{f"f1_{label}": m["f1"] if seen[i] else float("nan")
+              for i, (label, m) in enumerate(scores["per_class"].items())}}
     if fnc:
         out["fnc_percent"] = fnc_percent_from_confusion(matrix, labels)
     return out
@@ -66,7 +70,8 @@ def _scores(matrix: np.ndarray, labels: Sequence[str], fnc: bool) -> dict[str, f
 
 def _interval(estimate: float, draws: np.ndarray, level: float) -> dict[str, float]:
     tail = 100 * (1 - level) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail])
+    defined = draws[~np.isnan(draws)]  # resamples where the score is undefined are left out
+    low, high = np.percentile(defined, [tail, 100 - tail]) if len(defined) else (float("nan"), float("nan"))
     return {"estimate": estimate, "low": float(low), "high": float(high)}
 
 

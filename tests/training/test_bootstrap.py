@@ -113,3 +113,17 @@ def test_a_label_neither_in_the_data_nor_predicted_gets_no_f1_interval():
                                  config=BootstrapConfig(resamples=50))
     assert "f1_tech" not in report["scores"] and "f1_tech" not in report["differences"]["b"]
     assert {"f1_war", "f1_sport", "macro_f1"} <= set(report["scores"])
+
+
+def test_a_resample_that_draws_none_of_a_label_leaves_it_out_of_that_label_s_interval():
+    from training.bootstrap import BootstrapConfig, bootstrap_intervals
+
+    # 'unrelated' occurs in one story of four and is always right: about a third of the resamples draw none of it
+    gold = ["agree", "discuss", "agree", "discuss", "agree", "discuss", "unrelated", "unrelated"]
+    predicted = ["agree", "agree", "agree", "discuss", "discuss", "discuss", "unrelated", "unrelated"]
+    groups = ["s1", "s1", "s2", "s2", "s3", "s3", "s4", "s4"]
+    report = bootstrap_intervals(gold, predicted, ["agree", "disagree", "discuss", "unrelated"], groups,
+                                 config=BootstrapConfig(resamples=200))
+    perfect = report["scores"]["f1_unrelated"]
+    assert (perfect["estimate"], perfect["low"], perfect["high"]) == (1.0, 1.0, 1.0)  # never 0 for an undrawn label
+    assert "f1_disagree" not in report["scores"]
