@@ -67,3 +67,16 @@ def test_a_resumed_folder_run_refuses_a_changed_folder(tmp_path):
     assert [r.id for chunk in folder_chunks(folder, 2, skip=1) for r in chunk] == ["b.md", "c.txt", "world/d.TXT"]
     (folder / "world" / "e.txt").write_text(GOOD, encoding="utf-8")
     assert folder_fingerprint(folder) != before
+
+
+def test_a_link_to_nowhere_is_a_row_with_an_error_not_dropped(tiny_models, tmp_path, read_output):
+    from serve.cli import main
+
+    folder = write_folder(tmp_path)
+    (folder / "broken.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "linked").symlink_to(folder / "world", target_is_directory=True)  # a linked folder is not followed
+    output = tmp_path / "out.jsonl"
+    assert main(["predict", str(folder), "-o", str(output), *model_flags(tiny_models)]) == 1
+    rows = {r["id"]: r for r in read_output(output)}
+    assert sorted(rows) == ["a.txt", "b.md", "broken.txt", "c.txt", "world/d.TXT"]
+    assert "cannot read the file" in rows["broken.txt"]["error"] and rows["broken.txt"]["event_label"] is None
