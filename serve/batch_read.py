@@ -92,10 +92,17 @@ def parse_claims(value: Any, what: str = "claims") -> list[str]:
     if isinstance(value, Mapping):  # iterating would read its keys as claims
         raise InputError(f"{what} must be a list of strings or text, got an object")
     if not isinstance(value, (str, bytes)) and hasattr(value, "__iter__"):
-        return [c for c in (_short_text(v, what) for v in value) if c]
+        items = list(value)
+        odd = [i for i, v in enumerate(items, 1) if not isinstance(v, (str, bytes))]
+        if odd:  # a number would become a claim and a null would vanish: neither is what the row meant
+            raise InputError(f"{what} must be a list of strings; item {odd[0]} is "
+                             f"{'null' if _missing(items[odd[0] - 1]) else type(items[odd[0] - 1]).__name__}")
+        return [c for c in (_short_text(v, what) for v in items) if c and c.strip()]
     text = (_short_text(value, what) or "").strip()
     if not text:
         return []
+    if text.startswith("{"):  # as in JSONL, where the object itself is refused
+        raise InputError(f"{what} must be a list of strings or text, got a JSON object")
     if text.startswith("["):
         try:
             claims = json.loads(text)

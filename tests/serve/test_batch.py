@@ -554,6 +554,24 @@ def test_claims_given_as_an_object_are_an_error_row(tiny_models, tmp_path, read_
     assert "must be a list of strings or text, got an object" in bad["error"] and good["error"] is None
 
 
+def test_claims_that_are_not_all_strings_are_an_error_row_in_every_format(tiny_models, tmp_path, read_output):
+    from serve.batch_read import parse_claims
+    from serve.cli import main
+    from model.errors import InputError
+
+    assert parse_claims(["Floods hit Lagos", "  "]) == ["Floods hit Lagos"]
+    for value, message in ((["Floods hit Lagos", 5], "item 2 is int"), (["Floods hit Lagos", None], "item 2 is null"),
+                           ('{"a": "b"}', "got a JSON object")):
+        with pytest.raises(InputError, match=message):
+            parse_claims(value)
+    source = tmp_path / "claims.csv"
+    source.write_text('article,claims\n"' + GOOD.replace('"', '""') + '","{""a"": ""b""}"\n', encoding="utf-8")
+    assert main(["predict", str(source), "-o", str(tmp_path / "out.jsonl"), "--claims-column", "claims",
+                 *model_flags(tiny_models)]) == 1
+    (row,) = read_output(tmp_path / "out.jsonl")
+    assert "got a JSON object" in row["error"]
+
+
 def test_a_file_name_that_is_not_utf8_is_read_like_any_other(tiny_models, tmp_path, read_output):
     from serve.cli import main
 
