@@ -68,3 +68,12 @@ def test_a_header_that_names_a_column_twice_is_refused(tmp_path):
     path.write_text("body\ttype\ttype\nA text\twar\tpeace\n")
     with pytest.raises(InputError, match=r"the header names column\(s\) 'type' more than once"):
         read_table(path, ["body", "type"])
+
+
+def test_a_stance_row_pointing_at_a_missing_body_is_named_by_its_data_row(tmp_path):
+    from training.data.stance_data import load_fnc_pair
+
+    (tmp_path / "bodies.csv").write_text("Body ID,articleBody\n1,A body.\n")
+    (tmp_path / "stances.csv").write_text("Headline,Body ID,Stance\nA claim,1,agree\nAnother,999999,agree\n")
+    with pytest.raises(InputError, match=r"row 2 \(counted from 1, the first data row\) points to Body ID 999999"):
+        load_fnc_pair(tmp_path / "stances.csv", tmp_path / "bodies.csv")

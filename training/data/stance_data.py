@@ -39,7 +39,8 @@ def load_fnc_pair(stances_path: Path, bodies_path: Path) -> StanceData:
     examples = []
     for row, (claim, body_id, label) in enumerate(zip(stances["Headline"], stances["Body ID"].astype(str), stances["Stance"])):
         if body_id not in bodies:
-            raise InputError(f"{stances_path}: row {row + 2} points to Body ID {body_id}, which {bodies_path} lacks")
+            raise InputError(f"{stances_path}: row {row + 1} (counted from 1, the first data row) points to Body ID "
+                             f"{body_id}, which {bodies_path} lacks")
         examples.append(StanceExample(str(claim), body_id, str(label)))
     return StanceData(examples, bodies)
 
