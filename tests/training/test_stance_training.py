@@ -106,7 +106,11 @@ def test_missing_column_and_unknown_label_are_named(trained, fnc_rows, tmp_path,
     assert "missing column(s) 'body'" in capsys.readouterr().err
     bad = write_csv(tmp_path / "bad.csv", [{**fnc_rows[0], "label": "maybe"}] + fnc_rows[1:4])
     assert main(["evaluate", "stance", "--model", str(out), "--data", str(bad)]) == 2
-    assert f"{bad}: unknown label(s) ['maybe'] in 1 row(s): rows 1;" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{bad}: unknown label(s) ['maybe'] in 1 row(s): rows 1;" in err and "case-sensitive" not in err
+    cased = write_csv(tmp_path / "cased.csv", [{**r, "label": r["label"].capitalize()} for r in fnc_rows[:4]])
+    assert main(["evaluate", "stance", "--model", str(out), "--data", str(cased)]) == 2
+    assert "(labels are case-sensitive: 'Agree' is 'agree', 'Unrelated' is 'unrelated')" in capsys.readouterr().err
 
 
 def test_evaluate_leaves_out_rows_with_an_empty_body_and_names_them(trained, fnc_rows, tmp_path, capsys):

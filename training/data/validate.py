@@ -138,8 +138,11 @@ def evaluation_table(frame: pd.DataFrame, source: str, text_columns: Sequence[st
     unknown = [i for i, label in enumerate(labels) if i not in empty_rows and label not in known_labels]
     if unknown:
         names = sorted({labels[i] for i in unknown})
+        by_case = {known.casefold(): known for known in known_labels}
+        cased = [f"'{name}' is '{by_case[name.casefold()]}'" for name in names if name.casefold() in by_case]
         raise InputError(f"{source}: unknown label(s) {names} in {len(unknown)} row(s): rows {_rows(unknown)}; "
-                         f"the model knows {', '.join(known_labels)}")
+                         f"the model knows {', '.join(known_labels)}"
+                         + (f" (labels are case-sensitive: {', '.join(cased)})" if cased else ""))
     if len(empty_rows) == len(frame):
         raise InputError(f"{source}: no row to score (" + ("the table has no rows" if not len(frame) else
                                                            "every row has an empty text or label") + ")")
