@@ -517,7 +517,10 @@ def predict_command(args: argparse.Namespace) -> int:
     try:
         report = run_batch(config, analyzer, model_spec=spec)
     except KeyboardInterrupt:
-        print(f"newslens: stopped; rerun the same command with --resume to continue into {config.output}",
+        # OUTPUT appears only when a run completes, so a file there now holds an earlier run's results
+        earlier = (f" (the {config.output} there now holds an earlier run's results, not this run's)"
+                   if config.output.exists() else "")
+        print(f"newslens: stopped; rerun the same command with --resume to continue into {config.output}{earlier}",
               file=sys.stderr)
         raise
     print(report.summary(), file=sys.stderr)

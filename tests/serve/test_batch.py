@@ -584,3 +584,24 @@ def test_a_file_name_that_is_not_utf8_is_read_like_any_other(tiny_models, tmp_pa
         assert main(["predict", str(folder), "-o", str(out), "--tasks", "summary", *model_flags(tiny_models)]) == 0
         rows = read_output(out)
         assert sorted(r["id"] for r in rows) == ["caf\ufffd.txt", "ok.txt"] and not any(r["error"] for r in rows)
+
+
+def test_an_interrupted_run_says_the_output_already_there_is_an_earlier_run_s(tiny_models, tmp_path, monkeypatch,
+                                                                               capsys):
+    import serve.batch as batch
+    from serve.cli import main
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"article": GOOD}) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run_batch", interrupted)
+    main(["predict", str(source), "-o", str(output), *model_flags(tiny_models)])
+    err = capsys.readouterr().err
+    assert "rerun the same command with --resume" in err and "earlier run's results" not in err
+    output.write_text("{}\n", encoding="utf-8")  # a finished earlier run
+    main(["predict", str(source), "-o", str(output), *model_flags(tiny_models)])
+    assert f"(the {output} there now holds an earlier run's results, not this run's)" in capsys.readouterr().err
