@@ -233,3 +233,10 @@ def test_a_null_label_and_empty_texts_are_reported_once_each(tmp_path, capsys):
     assert "column 'label' is empty in 1 row(s): 7" in out and "column 'text' is empty in 2 row(s): 8, 9" in out
     assert "nan" not in out and "None" not in out  # no label of that name counted or called rare
     assert "duplicate" not in out  # the second empty text is an error already, not a repeat
+
+
+def test_training_on_a_file_with_other_headers_suggests_the_column_flags(tmp_path, capsys):
+    data = write_csv(tmp_path / "bbc.csv", [{"Article": f"Story {i}.", "Category": ("sport", "tech")[i % 2]}
+                                            for i in range(12)])
+    assert main(["train", "event", "--data", str(data), "--output", str(tmp_path / "m"), "--dry-run"]) == 2
+    assert "(to read this file's columns: --text-column Article --label-column Category)" in capsys.readouterr().out

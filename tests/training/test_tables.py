@@ -77,3 +77,15 @@ def test_a_stance_row_pointing_at_a_missing_body_is_named_by_its_data_row(tmp_pa
     (tmp_path / "stances.csv").write_text("Headline,Body ID,Stance\nA claim,1,agree\nAnother,999999,agree\n")
     with pytest.raises(InputError, match=r"row 2 \(counted from 1, the first data row\) points to Body ID 999999"):
         load_fnc_pair(tmp_path / "stances.csv", tmp_path / "bodies.csv")
+
+
+def test_a_missing_default_column_suggests_the_flags_for_the_file_s_own_headers(tmp_path):
+    path = tmp_path / "fnc_style.csv"
+    path.write_text("Headline,articleBody,Stance\nA claim,A body.,agree\n")
+    with pytest.raises(InputError, match=r"missing column\(s\) 'claim', 'body', 'label'; columns present: 'Headline', "
+                                         r"'articleBody', 'Stance' \(to read this file's columns: --claim-column "
+                                         r"Headline --body-column articleBody --label-column Stance\)"):
+        read_table(path, ["claim", "body", "label"])
+    with pytest.raises(InputError) as err:  # no guess for a name of the user's own
+        read_table(path, ["claim_text"])
+    assert "to read this file's columns" not in str(err.value)

@@ -102,10 +102,36 @@ def holds_json_lines(path: Path) -> bool:
         return False
 
 
+# for a default column name that is missing: its flag, and the names that usually hold that column in other files
+# (FNC-1's own headers among them)
+COLUMN_GUESSES = {
+    "claim": ("--claim-column", ("headline", "title", "claim", "statement")),
+    "body": ("--body-column", ("articlebody", "body", "article", "text", "content")),
+    "label": ("--label-column", ("stance", "label", "class", "category", "type", "topic")),
+    "text": ("--text-column", ("article", "text", "body", "content", "articlebody", "story")),
+    "article": ("--article-column", ("article", "text", "body", "content", "articlebody", "story")),
+    "summary": ("--summary-column", ("summary", "abstract", "highlights", "reference")),
+}
+
+
+def column_hint(present: Sequence, missing: Sequence[str], wanted: Sequence[str]) -> str:
+    """' (to read this file's columns: --claim-column Headline ...)' for missing default names whose usual other
+    names the file has; '' when there is none."""
+    import shlex
+
+    flags = []
+    for name in missing:
+        flag, guesses = COLUMN_GUESSES.get(name, ("", ()))
+        found = [c for c in present if str(c).strip().lower() in guesses and c not in wanted]
+        if flag and found:
+            flags.append(f"{flag} {shlex.quote(str(found[0]))}")
+    return f" (to read this file's columns: {' '.join(flags)})" if flags else ""
+
+
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(
             f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"columns present: {', '.join(map(repr, frame.columns))}"
+            f"columns present: {', '.join(map(repr, frame.columns))}{column_hint(frame.columns, missing, columns)}"
         )

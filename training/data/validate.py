@@ -8,7 +8,7 @@ from typing import Sequence
 import pandas as pd
 
 from model.errors import InputError
-from training.data.tables import require_columns
+from training.data.tables import column_hint, require_columns
 
 
 @dataclass
@@ -61,7 +61,8 @@ def validate_table(frame: pd.DataFrame, source: str, text_columns: Sequence[str]
         return report
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        report.errors.append(f"missing column(s) {', '.join(map(repr, missing))}; present: {', '.join(map(repr, frame.columns))}")
+        report.errors.append(f"missing column(s) {', '.join(map(repr, missing))}; present: "
+                             f"{', '.join(map(repr, frame.columns))}{column_hint(frame.columns, missing, wanted)}")
         return report
     if len(frame) == 0:
         report.errors.append("the table has no rows")
