@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from model.article import read_articles
 from model.backends import fast_encoder
 from model.encoder import EncoderConfig, SentenceEncoder
+from model.errors import InputError
 from model.lm_pairs import LMPairConfig, LMPairReader
 from model.pair_classifier import PairClassifier
 from model.relatedness import RelatednessGate, relatedness_features
@@ -182,7 +183,6 @@ def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceD
     """``train`` and ``data`` plus the BBC News Summary training pairs of ``kind`` (training side only):
     'own' adds ``config.own_headlines`` articles with their own headline (agree), 'contra' adds
     ``config.contradictions`` articles with a claim they contradict (disagree); articles in ``exclude`` never."""
-    from model.errors import InputError
     from training.data.stance_data import merge_stance_data
     from training.paths import bbc_summary_file
 
@@ -206,7 +206,6 @@ def _with_news_pairs(config: StanceTrainConfig, train: StanceData, data: StanceD
 def _stacker_news(config: StanceTrainConfig, data: StanceData, labels, seed: int):
     """(the stacker's news pairs with their body ids prefixed 'stack:', ``data`` plus them, the ids of their
     articles), for ``config.stack_news``."""
-    from model.errors import InputError
     from training.data.stance_contradictions import stacker_news_pairs
     from training.data.stance_data import merge_stance_data
     from training.paths import bbc_summary_file
@@ -353,16 +352,12 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
     unrelated = config.unrelated_label if config.unrelated_label in labels else None
     pair_labels = tuple(label for label in labels if label != unrelated)
     if len(pair_labels) < 2:
-        from model.errors import InputError
-
         if unrelated is None:
             raise InputError(f"the data has only the label {labels}: a stance model needs at least two")
         raise InputError(f"the data has the labels {labels}: besides '{unrelated}', which the relatedness gate decides, "
                          f"the pair classifier needs at least two labels to choose between. To let one classifier "
                          f"decide all of them without a gate, pass --stance-unrelated-label ''")
     if config.stack_disagree_inputs and "disagree" not in pair_labels:
-        from model.errors import InputError
-
         raise InputError(f"--stance-stack-disagree-inputs needs a 'disagree' label; the data has {labels}")
     if unrelated is None and config.unrelated_label:
         tqdm.write(f"note: no '{config.unrelated_label}' label in the data, so no relatedness gate: the pair classifier "
@@ -380,8 +375,6 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         extra = load_extra_training(Path(config.extra_train))
         unknown = sorted({e.label for e in extra.examples} - set(labels))
         if unknown:
-            from model.errors import InputError
-
             raise InputError(f"{config.extra_train}: labels {unknown} do not occur in the main training data")
         train = merge_stance_data(train, extra)
         data = merge_stance_data(data, extra)
@@ -397,8 +390,6 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             news_counts[f"{kind}_pairs"] = len(train.examples) - before
     tqdm.write(f"train pairs {len(train.examples)}, dev pairs {len(dev.examples)}, labels {labels}")
     if not train.examples:
-        from model.errors import InputError
-
         stories = len(set(story_ids(dev.examples, config.unrelated_label)))
         raise InputError(f"the dev split took all {len(dev.examples)} pairs, leaving none to train on" + (
             f": they form {stories} {'story' if stories == 1 else 'stories'} (claims and bodies that related pairs "
@@ -406,11 +397,10 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
             "pass --stance-dev-split body to split by body only" if config.dev_split == "story" else
             ": add pairs with more bodies"))
     if len(dev.examples) < MIN_DEV_PAIRS:
-        from model.errors import InputError
-
+        units = "stories" if config.dev_split == "story" else "bodies"
         raise InputError(f"the dev split holds {len(dev.examples)} pair(s) (--stance-dev-fraction "
-                         f"{config.dev_fraction:g} of the {'stories' if config.dev_split == 'story' else 'bodies'}); it picks the checkpoint, offsets and threshold, and "
-                         f"scores the run, so it needs at least {MIN_DEV_PAIRS}: raise the dev fraction or add pairs")
+                         f"{config.dev_fraction:g} of the {units}); it picks the checkpoint, offsets and threshold, "
+                         f"and scores the run, so it needs at least {MIN_DEV_PAIRS}: raise the dev fraction or add pairs")
     dev_spread = label_spread(dev.examples, config.unrelated_label)
     for label, spread in dev_spread.items():
         if spread["largest_story_share"] >= 0.5:
@@ -436,8 +426,6 @@ def train_stance(data: StanceData, output: Path, config: StanceTrainConfig, loop
         starts = [StanceModel.load(folder) for folder in init_folders(config.init, "stance")]
         for start in starts:
             if start.pairs.labels != pair_labels:
-                from model.errors import InputError
-
                 raise InputError(f"--stance-init model has labels {list(start.pairs.labels)}, the data has {list(pair_labels)}")
         pairs.load_trained_state(averaged_state([s.pairs.trained_state(torch.float32) for s in starts]), config.init)
         pairs.train()
