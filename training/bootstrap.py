@@ -92,8 +92,8 @@ def bootstrap_intervals(gold: Sequence[str], predicted: Sequence[str], labels: S
         for name, c in confusions.items():
             draws[name].append(_scores(np.tensordot(w, c, axes=1), labels, fnc))
     estimate, model_draws = estimates.pop(""), draws.pop("")
-    seen = set(gold) | set(predicted)  # a label neither in the data nor predicted has no F1 (the table's '-')
-    estimate = {key: value for key, value in estimate.items() if not (key.startswith("f1_") and key[3:] not in seen)}
+    # a label neither in the data nor predicted has no F1 (NaN from _scores; the table's '-'): no interval either
+    estimate = {key: value for key, value in estimate.items() if not np.isnan(value)}
     report = {
         "method": "percentile bootstrap",
         "resamples": config.resamples,
