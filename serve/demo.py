@@ -445,6 +445,11 @@ LANGUAGE_HELP = "Every shipped model was trained on English news: text in other 
 OWN_LABELS = "a model trained on other data, whose labels mean what they meant there"
 
 
+def has_shipped_stance_labels(stance) -> bool:
+    """Whether a stance model answers in FNC-1's labels, with 'unrelated' decided by its gate, as the shipped one."""
+    return set(stance.labels) == set(STANCE_LABELS) and stance.unrelated_label == "unrelated"
+
+
 def labels_help(analyzer: Analyzer) -> str:
     """"What the labels mean" for the loaded models: the taxonomy's definitions for models with the shipped label
     sets, the model's own labels (listed) for one trained on other data, nothing for a task switched off."""
@@ -452,7 +457,7 @@ def labels_help(analyzer: Analyzer) -> str:
 
     parts = []
     stance = analyzer.stance
-    if stance is not None and set(stance.labels) == set(STANCE_LABELS) and stance.unrelated_label == "unrelated":
+    if stance is not None and has_shipped_stance_labels(stance):
         parts.append(STANCE_HELP)
     elif stance is not None:
         listed = ", ".join(f"**{label}**" for label in stance.pairs.labels)
@@ -524,7 +529,7 @@ def build_demo(analyzer: Analyzer, config: DemoConfig | None = None) -> gr.Block
                     with gr.Accordion("Raw result (JSON, as the API returns it)", open=False):
                         raw = gr.JSON(elem_id="raw-json")
             inputs = [article, headline, claims, summary_mode]
-            own_stance = analyzer.stance is not None and set(analyzer.stance.labels) != set(STANCE_LABELS)
+            own_stance = analyzer.stance is not None and not has_shipped_stance_labels(analyzer.stance)
             fnc = " (FNC-1)" if own_stance else ""  # the examples were written for the shipped labels
             examples = gr.Examples(demo_examples(), inputs=inputs, preload=False,
                         label="Examples: the seed, then short invented articles, each written so that its claim has "
