@@ -13,12 +13,17 @@ from serve.batch_read import Columns, InputRow
 from serve.single import SINGLE_SUFFIXES, read_capped
 
 
+def _dangling(path: Path) -> bool:
+    """A link whose target is missing: listed as an article file so that it becomes an error row."""
+    return path.is_symlink() and not path.exists()
+
+
 def article_files(folder: Path) -> list[Path]:
     """The article files under ``folder``, sorted by their path relative to it. A link to nowhere is listed too, so
     that it becomes a row with an error rather than vanishing; a link to a folder is not followed."""
     found = [p for p in folder.rglob("*") if p.suffix.lower() in SINGLE_SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-             and (p.is_file() or (p.is_symlink() and not p.exists()))]
+             and (p.is_file() or _dangling(p))]
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
@@ -41,7 +46,7 @@ def folder_fingerprint(folder: Path, files: Sequence[Path] | None = None) -> str
     ``files``: the folder's article files when the caller has listed them already."""
     digest = hashlib.sha256()
     for path in article_files(folder) if files is None else files:
-        stat = path.lstat() if path.is_symlink() and not path.exists() else path.stat()
+        stat = path.lstat() if _dangling(path) else path.stat()
         # surrogateescape: a file name that is not UTF-8 (latin-1 bytes, say) is hashed as its bytes
         digest.update(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode(
             "utf-8", "surrogateescape"))
